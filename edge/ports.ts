@@ -1,0 +1,79 @@
+import type { Decision, FeatureVector, ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
+import type { EdgeConfig } from "./config.js";
+
+// The edge app's ports. `createApp(deps)` (edge/app.ts) only talks to these, so the same Hono app
+// runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
+
+/** One scored event as the card-state owner answers it. */
+export interface ScoreOutcome {
+  decision: Decision;
+  features: FeatureVector;
+  /** Same transaction_id seen before on this card: the first verdict is returned, windows unchanged. */
+  duplicate: boolean;
+}
+
+export interface ScoreItem {
+  event: TransactionEvent;
+  refs: ReferenceSignals;
+  /** Active versions named by the reference data, if any; the owner falls back to its default engine. */
+  rulesVersion?: string;
+  modelVersion?: string;
+}
+
+/**
+ * Card state owner: a Durable Object per card on Workers, Deno KV on Deno. Applies one card's
+ * events in the given order, atomically; answers one outcome per item, in the same order.
+ * Throws on infrastructure failure (the app answers 503, retriable).
+ */
+export interface CardScorer {
+  scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]>;
+}
+
+/** Reference data (block lists, risk values, active versions). Never throws: on failure returns status "UNAVAILABLE" signals. */
+export interface ReferenceData {
+  lookup(event: TransactionEvent): Promise<ReferenceLookup>;
+}
+
+export interface ReferenceLookup {
+  signals: ReferenceSignals;
+  rulesVersion?: string;
+  modelVersion?: string;
+}
+
+/** Hands scored events to the forwarding pipeline (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on failure. */
+export interface Forwarder {
+  forward(records: ScoredEvent[]): Promise<void>;
+}
+
+/** Log fields: never tokens, never card numbers (card hashes are fine). */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+/** Structured logger: every line carries a stable code (e.g. "FORWARD_FAILED"). */
+export interface Logger {
+  info(code: string, fields?: LogFields): void;
+  warn(code: string, fields?: LogFields): void;
+  error(code: string, fields?: LogFields): void;
+}
+
+export interface EdgeDeps {
+  /** Parsed once by `loadEdgeConfig` (edge/config.ts); a bad setting is answered 500 CONFIG_INVALID by the adapter. */
+  config: EdgeConfig;
+  scorer: CardScorer;
+  reference: ReferenceData;
+  forwarder: Forwarder;
+  /** Wall clock in ms (receipt time, latency); scoring itself runs on event time. */
+  now(): number;
+  /** Keeps background work (forwarding) alive after the response. */
+  waitUntil(p: Promise<unknown>): void;
+  log: Logger;
+}
+
+/** A JSON-lines logger on console, the default for Workers (wrangler tail) and Deno. */
+export function consoleLogger(base: LogFields = {}): Logger {
+  const line = (level: string, code: string, fields?: LogFields) => JSON.stringify({ level, code, ...base, ...fields });
+  return {
+    info: (code, fields) => console.log(line("info", code, fields)),
+    warn: (code, fields) => console.warn(line("warn", code, fields)),
+    error: (code, fields) => console.error(line("error", code, fields)),
+  };
+}
