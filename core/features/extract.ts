@@ -1,0 +1,170 @@
+import { FEATURE_NAMES, type FeatureName, type FeatureVector, type ReferenceSignals, type TransactionEvent } from "../schemas.js";
+import { NO_COUNTRY, countryIdAt, haversineKm } from "../geo/geo.js";
+import { CardState, DAY_MS, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS } from "../window/card-state.js";
+import { fnv1a } from "../window/hash.js";
+
+/**
+ * Feature definitions (all as of the event's own time T = Date.parse(timestamp_utc)):
+ * - Windows are half-open (T − w, T]: an event exactly 60 s earlier is OUTSIDE the 1-minute
+ *   window, one 59.999 s earlier is inside. Only state events at or before T count (an
+ *   out-of-order event does not see the later ones), and the current event is included, so a
+ *   card's first event has tx_count_1min = 1 and spend_velocity_1min = its amount.
+ * - unique_merchants_1hr / unique_countries_24hr: distinct values in the window incl. the current
+ *   event; countries come from coordinates, events without a country (none given, or at sea) are
+ *   not counted.
+ * - time_since_last_txn: seconds since the latest earlier event of the card; 30 days when none.
+ * - avg_txn_amount_30d: mean amount over the previous 29 UTC days (daily buckets) plus today's
+ *   events before T; 0 when the card has no such history.
+ * - txn_amount_deviation: (amount − avg30d) / max(std30d, 5 USD, 0.25·avg30d), clamped to ±50:
+ *   a z-score whose floor keeps a card that always pays the same amount from exploding; 0 with
+ *   no history.
+ * - geo_velocity_kmh: haversine distance to the latest earlier located event / max(Δt, 60 s);
+ *   0 when either side has no coordinates. geo_distance_km (rules only) is that distance.
+ * - cross_country_flag: this event's country differs from the latest earlier located event's.
+ * - new_device_flag: a fingerprint is given and was never seen on the card (the device list is
+ *   not time-indexed: a device first seen in a later event that arrived earlier counts as known).
+ * - card_present_mismatch: IN_STORE/ATM with card_present === false, or with an ip_address_hash
+ *   and no terminal_id; ONLINE/MOBILE with card_present === true.
+ * - merchant/ip/terminal risk: from refs, 0 (no known risk) when absent.
+ */
+export const TIME_SINCE_CAP_S = 30 * 24 * 3600;
+export const GEO_MIN_DT_S = 60;
+export const DEVIATION_FLOOR_USD = 5;
+export const DEVIATION_CLAMP = 50;
+
+/** Extra quantities rules may test besides the features (appended after FEATURE_NAMES). */
+export const EXTRA_RULE_FEATURES = ["geo_distance_km", "history_events"] as const;
+export type RuleFeatureName = FeatureName | (typeof EXTRA_RULE_FEATURES)[number];
+export const RULE_FEATURE_NAMES: readonly RuleFeatureName[] = [...FEATURE_NAMES, ...EXTRA_RULE_FEATURES];
+export const N_FEATURES = FEATURE_NAMES.length;
+export const N_RULE_FEATURES = RULE_FEATURE_NAMES.length;
+const idx = (n: RuleFeatureName): number => RULE_FEATURE_NAMES.indexOf(n);
+/** Index of each feature in the vectors. */
+export const F = Object.fromEntries(RULE_FEATURE_NAMES.map((n) => [n, idx(n)])) as Record<RuleFeatureName, number>;
+const BOOLEAN_FEATURES = new Set<FeatureName>(["cross_country_flag", "new_device_flag", "card_present_mismatch"]);
+
+const seenMerch = new Int32Array(MAX_RECENT + 1);
+const seenCountry = new Int16Array(MAX_RECENT + 1);
+
+/**
+ * Fills `out` (length ≥ N_RULE_FEATURES) with the features of `e` at time T, then the extras.
+ * Returns the current event's country id (so the caller need not look it up again).
+ */
+export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: ReferenceSignals, out: Float64Array): number {
+  const amount = e.amount_usd;
+  const g = e.geolocation;
+  const cur = g ? countryIdAt(g.lat, g.lon) : NO_COUNTRY;
+  const mh = fnv1a(e.merchant_id);
+  let c1 = 1, c5 = 1, c15 = 1, c60 = 1, s1 = amount, s5 = amount, s15 = amount, s60 = amount;
+  let nm = 1, nc = 0;
+  seenMerch[0] = mh;
+  if (cur !== NO_COUNTRY) seenCountry[nc++] = cur;
+  let prevT = NaN, locT = NaN, locLat = NaN, locLon = NaN, locCountry = NO_COUNTRY;
+  let todayN = 0, todaySum = 0, todaySq = 0;
+  const e1 = T - MINUTE_MS, e5 = T - 5 * MINUTE_MS, e15 = T - 15 * MINUTE_MS, e60 = T - HOUR_MS, e24 = T - DAY_MS;
+  const dayStart = Math.floor(T / DAY_MS) * DAY_MS;
+  const t = s.t, a = s.amt;
+  for (let i = s.end - 1; i >= s.start; i--) {
+    const ti = t[i] ?? 0;
+    if (ti > T) continue;
+    if (ti <= e24) break;
+    if (Number.isNaN(prevT)) prevT = ti;
+    const ai = a[i] ?? 0;
+    if (ti >= dayStart) { todayN++; todaySum += ai; todaySq += ai * ai; }
+    if (Number.isNaN(locT) && !Number.isNaN(s.lat[i] ?? NaN)) {
+      locT = ti; locLat = s.lat[i] ?? NaN; locLon = s.lon[i] ?? NaN; locCountry = s.country[i] ?? NO_COUNTRY;
+    }
+    const ci = s.country[i] ?? NO_COUNTRY;
+    if (ci !== NO_COUNTRY) {
+      let k = 0;
+      while (k < nc && seenCountry[k] !== ci) k++;
+      if (k === nc) seenCountry[nc++] = ci;
+    }
+    if (ti > e60) {
+      c60++; s60 += ai;
+      const m = s.merch[i] ?? 0;
+      let k = 0;
+      while (k < nm && seenMerch[k] !== m) k++;
+      if (k === nm) seenMerch[nm++] = m;
+      if (ti > e15) {
+        c15++; s15 += ai;
+        if (ti > e5) { c5++; s5 += ai; if (ti > e1) { c1++; s1 += ai; } }
+      }
+    }
+  }
+  // Today's events older than 24 h before T cannot exist (a day is 24 h), so todayN is complete
+  // as far as the buffer holds. Nothing left in the buffer: fall back to what was evicted.
+  if (Number.isNaN(prevT) && s.evictedMs <= T) prevT = s.evictedMs;
+  if (Number.isNaN(locT) && s.anchorT <= T) {
+    locT = s.anchorT; locLat = s.anchorLat; locLon = s.anchorLon; locCountry = s.anchorCountry;
+  }
+
+  const today = Math.floor(T / DAY_MS);
+  let n = todayN, sum = todaySum, sq = todaySq;
+  for (let k = 0; k < HISTORY_DAYS; k++) {
+    const d = s.dayIdx[k] ?? -1;
+    if (d < today && d > today - HISTORY_DAYS) {
+      n += s.dayCount[k] ?? 0; sum += s.daySum[k] ?? 0; sq += s.daySumSq[k] ?? 0;
+    }
+  }
+  let avg = 0, dev = 0;
+  if (n > 0) {
+    avg = sum / n;
+    const std = Math.sqrt(Math.max(0, sq / n - avg * avg));
+    dev = (amount - avg) / Math.max(std, DEVIATION_FLOOR_USD, 0.25 * avg);
+    dev = dev > DEVIATION_CLAMP ? DEVIATION_CLAMP : dev < -DEVIATION_CLAMP ? -DEVIATION_CLAMP : dev;
+  }
+
+  let dist = 0, vel = 0;
+  if (g && !Number.isNaN(locT)) {
+    dist = haversineKm(locLat, locLon, g.lat, g.lon);
+    vel = dist / (Math.max((T - locT) / 1000, GEO_MIN_DT_S) / 3600);
+  }
+  const cross = cur !== NO_COUNTRY && locCountry !== NO_COUNTRY && cur !== locCountry;
+  const newDevice = e.device_fingerprint !== undefined && !s.knowsDevice(fnv1a(e.device_fingerprint));
+  const ch = e.channel;
+  const mismatch =
+    ch === "IN_STORE" || ch === "ATM"
+      ? e.card_present === false || (e.ip_address_hash !== undefined && e.terminal_id === undefined)
+      : e.card_present === true;
+
+  out[0] = c1; out[1] = c5; out[2] = c15; out[3] = c60;
+  out[4] = s1; out[5] = s5; out[6] = s15; out[7] = s60;
+  out[8] = nm; out[9] = nc;
+  out[10] = Number.isNaN(prevT) ? TIME_SINCE_CAP_S : Math.min(TIME_SINCE_CAP_S, (T - prevT) / 1000);
+  out[11] = avg; out[12] = dev; out[13] = amount; out[14] = vel;
+  out[15] = cross ? 1 : 0; out[16] = newDevice ? 1 : 0; out[17] = mismatch ? 1 : 0;
+  out[18] = refs.merchant_risk_score ?? 0;
+  out[19] = refs.ip_reputation_score ?? 0;
+  out[20] = refs.terminal_risk_score ?? 0;
+  out[21] = dist;
+  out[22] = s.count;
+  return cur;
+}
+
+/** The FeatureVector object of a vector in FEATURE_NAMES order (flags back to booleans). */
+export function fromVector(v: Float64Array): FeatureVector {
+  const fv: Record<string, number | boolean> = {};
+  for (let i = 0; i < N_FEATURES; i++) {
+    const name = FEATURE_NAMES[i] as FeatureName;
+    fv[name] = BOOLEAN_FEATURES.has(name) ? v[i] === 1 : (v[i] ?? 0);
+  }
+  return fv as FeatureVector;
+}
+
+/** Features of `event` against `state` as of the event's time; does not change the state. */
+export function extractFeatures(event: TransactionEvent, state: CardState, refs: ReferenceSignals): FeatureVector {
+  const v = new Float64Array(N_RULE_FEATURES);
+  extractInto(event, Date.parse(event.timestamp_utc), state, refs, v);
+  return fromVector(v);
+}
+
+/** The numeric vector in FEATURE_NAMES order (booleans 0/1), written into `out` when given. */
+export function toVector(fv: FeatureVector, out?: Float64Array): Float64Array {
+  const v = out ?? new Float64Array(N_FEATURES);
+  for (let i = 0; i < N_FEATURES; i++) {
+    const x = fv[FEATURE_NAMES[i] as FeatureName];
+    v[i] = typeof x === "boolean" ? (x ? 1 : 0) : x;
+  }
+  return v;
+}
