@@ -1,0 +1,155 @@
+# Shared helpers for infra/scripts/*.sh. Source it; do not run it.
+# Every service script is `<service>.sh start|stop|status|restart` and is idempotent:
+# start on a running service and stop on a stopped one both succeed without doing anything.
+
+set -euo pipefail
+
+VIGIL_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$VIGIL_ROOT"
+# shellcheck source=../stack.env
+source "$VIGIL_ROOT/infra/stack.env"
+
+abs_path() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$VIGIL_ROOT" "$1" ;; esac; }
+CACHE_DIR="$(abs_path "$VIGIL_CACHE_DIR")"
+STACK_DIR="$(abs_path "$VIGIL_STACK_DIR")"
+SERVICE="${SERVICE:-stack}"
+
+log() { printf '[%s] [%s] %s\n' "$(date +%H:%M:%S)" "$SERVICE" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# Milliseconds since the epoch, for startup timings.
+now_ms() { date +%s%3N; }
+
+# Run a command; on failure wait a little and run it once more (flaky downloads).
+retry_once() {
+  if "$@"; then return 0; fi
+  log "command failed, retrying once in 5s: $*"
+  sleep 5
+  "$@"
+}
+
+# Node 22 from the npm `node@22` dev dependency when present, else whatever `node` is on PATH.
+node_bin() {
+  if [[ -x "$VIGIL_ROOT/node_modules/.bin/node" ]]; then printf '%s' "$VIGIL_ROOT/node_modules/.bin/node"
+  else command -v node || die "node not found"; fi
+}
+# Run a TypeScript file with tsx on our Node.
+run_ts() {
+  local tsx="$VIGIL_ROOT/node_modules/tsx/dist/cli.mjs"
+  [[ -f "$tsx" ]] || die "tsx is not installed (node_modules/tsx); run the project bootstrap first"
+  "$(node_bin)" "$tsx" "$@"
+}
+# Health checks live in one TS file; see infra/scripts/health.ts for the checks.
+health() { run_ts "$VIGIL_ROOT/infra/scripts/health.ts" "$@"; }
+
+# Cheap checks in plain bash (no Node start-up) for the machine services.
+redis_ping() { # host port
+  local line=""
+  # (braces: a bare `exec ... 2>/dev/null` would silence the whole script's stderr)
+  { exec 3<>"/dev/tcp/$1/$2"; } 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 line <&3 || true
+  exec 3<&- 3>&-
+  [[ "$line" == "+PONG"* ]]
+}
+pg_ready() { # host port
+  if command -v pg_isready >/dev/null; then pg_isready -q -h "$1" -p "$2" -t 2
+  else health postgres >/dev/null 2>&1; fi
+}
+
+service_dir() { printf '%s/%s' "$STACK_DIR" "$1"; }
+
+pid_alive() { # pidfile
+  local pid
+  [[ -f "$1" ]] || return 1
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+}
+
+# True when something accepts TCP connections on host:port.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# wait_port host port timeout_s pidfile logfile: wait for the port; fail early if the process died.
+wait_port() {
+  local host="$1" port="$2" timeout="$3" pidfile="$4" logfile="$5" deadline
+  deadline=$(( $(date +%s) + timeout ))
+  until port_open "$host" "$port"; do
+    if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile"; then
+      log "process exited before opening $host:$port"; print_tail "$logfile"; return 1
+    fi
+    if (( $(date +%s) >= deadline )); then
+      log "timed out after ${timeout}s waiting for $host:$port"; print_tail "$logfile"; return 1
+    fi
+    sleep 0.5
+  done
+}
+
+print_tail() { # logfile [lines]
+  [[ -n "${1:-}" && -f "$1" ]] || return 0
+  log "last ${2:-40} lines of $1:"
+  tail -n "${2:-40}" "$1" >&2 || true
+}
+
+# Start a command in the background in its own session, stdout+stderr to logfile, pid to pidfile.
+# setsid keeps it alive after the calling shell (and an interactive Ctrl-C) goes away.
+spawn() { # pidfile logfile cmd...
+  local pidfile="$1" logfile="$2"; shift 2
+  mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
+  printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$logfile"
+  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  echo $! >"$pidfile"
+}
+
+# Stop what a pidfile names: SIGTERM, wait up to timeout seconds, then SIGKILL. Only ever our own pid.
+stop_pid() { # pidfile timeout_s
+  local pidfile="$1" timeout="${2:-30}" pid i
+  if ! pid_alive "$pidfile"; then rm -f "$pidfile"; log "not running"; return 0; fi
+  pid="$(cat "$pidfile")"
+  log "stopping pid $pid"
+  kill -TERM "$pid" 2>/dev/null || true
+  for (( i = 0; i < timeout * 5; i++ )); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; log "stopped"; return 0; }
+    sleep 0.2
+  done
+  log "still alive after ${timeout}s, sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$pidfile"
+}
+
+# Fetch a Maven-resolved classpath into a folder once; a marker file says it completed.
+mvn_fetch() { # marker_dir mvn-args...
+  local dir="$1"; shift
+  [[ -f "$dir/.complete" ]] && return 0
+  command -v mvn >/dev/null || die "mvn not found (apt-get install -y maven)"
+  log "fetching into $dir (first run only)"
+  rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
+  local t0; t0=$(now_ms)
+  # mvn output goes to a file (it is noisy even with -q) and is shown only on failure.
+  if ! retry_once mvn -q -B -Dstyle.color=never "$@" -DoutputDirectory="$dir.tmp/lib" >"$dir.tmp.log" 2>&1; then
+    print_tail "$dir.tmp.log" 60; die "maven fetch failed"
+  fi
+  rm -f "$dir.tmp.log"
+  rm -rf "$dir"; mv "$dir.tmp" "$dir"; touch "$dir/.complete"
+  log "fetched in $(( ($(now_ms) - t0) / 1000 ))s"
+}
+
+# apt-get install with one retry; runs `apt-get update` first (once per process).
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not available; install $* by hand"
+  local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  if (( APT_UPDATED == 0 )); then retry_once $sudo apt-get update -qq; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive retry_once $sudo apt-get install -y -qq "$@"
+}
+
+# Standard dispatch: the sourcing script defines do_start, do_stop, do_status.
+dispatch() {
+  local cmd="${1:-status}"
+  case "$cmd" in
+    start) do_start ;;
+    stop) do_stop ;;
+    status) do_status ;;
+    restart) do_stop; do_start ;;
+    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+  esac
+}
