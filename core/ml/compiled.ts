@@ -1,0 +1,169 @@
+import { averagePathLength, ForestModelSchema, type ForestModel, type ScoreReference } from "./model.js";
+
+// Inference layout: every tree of the forest packed into one set of contiguous typed arrays, so
+// scoring is a tight loop over integers and doubles with no allocation and no object access.
+
+export interface FeatureContribution {
+  feature: string;
+  index: number;
+  /** Share of the isolation credit, 0..1; the returned weights of all features sum to ≤ 1. */
+  weight: number;
+}
+
+export interface CompiledForest {
+  readonly modelVersion: string;
+  readonly featureNames: readonly string[];
+  readonly treeCount: number;
+  /** c(ψ), the normaliser of the path length. */
+  readonly normaliser: number;
+  readonly scoreReference: ScoreReference;
+  /** Anomaly score s(x, ψ) = 2^(−E[h(x)] / c(ψ)) in (0, 1]: ≈ 0.5 ordinary, → 1 anomalous. */
+  score(x: Float64Array): number;
+  /** E[h(x)], the mean path length over the trees, leaf adjustment c(size) included. */
+  pathLength(x: Float64Array): number;
+  /**
+   * Which features drove the score. For each tree, the path of x gets the credit
+   * max(0, c(ψ) − h(x)) / c(ψ) (how much faster than an average point it was isolated), shared
+   * equally among the features split on along that path. Credits are summed over trees and
+   * divided by the total over all features; the `top` largest are returned, largest first.
+   * A point no tree isolates faster than average gets an empty list (nothing stands out).
+   */
+  explain(x: Float64Array, top?: number): FeatureContribution[];
+  /** Where `score` falls among the training scores (score_reference), 0..1, interpolated. */
+  percentile(score: number): number;
+}
+
+class PackedForest implements CompiledForest {
+  readonly treeCount: number;
+  readonly normaliser: number;
+  private readonly d: number;
+  private readonly roots: Int32Array;
+  private readonly feature: Int32Array;
+  private readonly left: Int32Array;
+  private readonly threshold: Float64Array;
+  /** On leaves: depth + c(leaf size), the whole path length of a point ending there. */
+  private readonly leafValue: Float64Array;
+  private readonly credit: Float64Array;
+  private readonly pathFeatures: Int32Array;
+
+  constructor(
+    readonly modelVersion: string,
+    readonly featureNames: readonly string[],
+    readonly scoreReference: ScoreReference,
+    model: ForestModel,
+  ) {
+    this.d = featureNames.length;
+    this.treeCount = model.trees.length;
+    this.normaliser = averagePathLength(model.trained.subsample_size);
+    let total = 0;
+    for (const t of model.trees) total += t.f.length;
+    this.roots = new Int32Array(this.treeCount);
+    this.feature = new Int32Array(total);
+    this.left = new Int32Array(total);
+    this.threshold = new Float64Array(total);
+    this.leafValue = new Float64Array(total);
+    let base = 0;
+    let maxDepth = 0;
+    model.trees.forEach((tree, ti) => {
+      this.roots[ti] = base;
+      const depth = new Int32Array(tree.f.length);
+      for (let i = 0; i < tree.f.length; i++) {
+        const f = tree.f[i]!;
+        const g = base + i;
+        this.feature[g] = f;
+        if (f >= 0) {
+          const l = tree.l[i]!;
+          this.left[g] = base + l;
+          this.threshold[g] = tree.t[i]!;
+          depth[l] = depth[l + 1] = depth[i]! + 1;
+        } else {
+          this.left[g] = -1;
+          this.leafValue[g] = depth[i]! + averagePathLength(tree.n[i]!);
+          if (depth[i]! > maxDepth) maxDepth = depth[i]!;
+        }
+      }
+      base += tree.f.length;
+    });
+    this.credit = new Float64Array(this.d);
+    this.pathFeatures = new Int32Array(maxDepth + 1);
+  }
+
+  pathLength(x: Float64Array): number {
+    if (x.length < this.d) throw new RangeError(`expected ${this.d} features, got ${x.length}`);
+    const feature = this.feature;
+    const left = this.left;
+    const threshold = this.threshold;
+    const leafValue = this.leafValue;
+    const roots = this.roots;
+    let total = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let node = roots[t]!;
+      let f = feature[node]!;
+      while (f >= 0) {
+        node = x[f]! < threshold[node]! ? left[node]! : left[node]! + 1;
+        f = feature[node]!;
+      }
+      total += leafValue[node]!;
+    }
+    return total / roots.length;
+  }
+
+  score(x: Float64Array): number {
+    return Math.pow(2, -this.pathLength(x) / this.normaliser);
+  }
+
+  explain(x: Float64Array, top = 3): FeatureContribution[] {
+    if (x.length < this.d) throw new RangeError(`expected ${this.d} features, got ${x.length}`);
+    const credit = this.credit.fill(0);
+    const path = this.pathFeatures;
+    const c = this.normaliser;
+    let sum = 0;
+    for (let t = 0; t < this.roots.length; t++) {
+      let node = this.roots[t]!;
+      let depth = 0;
+      let f = this.feature[node]!;
+      while (f >= 0) {
+        path[depth++] = f;
+        node = x[f]! < this.threshold[node]! ? this.left[node]! : this.left[node]! + 1;
+        f = this.feature[node]!;
+      }
+      const gain = (c - this.leafValue[node]!) / c;
+      if (gain <= 0 || depth === 0) continue;
+      const share = gain / depth;
+      for (let i = 0; i < depth; i++) credit[path[i]!]! += share;
+      sum += gain;
+    }
+    if (sum === 0) return [];
+    const out: FeatureContribution[] = [];
+    for (let k = 0; k < this.d; k++) {
+      if (credit[k]! > 0) out.push({ feature: this.featureNames[k]!, index: k, weight: credit[k]! / sum });
+    }
+    out.sort((a, b) => b.weight - a.weight || a.index - b.index);
+    return out.slice(0, Math.max(0, top));
+  }
+
+  percentile(score: number): number {
+    const q = this.scoreReference.quantiles;
+    const first = q[0]!;
+    const last = q[q.length - 1]!;
+    if (score <= first[1]) return first[0];
+    if (score >= last[1]) return last[0];
+    for (let i = 1; i < q.length; i++) {
+      const [q1, s1] = q[i]!;
+      if (score <= s1) {
+        const [q0, s0] = q[i - 1]!;
+        return s1 > s0 ? q0 + ((score - s0) / (s1 - s0)) * (q1 - q0) : q1;
+      }
+    }
+    return last[0];
+  }
+}
+
+/**
+ * Packs a model for inference. Accepts a parsed ForestModel or untrusted JSON (validated with
+ * ForestModelSchema first); throws a ZodError naming the problem if the model is malformed.
+ */
+export function compileForest(model: unknown): CompiledForest {
+  const m = ForestModelSchema.parse(model);
+  return new PackedForest(m.model_version, Object.freeze([...m.feature_names]), m.score_reference, m);
+}
