@@ -1,0 +1,138 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { z } from "zod";
+import type { SqlQuery } from "./sql.js";
+import { problem } from "./http.js";
+
+// Bearer tokens for the ops API. Only SHA-256 hex digests are kept (PostgreSQL table
+// fraud_ops.api_tokens, plus OPS_BOOTSTRAP_TOKENS from the environment); a presented token is
+// hashed and compared in constant time against every known digest. Tokens are never logged.
+
+export const ROLES = ["viewer", "analyst", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+const rank = (r: Role) => ROLES.indexOf(r);
+
+export const BootstrapTokenSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "1-64 letters, digits and . _ @ -"),
+  sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, "64 hex characters (SHA-256 of the token)").transform((s) => s.toLowerCase()),
+  role: z.enum(ROLES),
+});
+export type TokenRecord = z.infer<typeof BootstrapTokenSchema>;
+
+/** Parses OPS_BOOTSTRAP_TOKENS (JSON array of {name, sha256, role}); throws naming the problem, never the value. */
+export function parseBootstrapTokens(json: string | undefined): TokenRecord[] {
+  if (json === undefined || json.trim() === "") return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error("OPS_BOOTSTRAP_TOKENS: not valid JSON");
+  }
+  const r = z.array(BootstrapTokenSchema).safeParse(raw);
+  if (!r.success) {
+    throw new Error(`OPS_BOOTSTRAP_TOKENS: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return r.data;
+}
+
+export function sha256Hex(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export interface Principal {
+  name: string;
+  role: Role;
+}
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: "MISSING_TOKEN" | "UNKNOWN_TOKEN" | "TOKEN_STORE_UNAVAILABLE" };
+
+export interface TokenAuth {
+  authenticate(authorizationHeader: string | undefined): Promise<AuthResult>;
+}
+
+export interface TokenAuthOptions {
+  sql?: SqlQuery;
+  bootstrap?: TokenRecord[];
+  now: () => number;
+  /** How long a loaded token list is trusted before re-reading the table (revocations apply within it). */
+  refreshMs?: number;
+  onError?: (code: string, err: unknown) => void;
+}
+
+interface Entry {
+  name: string;
+  role: Role;
+  digest: Buffer;
+}
+
+export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
+  const refreshMs = opts.refreshMs ?? 10_000;
+  const boot: Entry[] = (opts.bootstrap ?? []).map((t) => ({ name: t.name, role: t.role, digest: Buffer.from(t.sha256, "hex") }));
+  let fromDb: Entry[] | undefined;
+  let loadedAt = -Infinity;
+  let loading: Promise<void> | undefined;
+
+  async function load(): Promise<void> {
+    if (!opts.sql) return;
+    const { rows } = await opts.sql.query<{ name: string; sha256: string; role: Role }>(
+      "SELECT name, sha256::text AS sha256, role FROM fraud_ops.api_tokens WHERE revoked_at IS NULL",
+    );
+    fromDb = rows.map((r) => ({ name: r.name, role: r.role, digest: Buffer.from(r.sha256.trim(), "hex") }));
+    loadedAt = opts.now();
+  }
+
+  async function entries(): Promise<Entry[] | undefined> {
+    if (opts.sql && opts.now() - loadedAt >= refreshMs) {
+      loading ??= load().finally(() => {
+        loading = undefined;
+      });
+      try {
+        await loading;
+      } catch (e) {
+        // A stale list keeps working (revocations wait for the store); no list at all refuses everyone.
+        opts.onError?.("TOKEN_STORE_UNAVAILABLE", e);
+        if (fromDb === undefined && boot.length === 0) return undefined;
+      }
+    }
+    return [...boot, ...(fromDb ?? [])];
+  }
+
+  return {
+    async authenticate(header) {
+      const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m?.[1]) return { ok: false, reason: "MISSING_TOKEN" };
+      const digest = Buffer.from(sha256Hex(m[1]), "hex");
+      const list = await entries();
+      if (list === undefined) return { ok: false, reason: "TOKEN_STORE_UNAVAILABLE" };
+      let found: Entry | undefined;
+      // Every digest is compared, with no early exit, so timing says nothing about which matched.
+      for (const e of list) {
+        if (timingSafeEqual(e.digest, digest) && found === undefined) found = e;
+      }
+      return found ? { ok: true, principal: { name: found.name, role: found.role } } : { ok: false, reason: "UNKNOWN_TOKEN" };
+    },
+  };
+}
+
+export type OpsEnv = { Variables: { principal: Principal } };
+
+/** 401 without or with an unknown token, 403 when the role is below `min`, 503 when tokens cannot be read. */
+export function requireRole(auth: TokenAuth, min: Role): MiddlewareHandler<OpsEnv> {
+  return async (c, next) => {
+    const r = await auth.authenticate(c.req.header("authorization"));
+    if (!r.ok) {
+      if (r.reason === "TOKEN_STORE_UNAVAILABLE") return problem(c, 503, "TOKEN_STORE_UNAVAILABLE", "token store unavailable; retry", true);
+      c.header("WWW-Authenticate", 'Bearer realm="vigil-ops"');
+      return problem(c, 401, r.reason, r.reason === "MISSING_TOKEN" ? "bearer token required" : "unknown or revoked token");
+    }
+    if (rank(r.principal.role) < rank(min)) {
+      return problem(c, 403, "FORBIDDEN", `requires role ${min} or higher`);
+    }
+    c.set("principal", r.principal);
+    await next();
+  };
+}
+
+export function hasRole(p: Principal, min: Role): boolean {
+  return rank(p.role) >= rank(min);
+}

@@ -1,0 +1,155 @@
+import type { Redis } from "@upstash/redis";
+import { ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../edge/reference/snapshot.js";
+import type { OpsSql, SqlQuery } from "./sql.js";
+
+// Publishing label-derived risk into the edge's reference data. Only differences from what was
+// last published are sent (so values written by other tools, e.g. seeded merchant risk, stay),
+// and only once the target accepted them is `published_reference` updated: a failed publish is
+// simply retried by the next run. Redis: values first, then INCR vigil:refdata:version, which is
+// what tells the edge caches to reload. The embedded profile reads the same tables through
+// GET /v1/reference/snapshot, versioned by fraud_ops.refdata_state.
+
+export type PublishedKind = "merchant" | "terminal" | "card_tier";
+const KINDS: readonly PublishedKind[] = ["merchant", "terminal", "card_tier"];
+
+export const REDIS_HASH: Record<PublishedKind, string> = {
+  merchant: "vigil:risk:merchant",
+  terminal: "vigil:risk:terminal",
+  card_tier: "vigil:risk:card_tier",
+};
+export const REDIS_VERSION_KEY = "vigil:refdata:version";
+
+export interface ReferenceDelta {
+  set: Record<PublishedKind, Record<string, string>>;
+  del: Record<PublishedKind, string[]>;
+  changes: number;
+}
+
+/** Where published values go; resolves once they are durable there (rejects otherwise). */
+export interface ReferenceTarget {
+  name: string;
+  apply(delta: ReferenceDelta): Promise<void>;
+}
+
+/** Risk as text with at most 6 decimals: stable, so an unchanged value is never re-sent. */
+export const riskText = (r: number): string => String(Math.round(r * 1e6) / 1e6);
+
+async function desired(sql: SqlQuery): Promise<Record<PublishedKind, Map<string, string>>> {
+  const ents = await sql.query<{ kind: "merchant" | "terminal"; entity_id: string; risk: number }>(
+    "SELECT kind, entity_id, risk FROM fraud_ops.entity_risk",
+  );
+  const cards = await sql.query<{ card_number_hash: string; tier: string }>("SELECT card_number_hash, tier FROM fraud_ops.card_risk");
+  const out: Record<PublishedKind, Map<string, string>> = { merchant: new Map(), terminal: new Map(), card_tier: new Map() };
+  for (const r of ents.rows) out[r.kind].set(r.entity_id, riskText(r.risk));
+  for (const r of cards.rows) out.card_tier.set(r.card_number_hash, r.tier);
+  return out;
+}
+
+export async function computeDelta(sql: SqlQuery): Promise<ReferenceDelta> {
+  const want = await desired(sql);
+  const { rows } = await sql.query<{ kind: PublishedKind; entity_id: string; value: string }>(
+    "SELECT kind, entity_id, value FROM fraud_ops.published_reference",
+  );
+  const have: Record<PublishedKind, Map<string, string>> = { merchant: new Map(), terminal: new Map(), card_tier: new Map() };
+  for (const r of rows) have[r.kind].set(r.entity_id, r.value);
+  const delta: ReferenceDelta = { set: { merchant: {}, terminal: {}, card_tier: {} }, del: { merchant: [], terminal: [], card_tier: [] }, changes: 0 };
+  for (const k of KINDS) {
+    for (const [id, v] of want[k]) {
+      if (have[k].get(id) !== v) {
+        delta.set[k][id] = v;
+        delta.changes++;
+      }
+    }
+    for (const id of have[k].keys()) {
+      if (!want[k].has(id)) {
+        delta.del[k].push(id);
+        delta.changes++;
+      }
+    }
+  }
+  return delta;
+}
+
+export interface PublishResult {
+  changes: number;
+  version: number;
+  targets: string[];
+}
+
+/** Sends the delta to every target, then records it and bumps the snapshot version. */
+export async function publishReference(sql: OpsSql, targets: ReferenceTarget[], nowIso: string): Promise<PublishResult> {
+  const delta = await computeDelta(sql);
+  if (delta.changes === 0) return { changes: 0, version: await snapshotVersion(sql), targets: [] };
+  for (const t of targets) await t.apply(delta);
+  const version = await sql.transaction(async (tx) => {
+    for (const k of KINDS) {
+      const sets = Object.entries(delta.set[k]).map(([entity_id, value]) => ({ entity_id, value }));
+      if (sets.length > 0) {
+        await tx.query(
+          `INSERT INTO fraud_ops.published_reference (kind, entity_id, value)
+           SELECT $1, entity_id, value FROM jsonb_to_recordset($2::jsonb) AS x(entity_id text, value text)
+           ON CONFLICT (kind, entity_id) DO UPDATE SET value = excluded.value`,
+          [k, JSON.stringify(sets)],
+        );
+      }
+      if (delta.del[k].length > 0) {
+        await tx.query(
+          "DELETE FROM fraud_ops.published_reference WHERE kind = $1 AND entity_id IN (SELECT jsonb_array_elements_text($2::jsonb))",
+          [k, JSON.stringify(delta.del[k])],
+        );
+      }
+    }
+    const v = await tx.query<{ version: number }>(
+      "UPDATE fraud_ops.refdata_state SET version = version + 1, updated_at = $1 WHERE id = 1 RETURNING version::float8 AS version",
+      [nowIso],
+    );
+    return v.rows[0]?.version ?? 0;
+  });
+  return { changes: delta.changes, version, targets: targets.map((t) => t.name) };
+}
+
+export async function snapshotVersion(sql: SqlQuery): Promise<number> {
+  const { rows } = await sql.query<{ version: number }>("SELECT version::float8 AS version FROM fraud_ops.refdata_state WHERE id = 1");
+  return rows[0]?.version ?? 0;
+}
+
+/** The stack profile's target: the Redis layout the edge's Upstash adapter reads. */
+export function redisReferenceTarget(redis: Redis): ReferenceTarget {
+  return {
+    name: "redis",
+    async apply(delta) {
+      const p = redis.pipeline();
+      for (const k of KINDS) {
+        if (Object.keys(delta.set[k]).length > 0) p.hset(REDIS_HASH[k], delta.set[k]);
+        if (delta.del[k].length > 0) p.hdel(REDIS_HASH[k], ...delta.del[k]);
+      }
+      // Last, so an edge that sees the new version also sees the new values.
+      p.incr(REDIS_VERSION_KEY);
+      await p.exec();
+    },
+  };
+}
+
+/** Reference data the ops tables do not own (block lists, IP risk, active versions, rule sets). */
+export type SnapshotBase = () => Promise<Partial<ReferenceSnapshot>>;
+
+/**
+ * The embedded profile's snapshot: the base document overlaid with label-derived risk. Its version
+ * is the base's plus the ops publish counter, so a change of either makes the edge reload.
+ */
+export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase): Promise<ReferenceSnapshot> {
+  const b = base ? await base() : {};
+  const want = await desired(sql);
+  const num = (m: Map<string, string>) => Object.fromEntries([...m].map(([k, v]) => [k, Number(v)]));
+  const snapshot = {
+    ...b,
+    version: (b.version ?? 0) + (await snapshotVersion(sql)),
+    bins: b.bins ?? [],
+    ips: b.ips ?? [],
+    ip_risk: b.ip_risk ?? {},
+    merchant_risk: { ...(b.merchant_risk ?? {}), ...num(want.merchant) },
+    terminal_risk: { ...(b.terminal_risk ?? {}), ...num(want.terminal) },
+    card_tier: { ...(b.card_tier ?? {}), ...Object.fromEntries(want.card_tier) },
+  };
+  return ReferenceSnapshotSchema.parse(snapshot);
+}

@@ -1,0 +1,13 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { SqlQueryable } from "../stores/sql-client.js";
+
+// Test helper: applies only the ops migrations (*_ops_*.sql) so ops tests run on a fresh PGlite
+// or schema. Production applies every migration through aggregator/migrate.ts.
+const MIGRATIONS_DIR = fileURLToPath(new URL("../../infra/postgres/migrations/", import.meta.url));
+
+export async function applyOpsMigrations(sql: Pick<SqlQueryable, "exec">): Promise<void> {
+  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d+_ops_.*\.sql$/.test(f)).sort();
+  for (const f of files) await sql.exec(await readFile(join(MIGRATIONS_DIR, f), "utf8"));
+}
