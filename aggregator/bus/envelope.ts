@@ -1,0 +1,98 @@
+import { z } from "zod";
+import { AlertSchema, ScoredEventSchema, TimestampSchema, TransactionEventSchema } from "../../core/schemas.js";
+import type { Envelope, LogPosition } from "../ports.js";
+
+// The message format on every topic: JSON with an explicit schema name and version instead of Avro
+// and a schema registry (see infra/schemas/envelope.schema.json and its README). A consumer accepts
+// only the (schema, version) pairs listed here; anything else goes to the dead-letter topic.
+
+export const ENVELOPE_VERSION = 1 as const;
+
+export const RawTransactionSchema = z.strictObject({
+  event: TransactionEventSchema,
+  region: z.string().min(1).max(32),
+  received_at: TimestampSchema,
+});
+
+/** What the review queue needs to show a case without another lookup. */
+export const ReviewItemSchema = z.strictObject({
+  transaction_id: z.string(),
+  card_number_hash: z.string(),
+  fraud_score: z.number(),
+  queued_at: TimestampSchema,
+  record: ScoredEventSchema,
+});
+export type ReviewItem = z.infer<typeof ReviewItemSchema>;
+
+export const DeadLetterSchema = z.strictObject({
+  error: z.string(),
+  group_id: z.string(),
+  failed_at: TimestampSchema,
+  original: z.strictObject({
+    topic: z.string(),
+    partition: z.number().int(),
+    offset: z.string(),
+    key: z.string(),
+    value: z.unknown(),
+  }),
+});
+export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+
+export const PAYLOAD_SCHEMAS = {
+  "vigil.raw-transaction": RawTransactionSchema,
+  "vigil.scored-event": ScoredEventSchema,
+  "vigil.alert": AlertSchema,
+  "vigil.review-item": ReviewItemSchema,
+  "vigil.dead-letter": DeadLetterSchema,
+} as const;
+export type SchemaName = keyof typeof PAYLOAD_SCHEMAS;
+export type PayloadOf<S extends SchemaName> = z.infer<(typeof PAYLOAD_SCHEMAS)[S]>;
+
+const EnvelopeHeaderSchema = z.object({
+  schema: z.string(),
+  schema_version: z.number(),
+  produced_at: TimestampSchema,
+  payload: z.unknown(),
+});
+
+export function envelope<S extends SchemaName>(schema: S, payload: PayloadOf<S>, producedAt: string): Envelope<PayloadOf<S>> {
+  return { schema, schema_version: ENVELOPE_VERSION, produced_at: producedAt, payload };
+}
+
+export type DecodeResult = { ok: true; value: Envelope } | { ok: false; error: string };
+
+/** Checks the header, refuses unknown schema names and versions, then validates the payload. */
+export function validateEnvelope(value: unknown, expected?: readonly SchemaName[]): DecodeResult {
+  const head = EnvelopeHeaderSchema.safeParse(value);
+  if (!head.success) {
+    const i = head.error.issues[0];
+    return { ok: false, error: `ENVELOPE_INVALID: ${i ? `${i.path.join(".") || "(envelope)"}: ${i.message}` : "not an envelope"}` };
+  }
+  const { schema, schema_version } = head.data;
+  if (!(schema in PAYLOAD_SCHEMAS)) return { ok: false, error: `UNKNOWN_SCHEMA: ${schema}` };
+  if (schema_version !== ENVELOPE_VERSION) return { ok: false, error: `UNKNOWN_SCHEMA_VERSION: ${schema} v${schema_version}` };
+  const name = schema as SchemaName;
+  if (expected && !expected.includes(name)) return { ok: false, error: `UNEXPECTED_SCHEMA: ${schema}` };
+  const payload = PAYLOAD_SCHEMAS[name].safeParse(head.data.payload);
+  if (!payload.success) {
+    const i = payload.error.issues[0];
+    return { ok: false, error: `PAYLOAD_INVALID: ${schema}: ${i ? `${i.path.join(".") || "(payload)"}: ${i.message}` : "invalid"}` };
+  }
+  return { ok: true, value: { ...head.data, schema: name, schema_version: ENVELOPE_VERSION, payload: payload.data } };
+}
+
+/**
+ * The bus hands over whatever JSON it finds; bytes that are not JSON still reach the consumer as a
+ * marker object (not a crash in the bus), so the consumer can dead-letter them with the raw text.
+ */
+export function decodeMessageValue(text: string): Envelope {
+  try {
+    return JSON.parse(text) as Envelope;
+  } catch {
+    return { schema: "unparseable", raw: text.slice(0, 10_000) } as unknown as Envelope;
+  }
+}
+
+export function positionText(p: LogPosition): string {
+  return `${p.topic}/${p.partition}@${p.offset}`;
+}
