@@ -46,6 +46,16 @@ export const EdgeConfigSchema = z.object({
   MAX_EVENT_AGE_DAYS: intSetting(30, 1, 3650),
   /** Per-channel override of the reference-failure policy, e.g. {"ONLINE":"FAIL_CLOSED"}. */
   REFERENCE_FAILURE_POLICY: jsonOf(z.partialRecord(z.enum(CHANNELS), ReferencePolicySchema)).optional(),
+  /**
+   * Workers only: keep card state in a jurisdiction (e.g. "eu": the Durable Objects never leave
+   * the EU). Empty = no restriction. Changing it re-homes every card (new object ids): fresh state.
+   */
+  CARD_STATE_JURISDICTION: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["eu", "fedramp"]).optional()),
+  /** Workers only: where new card objects are created, near this deployment's terminals. */
+  DO_LOCATION_HINT: z.preprocess(
+    (v) => (v === "" ? undefined : v),
+    z.enum(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]).optional(),
+  ),
   /** Version string returned by GET /v1/health. */
   VIGIL_VERSION: z.string().min(1).max(64).default("0.1.0"),
 });

@@ -31,7 +31,8 @@ export interface CardScorer {
 
 /** Reference data (block lists, risk values, active versions). Never throws: on failure returns status "UNAVAILABLE" signals. */
 export interface ReferenceData {
-  lookup(event: TransactionEvent): Promise<ReferenceLookup>;
+  /** `ctx.waitUntil` lets a background refresh outlive the request (stale-while-revalidate). */
+  lookup(event: TransactionEvent, ctx?: { waitUntil?(p: Promise<unknown>): void }): Promise<ReferenceLookup>;
 }
 
 export interface ReferenceLookup {

@@ -1,0 +1,155 @@
+import { DurableObject } from "cloudflare:workers";
+import { CardState as CardWindow, decodeCardState, encodeCardState } from "../core/index.js";
+import type { Decision, FeatureVector } from "../core/schemas.js";
+import type { ScoreItem, ScoreOutcome } from "../edge/ports.js";
+import { resolveEngines, type EngineEnv, type ScoringEngine } from "./engines.js";
+
+// One Durable Object per card hash. It owns the card's window state and scores that card's events
+// one at a time: state is read from memory, scored, applied and written to SQLite in one
+// synchronous stretch (no await), so concurrent requests cannot interleave and lose an update.
+
+/** Idle cards are forgotten this long after their last event (the spec's 90-day TTL). */
+export const IDLE_TTL_MS = 90 * 86_400_000;
+/** The idle alarm is pushed out at most this often, so a busy card does not rewrite it per event. */
+const ALARM_SLACK_MS = 3_600_000;
+/** Idempotency memory: transaction ids are remembered this long in event time… */
+export const SEEN_RETENTION_MS = 35 * 86_400_000;
+/** …and at most this many per card (oldest event time forgotten first). */
+export const MAX_SEEN = 2000;
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS card (k INTEGER PRIMARY KEY CHECK (k = 0), state TEXT NOT NULL, last_activity_ms INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL)",
+  "CREATE INDEX IF NOT EXISTS seen_event_ms ON seen (event_ms)",
+];
+
+type SeenRow = { decision_json: string; features_json: string };
+
+export class CardState extends DurableObject<EngineEnv> {
+  private window: CardWindow = CardWindow.empty();
+  private seenCount = 0;
+  private lastActivityMs = 0;
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: EngineEnv) {
+    super(ctx, env);
+    // SQLite storage is synchronous: the state is in memory before the first call is delivered.
+    this.load();
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private load(): void {
+    const sql = this.ctx.storage.sql;
+    for (const stmt of SCHEMA) sql.exec(stmt);
+    const row = sql.exec<{ state: string; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").toArray()[0];
+    this.window = row ? decodeCardState(row.state) : CardWindow.empty();
+    this.lastActivityMs = row?.last_activity_ms ?? 0;
+    this.seenCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
+  }
+
+  /** Scores and applies the items in order; one outcome per item. Atomic: all applied or none. */
+  async scoreEvents(items: ScoreItem[]): Promise<ScoreOutcome[]> {
+    // Engines (rule set / model versions) are resolved first; the state is not touched until the
+    // synchronous section below, so this await cannot cause a lost update.
+    const engines = await resolveEngines(this.env, items);
+    const now = Date.now();
+    let outcomes: ScoreOutcome[];
+    try {
+      outcomes = this.ctx.storage.transactionSync(() => this.applyAll(items, engines, now));
+    } catch (err) {
+      // Storage rolled back; the in-memory window may hold part of the batch, so reload it.
+      this.load();
+      throw err;
+    }
+    await this.pushAlarm(now);
+    return outcomes;
+  }
+
+  private applyAll(items: ScoreItem[], engines: ScoringEngine[], now: number): ScoreOutcome[] {
+    const sql = this.ctx.storage.sql;
+    const outcomes: ScoreOutcome[] = [];
+    let changed = false;
+    let newestMs = -Infinity;
+    for (const [i, item] of items.entries()) {
+      const id = item.event.transaction_id;
+      const prior = sql.exec<SeenRow>("SELECT decision_json, features_json FROM seen WHERE transaction_id = ?", id).toArray()[0];
+      if (prior) {
+        outcomes.push({ decision: JSON.parse(prior.decision_json) as Decision, features: JSON.parse(prior.features_json) as FeatureVector, duplicate: true });
+        continue;
+      }
+      const engine = engines[i];
+      if (!engine) throw new Error("no engine resolved for item");
+      const { decision, features } = engine.process(item.event, this.window, item.refs);
+      const eventMs = Date.parse(item.event.timestamp_utc);
+      sql.exec(
+        "INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, ?, ?)",
+        id,
+        JSON.stringify(decision),
+        JSON.stringify(features),
+        eventMs,
+      );
+      this.seenCount++;
+      newestMs = Math.max(newestMs, eventMs);
+      changed = true;
+      outcomes.push({ decision, features, duplicate: false });
+    }
+    if (changed) {
+      this.lastActivityMs = now;
+      sql.exec(
+        "INSERT INTO card (k, state, last_activity_ms) VALUES (0, ?, ?) ON CONFLICT (k) DO UPDATE SET state = excluded.state, last_activity_ms = excluded.last_activity_ms",
+        encodeCardState(this.window),
+        now,
+      );
+      this.pruneSeen(newestMs);
+    }
+    return outcomes;
+  }
+
+  private pruneSeen(newestMs: number): void {
+    const sql = this.ctx.storage.sql;
+    const watermark = this.window.lastEventMs ?? newestMs;
+    sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS);
+    if (this.seenCount > MAX_SEEN) {
+      sql.exec(
+        "DELETE FROM seen WHERE transaction_id IN (SELECT transaction_id FROM seen ORDER BY event_ms ASC LIMIT ?)",
+        this.seenCount - MAX_SEEN,
+      );
+    }
+    this.seenCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
+  }
+
+  private async pushAlarm(now: number): Promise<void> {
+    const due = now + IDLE_TTL_MS;
+    if (this.alarmAt !== null && this.alarmAt >= due - ALARM_SLACK_MS) return;
+    this.alarmAt = due;
+    await this.ctx.storage.setAlarm(due);
+  }
+
+  /** Idle housekeeping on wall-clock time: forget a card nobody has used for IDLE_TTL_MS. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const idleUntil = this.lastActivityMs + IDLE_TTL_MS;
+    if (this.lastActivityMs > 0 && idleUntil > now) {
+      // Activity since the alarm was set (or an early wake-up): look again when the TTL is really up.
+      this.alarmAt = idleUntil;
+      await this.ctx.storage.setAlarm(idleUntil);
+      return;
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+    this.load();
+  }
+
+  /** Read-only view for tests and operators: counts only, no event data. */
+  stats(): { eventCount: number; seen: number; lastActivityMs: number; lastEventMs: number | null } {
+    return {
+      eventCount: this.window.eventCount,
+      seen: this.seenCount,
+      lastActivityMs: this.lastActivityMs,
+      lastEventMs: this.window.lastEventMs ?? null,
+    };
+  }
+}

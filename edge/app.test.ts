@@ -1,0 +1,76 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { VerdictResponse } from "../core/schemas.js";
+import { BASE, call, score, scoreBatch, spyQueue, txn, type ErrorJson } from "./testing/helpers.js";
+
+describe("routes", () => {
+  it("GET /v1/health answers without auth: status, version, region only", async () => {
+    const res = await call("/v1/health", { token: null });
+    expect(res.status).toBe(200);
+    const body = await res.json<Record<string, unknown>>();
+    expect(body).toMatchObject({ status: "healthy", region: "test" });
+    expect(Object.keys(body).sort()).toEqual(["region", "status", "time", "version"]);
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("POST /v1/transactions/score answers a verdict with edge latency and forwards one ScoredEvent", async () => {
+    const q = spyQueue();
+    try {
+      const t = txn();
+      const res = await score(t);
+      expect(res.status).toBe(200);
+      const v = await res.json<VerdictResponse>();
+      expect(v.transaction_id).toBe(t.transaction_id);
+      expect(["APPROVED", "REVIEW", "BLOCKED"]).toContain(v.verdict);
+      expect(v.fraud_score).toBeGreaterThanOrEqual(0);
+      expect(v.latency_ms).toBeGreaterThanOrEqual(0);
+      const records = q.records();
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({
+        schema_version: 1,
+        region: "test",
+        event: { transaction_id: t.transaction_id, card_number_hash: t.card_number_hash },
+        verdict: { transaction_id: t.transaction_id, verdict: v.verdict },
+      });
+    } finally {
+      q.restore();
+    }
+  });
+
+  it("accepts the spec's short form (card_hash alias, defaults filled)", async () => {
+    const res = await score({
+      transaction_id: `TXN-TEST-${crypto.randomUUID().slice(0, 8)}`,
+      card_hash: "abc123",
+      amount_usd: 4999.99,
+      merchant_id: "MCH-0022",
+      channel: "ONLINE",
+      geolocation: { lat: 55.75, lon: 37.61 },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("POST /v1/transactions/score/batch answers results in request order", async () => {
+    const items = [txn(), txn(), txn({ channel: "MOBILE" })];
+    const res = await scoreBatch(items);
+    expect(res.status).toBe(200);
+    const { results } = await res.json<{ results: VerdictResponse[] }>();
+    expect(results.map((r) => r.transaction_id)).toEqual(items.map((i) => i.transaction_id));
+  });
+
+  it("unknown route → 404 JSON, wrong method → 405 with Allow", async () => {
+    const nf = await call("/v1/nope");
+    expect(nf.status).toBe(404);
+    expect((await nf.json<ErrorJson>()).error.code).toBe("NOT_FOUND");
+    const m = await call("/v1/transactions/score", { method: "GET" });
+    expect(m.status).toBe(405);
+    expect(m.headers.get("allow")).toBe("POST");
+    expect((await m.json<ErrorJson>()).error.code).toBe("METHOD_NOT_ALLOWED");
+    const h = await call("/v1/health", { method: "DELETE" });
+    expect(h.status).toBe(405);
+  });
+
+  it("serves through the Worker's own entry (exports.default) too", async () => {
+    const res = await exports.default.fetch(`${BASE}/v1/health`);
+    expect(res.status).toBe(200);
+  });
+});

@@ -1,0 +1,61 @@
+import type { Channel } from "../core/schemas.js";
+import type { EdgeToken } from "./config.js";
+import { HttpError } from "./errors.js";
+
+// Bearer tokens are configured as SHA-256 hashes. The presented token is hashed and compared with
+// every configured hash in constant time, without stopping at the first match, so response time
+// says nothing about which (or whether a) hash matched.
+
+const encoder = new TextEncoder();
+const BEARER = /^Bearer ([\x21-\x7e]{1,512})$/;
+
+export const WWW_AUTHENTICATE = 'Bearer realm="vigil-edge"';
+
+export async function sha256Hex(s: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
+  let out = "";
+  for (const b of digest) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Constant-time equality of two equal-length lower-case hex strings (length is public: always 64). */
+export function constantTimeEqualHex(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+/** The configured token matching the Authorization header; throws 401 otherwise. */
+export async function authenticate(header: string | null | undefined, tokens: readonly EdgeToken[]): Promise<EdgeToken> {
+  const m = header ? BEARER.exec(header.trim()) : null;
+  // Hash something even when the header is missing or malformed, so every 401 costs the same.
+  const presented = await sha256Hex(m?.[1] ?? "");
+  let match: EdgeToken | undefined;
+  for (const t of tokens) {
+    const eq = constantTimeEqualHex(presented, t.sha256);
+    if (eq && match === undefined && m) match = t;
+  }
+  if (!match) {
+    throw new HttpError(
+      "UNAUTHORIZED",
+      m ? "unknown bearer token" : "missing or malformed Authorization: Bearer <token>",
+      undefined,
+      { "WWW-Authenticate": WWW_AUTHENTICATE },
+    );
+  }
+  return match;
+}
+
+/** Throws 403 naming the first item whose channel the token may not score. */
+export function authorizeChannels(token: EdgeToken, items: ReadonlyArray<{ path: string; channel: Channel }>): void {
+  const allowed = new Set<Channel>(token.channels);
+  const refused = items.filter((i) => !allowed.has(i.channel));
+  if (refused.length > 0) {
+    throw new HttpError(
+      "FORBIDDEN_CHANNEL",
+      `token "${token.id}" may not score channel ${refused[0]?.channel ?? ""}`,
+      refused.map((i) => ({ path: i.path, message: `channel ${i.channel} not allowed for this token` })),
+    );
+  }
+}

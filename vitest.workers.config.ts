@@ -1,0 +1,54 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_TOKENS } from "./edge/testing/tokens.js";
+
+// Tests that run inside the Workers runtime (workerd via Miniflare): the edge app through the real
+// worker entry, the CardState Durable Object on SQLite storage, the queue producer/consumer.
+// Bindings come from wrangler.toml (top-level env); test-only secrets are added here.
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+// Owned by the forwarding engineer: starts a signature-verifying receiver and checks the Upstash
+// bridge, and `provide`s their addresses. Included when present.
+const forwardingSetup = "tests/support/workers-global-setup.ts";
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => {
+      const provided = (key: string): string | undefined => {
+        try {
+          const v = inject<unknown>(key);
+          return typeof v === "string" ? v : undefined;
+        } catch {
+          return undefined;
+        }
+      };
+      return {
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          // exports.default.queue() in tests (experimental flag, test-only).
+          compatibilityFlags: ["service_binding_extra_handlers"],
+          bindings: {
+            REGION: "test",
+            EDGE_TOKENS: JSON.stringify(
+              Object.entries(TEST_TOKENS).map(([id, t]) => ({ id, sha256: sha256(t.token), channels: t.channels })),
+            ),
+            AGGREGATOR_URL: provided("aggregatorUrl") ?? "http://127.0.0.1:9/unused",
+            AGGREGATOR_SECRET: provided("aggregatorSecret") ?? "test-secret-not-for-production",
+            UPSTASH_REDIS_REST_URL: provided("upstashUrl") ?? "http://127.0.0.1:8079",
+            UPSTASH_REDIS_REST_TOKEN: provided("upstashToken") ?? "vigil-local-token",
+          },
+          queueConsumers: { "vigil-scored-events": { maxBatchTimeout: 0.05 } },
+        },
+      };
+    }),
+  ],
+  test: {
+    include: ["edge/**/*.test.ts", "durable-objects/**/*.test.ts", "tests/workers/**/*.test.ts"],
+    exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+    globalSetup: existsSync(forwardingSetup) ? [forwardingSetup] : [],
+    testTimeout: 60_000,
+  },
+});
