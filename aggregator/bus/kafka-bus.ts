@@ -1,8 +1,9 @@
 import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type LogEntry, type Producer } from "kafkajs";
 import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
 import { toPortError, withTimeout } from "./kafka-errors.js";
+import { registerLz4Codec } from "./lz4-codec.js";
 import { topicNamer, type TopicAdmin, type TopicSpec } from "./topics.js";
 
 export interface KafkaBusOptions {
@@ -34,6 +35,7 @@ const defaultLog: NonNullable<KafkaBusOptions["log"]> = (level, message, extra) 
 };
 
 export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFactory = (c) => new Kafka(c)): KafkaBus {
+  registerLz4Codec();
   const log = options.log ?? defaultLog;
   const names = topicNamer(options.topicPrefix);
   const kafka = kafkaFactory({
@@ -74,7 +76,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
 
   function getAdmin(): Promise<Admin> {
     admin ??= (async () => {
-      const a = kafka.admin({ retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2000 } });
+      const a = kafka.admin({ retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 } });
       await a.connect();
       return a;
     })();
@@ -214,23 +216,32 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
   }
 
   async function ensureTopics(specs: TopicSpec[]): Promise<void> {
-    try {
-      const a = await getAdmin();
-      const existing = new Set(await a.listTopics());
-      const missing = specs.filter((s) => !existing.has(names.physical(s.name)));
-      if (missing.length === 0) return;
-      await a.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: names.physical(s.name),
-          numPartitions: s.partitions,
-          replicationFactor: s.replicationFactor,
-          configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-      });
-      log("info", "created topics", { topics: missing.map((s) => names.physical(s.name)) });
-    } catch (e) {
-      throw toPortError(e, "create topics");
+    // Topic creation on a busy broker can outlast one admin retry cycle (leaders not elected yet);
+    // it is idempotent, so the whole step is retried until every topic has its leaders.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const a = await getAdmin();
+        const existing = new Set(await a.listTopics());
+        const missing = specs.filter((s) => !existing.has(names.physical(s.name)));
+        if (missing.length > 0) {
+          await a.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((s) => ({
+              topic: names.physical(s.name),
+              numPartitions: s.partitions,
+              replicationFactor: s.replicationFactor,
+              configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+            })),
+          });
+          log("info", "created topics", { topics: missing.map((s) => names.physical(s.name)) });
+        }
+        await a.fetchTopicMetadata({ topics: specs.map((s) => names.physical(s.name)) });
+        return;
+      } catch (e) {
+        const err = toPortError(e, "create topics");
+        if (!err.retriable || attempt >= 6) throw err;
+        await sleep(backoffDelay({ initialMs: 500, maxMs: 5000 }, attempt));
+      }
     }
   }
 

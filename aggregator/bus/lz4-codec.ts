@@ -1,0 +1,17 @@
+import { CompressionCodecs, CompressionTypes } from "kafkajs";
+import * as lz4 from "lz4js";
+
+// The topics use compression.type=lz4 (the spec's layout), so the broker stores LZ4 batches even
+// when the producer sends them uncompressed, and kafkajs ships no LZ4 codec: without this, every
+// fetch fails with "LZ4 compression not implemented". lz4js is pure JS (no native build) and
+// handles the LZ4 frame format Kafka writes.
+let registered = false;
+
+export function registerLz4Codec(): void {
+  if (registered) return;
+  registered = true;
+  CompressionCodecs[CompressionTypes.LZ4] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => Buffer.from(lz4.compress(encoder.buffer)),
+    decompress: async (buffer: Buffer) => Buffer.from(lz4.decompress(buffer)),
+  });
+}
