@@ -14,3 +14,8 @@ export {
   type RuleFeatureName,
 } from "./features/extract.js";
 export { haversineKm, countryAt } from "./geo/geo.js";
+export { ScoringConfigSchema, parseScoringConfig, type ScoringConfig } from "./config.js";
+export { RuleSetSchema, RuleSchema, parseRuleSet, SIGNALS, OPS, type RuleSet, type Rule, type Expr } from "./rules/schema.js";
+export { compileRuleSet, type CompiledRuleSet, type CompiledRule } from "./rules/compile.js";
+export { METRICS, Baseline } from "./stats/baseline.js";
+export { createEngine, NO_REFERENCE, type Engine, type EngineOptions, type ScoreResult } from "./engine.js";

@@ -85,9 +85,10 @@ export class CardState {
 
   /**
    * Applies an event whose time is already parsed, with its tier-2 observation vector (as
-   * `observe` fills it); the engine passes what it computed for scoring to avoid a second scan.
+   * `observe` fills it) and optionally its country id; the engine passes what it computed for
+   * scoring to avoid a second scan and lookup.
    */
-  applyParsed(e: TransactionEvent, T: number, obs: Float64Array): void {
+  applyParsed(e: TransactionEvent, T: number, obs: Float64Array, country?: number): void {
     this.count++;
     if (e.device_fingerprint !== undefined) this.rememberDevice(fnv1a(e.device_fingerprint), T);
     this.addToDay(T, e.amount_usd);
@@ -104,7 +105,8 @@ export class CardState {
     if (this.end - this.start >= MAX_RECENT) this.evictOldest();
     this.makeRoom();
     const g = e.geolocation;
-    this.insert(T, e.amount_usd, fnv1a(e.merchant_id), g ? countryIdAt(g.lat, g.lon) : NO_COUNTRY, g ? g.lat : NaN, g ? g.lon : NaN);
+    const c = country ?? (g ? countryIdAt(g.lat, g.lon) : NO_COUNTRY);
+    this.insert(T, e.amount_usd, fnv1a(e.merchant_id), c, g ? g.lat : NaN, g ? g.lon : NaN);
   }
 
   /**

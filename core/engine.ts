@@ -1,0 +1,261 @@
+import type { ScoringConfig } from "./config.js";
+import { F, N_RULE_FEATURES, RULE_FEATURE_NAMES, extractInto, fromVector } from "./features/extract.js";
+import { compileForest, type CompiledForest } from "./ml/compiled.js";
+import type { ForestModel } from "./ml/model.js";
+import { N_SIGNALS, SIGNAL_INDEX, compileRuleSet, type CompiledRule } from "./rules/compile.js";
+import type { RuleSet } from "./rules/schema.js";
+import type { Decision, FeatureVector, Reason, ReferenceSignals, TransactionEvent, Verdict } from "./schemas.js";
+import { METRICS, N_METRICS } from "./stats/baseline.js";
+import { StatTier } from "./stats/tier.js";
+import { type CardState, RECENT_WINDOW_MS } from "./window/card-state.js";
+
+export interface ScoreResult {
+  decision: Decision;
+  features: FeatureVector;
+}
+
+export interface Engine {
+  readonly rulesVersion: string;
+  readonly modelVersion: string;
+  readonly configVersion: string;
+  /** Scores against the state as it is; does not change it. */
+  score(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult;
+  /** score, then apply the event to the state (what the Durable Object calls). */
+  process(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult;
+}
+
+export interface EngineOptions {
+  config: ScoringConfig;
+  ruleSet: RuleSet;
+  model: ForestModel;
+}
+
+/** Reference signals of a lookup that worked but knew nothing about this event. */
+export const NO_REFERENCE: ReferenceSignals = Object.freeze({ status: "OK" }) as ReferenceSignals;
+
+const clamp01 = (x: number) => (x <= 0 ? 0 : x >= 1 ? 1 : x);
+const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
+const upper = (s: string) => s.toUpperCase();
+/** Distance from a threshold at which the verdict is called certain (confidence margin term = 1). */
+const CONFIDENCE_MARGIN = 15;
+
+/**
+ * The three tiers and the ensemble. Per event: features as of the event time (one backward scan of
+ * the card's recent buffer), tier 1 rules (compiled closures), tier 2 statistics against the card's
+ * baseline, tier 3 Isolation Forest, then the weighted noisy-OR of config.ts. Scratch buffers are
+ * reused between events: an Engine is not re-entrant (one event at a time, as in a Durable Object).
+ *
+ * Verdict: BLOCKED at fraud_score ≥ block, REVIEW at ≥ review, else APPROVED; a BLOCK rule forces
+ * BLOCKED, a REVIEW rule or the FAIL_CLOSED reference policy forces at least REVIEW, and a forced
+ * verdict lifts fraud_score to its threshold so score and verdict never disagree.
+ *
+ * confidence = 0.6·margin + 0.4·agreement: margin = min(1, |score − nearest threshold| / 15)
+ * (1 when the verdict was forced), agreement = share of the three tiers whose own score (≥ review
+ * threshold or not) points the same way as the verdict (REVIEW/BLOCKED vs APPROVED).
+ */
+class VigilEngine implements Engine {
+  readonly rulesVersion: string;
+  readonly modelVersion: string;
+  readonly configVersion: string;
+  private readonly rules: readonly CompiledRule[];
+  /** Per rule, the index of its reason code in `codes` (points of one code do not add up). */
+  private readonly ruleCode: Int32Array;
+  private readonly codes: string[] = [];
+  private readonly codePoints: Float64Array;
+  private readonly forest: CompiledForest;
+  private readonly mlIndex: Int32Array | undefined;
+  private readonly stats: StatTier;
+  private readonly vec = new Float64Array(N_RULE_FEATURES);
+  private readonly mlIn: Float64Array;
+  private readonly sig = new Uint8Array(N_SIGNALS);
+  private readonly obs = new Float64Array(N_METRICS);
+  private readonly fired: CompiledRule[] = [];
+
+  constructor(private readonly cfg: ScoringConfig, ruleSet: RuleSet, model: ForestModel) {
+    const compiled = compileRuleSet(ruleSet);
+    this.rulesVersion = compiled.version;
+    this.rules = compiled.rules;
+    this.ruleCode = Int32Array.from(this.rules, (r) => {
+      let i = this.codes.indexOf(r.reasonCode);
+      if (i < 0) i = this.codes.push(r.reasonCode) - 1;
+      return i;
+    });
+    this.codePoints = new Float64Array(this.codes.length);
+    this.forest = compileForest(model);
+    this.modelVersion = this.forest.modelVersion;
+    this.configVersion = cfg.version;
+    const names = this.forest.featureNames;
+    const unknown = names.filter((n) => !(RULE_FEATURE_NAMES as readonly string[]).includes(n));
+    if (unknown.length > 0) throw new Error(`model ${this.modelVersion} uses unknown feature(s): ${unknown.join(", ")}`);
+    const identity = names.every((n, i) => RULE_FEATURE_NAMES[i] === n);
+    this.mlIndex = identity ? undefined : Int32Array.from(names, (n) => F[n as keyof typeof F]);
+    this.mlIn = identity ? this.vec : new Float64Array(names.length);
+    this.stats = new StatTier(cfg.stats);
+  }
+
+  score(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult {
+    return this.run(event, state, refs, false);
+  }
+
+  process(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult {
+    return this.run(event, state, refs, true);
+  }
+
+  private run(e: TransactionEvent, state: CardState, refs: ReferenceSignals, apply: boolean): ScoreResult {
+    const T = Date.parse(e.timestamp_utc);
+    if (!Number.isFinite(T)) throw new RangeError(`timestamp_utc is not a date-time: ${e.timestamp_utc}`);
+    const cfg = this.cfg;
+    const v = this.vec;
+    const country = extractInto(e, T, state, refs, v);
+
+    const late = T <= state.watermarkMs - RECENT_WINDOW_MS;
+    const unavailable = refs.status === "UNAVAILABLE";
+    const sig = this.sig;
+    sig[SIGNAL_INDEX.bin_blocked] = refs.bin_blocked === true ? 1 : 0;
+    sig[SIGNAL_INDEX.ip_blocked] = refs.ip_blocked === true ? 1 : 0;
+    sig[SIGNAL_INDEX.reference_unavailable] = unavailable ? 1 : 0;
+    sig[SIGNAL_INDEX.card_risk_high] = refs.card_risk_tier === "HIGH" ? 1 : 0;
+    sig[SIGNAL_INDEX.card_risk_medium] = refs.card_risk_tier === "MEDIUM" ? 1 : 0;
+    sig[SIGNAL_INDEX.device_present] = e.device_fingerprint !== undefined ? 1 : 0;
+    sig[SIGNAL_INDEX.geolocation_present] = e.geolocation !== undefined ? 1 : 0;
+    sig[SIGNAL_INDEX.late_event] = late ? 1 : 0;
+
+    // Tier 1.
+    const fired = this.fired;
+    fired.length = 0;
+    const points = this.codePoints.fill(0);
+    let forceBlock = false, forceReview = false;
+    for (let i = 0; i < this.rules.length; i++) {
+      const r = this.rules[i] as CompiledRule;
+      if (!r.test(v, sig, e)) continue;
+      fired.push(r);
+      const c = this.ruleCode[i] ?? 0;
+      if (r.score > (points[c] ?? 0)) points[c] = r.score;
+      if (r.action === "BLOCK") forceBlock = true;
+      else if (r.action === "REVIEW") forceReview = true;
+    }
+    let R = 0;
+    for (let c = 0; c < points.length; c++) R += points[c] ?? 0;
+    if (R > 100) R = 100;
+
+    // Tier 2: the observation is the window part of the features (same definitions as CardState.observe).
+    const obs = this.obs;
+    obs[0] = v[F.tx_count_1min] ?? 0; obs[1] = v[F.tx_count_5min] ?? 0; obs[2] = v[F.tx_count_15min] ?? 0;
+    obs[3] = Math.log1p(v[F.spend_velocity_1min] ?? 0); obs[4] = Math.log1p(v[F.spend_velocity_5min] ?? 0);
+    obs[5] = Math.log1p(v[F.spend_velocity_15min] ?? 0); obs[6] = Math.log1p(e.amount_usd);
+    const st = this.stats.evaluate(obs, state.baseline);
+    const S = st.score;
+
+    // Tier 3.
+    const x = this.mlIn;
+    const idx = this.mlIndex;
+    if (idx) for (let i = 0; i < idx.length; i++) x[i] = v[idx[i] ?? 0] ?? 0;
+    const ml = this.forest.score(x);
+    const pct = this.forest.percentile(ml);
+    const M = 100 * clamp01((pct - cfg.ml.percentile_floor) / (cfg.ml.percentile_full - cfg.ml.percentile_floor));
+
+    // Ensemble.
+    const w = cfg.weights;
+    const tr = (w.rules * R) / 100, ts = (w.stats * S) / 100, tm = (w.ml * M) / 100;
+    const raw = 100 * (1 - (1 - tr) * (1 - ts) * (1 - tm));
+    const th = cfg.thresholds;
+    const failClosed = unavailable && cfg.reference_failure_policy[e.channel] === "FAIL_CLOSED";
+    let fraud = round(raw, 1);
+    let verdict: Verdict = fraud >= th.block ? "BLOCKED" : fraud >= th.review ? "REVIEW" : "APPROVED";
+    let forced = false;
+    if (forceBlock && verdict !== "BLOCKED") { verdict = "BLOCKED"; forced = true; fraud = Math.max(fraud, th.block); }
+    if ((forceReview || failClosed) && verdict === "APPROVED") { verdict = "REVIEW"; forced = true; fraud = Math.max(fraud, th.review); }
+    if (forceBlock) forced = true;
+
+    const risky = verdict !== "APPROVED";
+    const agree = ((R >= th.review) === risky ? 1 : 0) + ((S >= th.review) === risky ? 1 : 0) + ((M >= th.review) === risky ? 1 : 0);
+    const margin = forced ? 1 : Math.min(1, Math.min(Math.abs(fraud - th.block), Math.abs(fraud - th.review)) / CONFIDENCE_MARGIN);
+    const confidence = round(0.6 * margin + 0.4 * (agree / 3), 3);
+
+    // Reasons: fraud_score shared among tiers in proportion to their terms, then within a tier.
+    const reasons: Reason[] = [];
+    const triggers: string[] = [];
+    const sum = tr + ts + tm;
+    const share = (t: number) => (sum > 0 ? (raw * t) / sum : 0);
+    if (fired.length > 0) {
+      const ruleTotal = share(tr);
+      let ptsSum = 0;
+      for (let c = 0; c < points.length; c++) ptsSum += points[c] ?? 0;
+      const counted = new Set<number>();
+      for (const r of fired) {
+        const c = this.codes.indexOf(r.reasonCode);
+        const counts = !counted.has(c) && r.score === points[c];
+        if (counts) counted.add(c);
+        if (!triggers.includes(r.reasonCode)) triggers.push(r.reasonCode);
+        const contribution = counts && ptsSum > 0 ? round((ruleTotal * r.score) / ptsSum, 2) : 0;
+        reasons.push({ code: r.reasonCode, tier: "RULE", detail: `${r.id}: ${r.description}`, contribution });
+      }
+    }
+    if (S > 0) {
+      const statTotal = share(ts);
+      let devSum = 0;
+      for (let m = 0; m < N_METRICS; m++) devSum += st.dev[m] ?? 0;
+      for (let m = 0; m < N_METRICS; m++) {
+        const d = st.dev[m] ?? 0;
+        if (d <= 0) continue;
+        const name = METRICS[m] as string;
+        const money = m >= 3;
+        const show = (y: number) => (money ? `${round(Math.expm1(y), 2)} USD` : `${round(y, 2)}`);
+        reasons.push({
+          code: `STAT_${upper(name)}_DEVIATION`,
+          tier: "STAT",
+          detail: `${name} ${show(obs[m] ?? 0)} vs card baseline ${show(st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
+          contribution: round((statTotal * d) / devSum, 2),
+        });
+      }
+    }
+    if (M > 0 && cfg.ml.explain_top > 0) {
+      const mlTotal = share(tm);
+      const drivers = this.forest.explain(x, cfg.ml.explain_top);
+      let wSum = 0;
+      for (const d of drivers) wSum += d.weight;
+      for (const d of drivers) {
+        reasons.push({
+          code: `ML_${upper(d.feature)}`,
+          tier: "ML",
+          detail: `isolation forest score ${round(ml, 3)} (${round(pct * 100, 2)}th percentile of normal traffic); ${d.feature} = ${round(v[F[d.feature as keyof typeof F]] ?? 0, 2)} drove ${round(d.weight * 100, 1)}% of the isolation`,
+          contribution: round((mlTotal * d.weight) / wSum, 2),
+        });
+      }
+    }
+    if (unavailable) {
+      const code = failClosed ? "REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED" : "REFERENCE_DATA_UNAVAILABLE";
+      triggers.push(code);
+      reasons.push({
+        code,
+        tier: "SYSTEM",
+        detail: failClosed
+          ? `reference data unavailable; ${e.channel} fails closed: at least REVIEW`
+          : `reference data unavailable; ${e.channel} fails open: scored without block lists and risk values`,
+        contribution: 0,
+      });
+    }
+    if (late) {
+      reasons.push({ code: "LATE_EVENT", tier: "SYSTEM", detail: "event is more than 24 h behind the card's latest event: velocity windows hold nothing for it", contribution: 0 });
+    }
+
+    const decision: Decision = {
+      transaction_id: e.transaction_id,
+      fraud_score: fraud,
+      verdict,
+      confidence,
+      rule_triggers: triggers,
+      ml_score: round(ml, 4),
+      reasons,
+      model_version: this.modelVersion,
+      rules_version: this.rulesVersion,
+    };
+    const features = fromVector(v);
+    if (apply) state.applyParsed(e, T, obs, country);
+    return { decision, features };
+  }
+}
+
+export function createEngine(opts: EngineOptions): Engine {
+  return new VigilEngine(opts.config, opts.ruleSet, opts.model);
+}
