@@ -1,0 +1,48 @@
+import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { describe, expect, it } from "vitest";
+import { archiveContract } from "../contract/archive.contract.js";
+import { deletePrefix, ensureBucket, s3Config } from "../contract/s3-harness.js";
+import { createS3Archive, s3ClientFrom } from "./s3-archive.js";
+
+// The production archive against the real S3Proxy (http://127.0.0.1:9000).
+let s3: S3Client;
+archiveContract("S3 (S3Proxy)", {
+  async setup({ pageSize }) {
+    s3 = s3ClientFrom(s3Config);
+    await ensureBucket(s3, s3Config.S3_BUCKET);
+    return createS3Archive(s3, { bucket: s3Config.S3_BUCKET, pageSize });
+  },
+  async teardown() {
+    await deletePrefix(s3, s3Config.S3_BUCKET, "contract-");
+    s3.destroy();
+  },
+  unreachable: async () => createS3Archive(s3ClientFrom({ ...s3Config, S3_ENDPOINT: "http://127.0.0.1:1" }, { maxAttempts: 1 }), { bucket: s3Config.S3_BUCKET }),
+  misconfigured: async () => createS3Archive(s3, { bucket: "vigil-no-such-bucket" }),
+});
+
+describe("S3 list pagination", () => {
+  it("follows continuation tokens page by page (MaxKeys 2, 5 keys → 3 requests)", async () => {
+    const client = s3ClientFrom(s3Config);
+    const prefix = `contract-pages-${Date.now()}/`;
+    let listCalls = 0;
+    const counting = new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop !== "send") return Reflect.get(target, prop, receiver) as unknown;
+        return (cmd: Parameters<S3Client["send"]>[0]) => {
+          if (cmd instanceof ListObjectsV2Command) listCalls++;
+          return target.send(cmd);
+        };
+      },
+    });
+    try {
+      const archive = createS3Archive(counting, { bucket: s3Config.S3_BUCKET, pageSize: 2 });
+      const keys = [0, 1, 2, 3, 4].map((i) => `${prefix}k${i}`);
+      for (const k of keys) await archive.put(k, new Uint8Array([1]), "application/octet-stream");
+      expect(await archive.list(prefix)).toEqual(keys);
+      expect(listCalls).toBe(3);
+    } finally {
+      await deletePrefix(client, s3Config.S3_BUCKET, prefix);
+      client.destroy();
+    }
+  });
+});
