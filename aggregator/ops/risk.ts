@@ -121,6 +121,18 @@ export async function recomputeRisk(sql: OpsSql, nowMs: number, cfg: RiskConfig 
       [now],
     );
 
+    // The reporting table's false_positive_rate (its writer leaves it at 0 for the label job).
+    const reporting = await tx.query<{ t: string | null }>("SELECT to_regclass('fraud_reporting.daily_fraud_summary')::text AS t");
+    if (reporting.rows[0]?.t) {
+      await tx.query(
+        `UPDATE fraud_reporting.daily_fraud_summary d
+            SET false_positive_rate = round(s.flagged_legit::numeric / s.flagged_labelled, 4)
+           FROM fraud_ops.daily_label_stats s
+          WHERE s.report_date = d.report_date AND s.merchant_category = d.merchant_category AND s.flagged_labelled > 0
+            AND d.false_positive_rate IS DISTINCT FROM round(s.flagged_legit::numeric / s.flagged_labelled, 4)`,
+      );
+    }
+
     return {
       window_start: start,
       window_end: end,

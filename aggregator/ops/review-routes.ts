@@ -1,0 +1,83 @@
+import { Hono } from "hono";
+import { hasRole, requireRole, type OpsEnv } from "./auth.js";
+import { parseRequest, problem } from "./http.js";
+import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
+import { claimCase, decideCase, decodeCursor, DecisionRequestSchema, listCases, ListCasesQuerySchema } from "./review.js";
+import type { OpsDeps } from "./routes.js";
+import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
+
+// Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
+// and is attributed to the token's name in the audit trail.
+
+const CONFLICT_MESSAGES = {
+  CLAIMED_BY_OTHER: "case is claimed by another analyst",
+  ALREADY_DECIDED: "case is already decided",
+  NOT_CLAIMED: "claim the case before deciding it",
+  NOT_CLAIMANT: "only the analyst who claimed the case (or an admin) can decide it",
+} as const;
+
+export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
+  const app = new Hono<OpsEnv>();
+  const viewer = requireRole(deps.auth, "viewer");
+  const analyst = requireRole(deps.auth, "analyst");
+  const nowIso = () => new Date(deps.now()).toISOString();
+
+  app.get("/v1/review/cases", viewer, async (c) => {
+    const q = await parseRequest(c, "query", ListCasesQuerySchema);
+    if (!q.ok) return q.response;
+    const after = q.value.cursor === undefined ? undefined : decodeCursor(q.value.cursor);
+    if (q.value.cursor !== undefined && after === undefined) {
+      return problem(c, 400, "VALIDATION_FAILED", "query.cursor: not a cursor from a previous page", false, [
+        { path: "query.cursor", message: "not a cursor from a previous page" },
+      ]);
+    }
+    return c.json(await listCases(deps.sql, q.value, after));
+  });
+
+  app.post("/v1/review/cases/:id/claim", analyst, async (c) => {
+    const p = await parseRequest(c, "params", CaseParamsSchema);
+    if (!p.ok) return p.response;
+    const who = c.get("principal").name;
+    const r = await claimCase(deps.sql, p.value.id, who, nowIso());
+    if (r.ok) {
+      deps.log.info("CASE_CLAIMED", { case_id: p.value.id, by: who });
+      return c.json({ case: r.case });
+    }
+    if (r.reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
+    return problem(c, 409, r.reason, CONFLICT_MESSAGES[r.reason]);
+  });
+
+  app.post("/v1/review/cases/:id/decision", analyst, async (c) => {
+    const p = await parseRequest(c, "params", CaseParamsSchema);
+    if (!p.ok) return p.response;
+    const b = await parseRequest(c, "body", DecisionRequestSchema);
+    if (!b.ok) return b.response;
+    const principal = c.get("principal");
+    const r = await decideCase(deps.sql, p.value.id, { name: principal.name, admin: hasRole(principal, "admin") }, b.value, nowIso());
+    if (!r.ok) {
+      if (r.reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
+      return problem(c, r.reason === "NOT_CLAIMANT" ? 403 : 409, r.reason, CONFLICT_MESSAGES[r.reason]);
+    }
+    deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision });
+    deps.riskJob.trigger();
+    return c.json({ case: r.case, label_version: r.label_version });
+  });
+
+  app.post("/v1/feedback", analyst, async (c) => {
+    const b = await parseRequest(c, "body", FeedbackRequestSchema);
+    if (!b.ok) return b.response;
+    const who = c.get("principal").name;
+    const r = await applyFeedback(deps.sql, b.value.labels, who, nowIso());
+    deps.log.info("FEEDBACK_APPLIED", { by: who, created: r.created, updated: r.updated, unchanged: r.unchanged });
+    if (r.created + r.updated > 0) deps.riskJob.trigger();
+    return c.json({ ...r, max_batch: MAX_FEEDBACK_BATCH });
+  });
+
+  app.get("/v1/transactions/:transaction_id/labels", viewer, async (c) => {
+    const p = await parseRequest(c, "params", TransactionParamsSchema);
+    if (!p.ok) return p.response;
+    return c.json({ transaction_id: p.value.transaction_id, labels: await labelHistory(deps.sql, p.value.transaction_id) });
+  });
+
+  return app;
+}

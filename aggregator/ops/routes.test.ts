@@ -1,0 +1,222 @@
+import { PGlite } from "@electric-sql/pglite";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MIGRATIONS_DIR } from "../contract/paths.js";
+import { applySqlMigrations } from "../migrate.js";
+import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
+import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
+import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
+import { scoredEvent } from "./fixtures.js";
+import { sqlProbe } from "./health.js";
+import { createRiskJob } from "./job.js";
+import { createOpsRoutes } from "./routes.js";
+import { createReviewCases } from "./review.js";
+import { insertScoredTransactions } from "./sinks.js";
+
+const NOW = Date.parse("2026-06-30T12:00:00Z");
+const iso = (ms: number) => new Date(ms).toISOString();
+const TOKENS: Record<Role | "admin2" | "analyst2", string> = {
+  viewer: "tok-viewer-0123456789",
+  analyst: "tok-analyst-0123456789",
+  analyst2: "tok-analyst2-0123456789",
+  admin: "tok-admin-0123456789",
+  admin2: "tok-admin2-db-0123456789",
+};
+
+let db: PGlite;
+let sql: SqlClient;
+let app: ReturnType<typeof createOpsRoutes>;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  db = new PGlite();
+  sql = pgliteSqlClient(db);
+  await applySqlMigrations(sql, MIGRATIONS_DIR);
+  // One token from the table (as the admin CLI stores it), the rest from OPS_BOOTSTRAP_TOKENS.
+  await sql.query("INSERT INTO fraud_ops.api_tokens (name, sha256, role) VALUES ('db-admin', $1, 'admin')", [sha256Hex(TOKENS.admin2)]);
+  await sql.query("INSERT INTO fraud_ops.api_tokens (name, sha256, role, revoked_at) VALUES ('gone', $1, 'admin', now())", [sha256Hex("revoked-token-xyz")]);
+  const auth = createTokenAuth({
+    sql,
+    now: () => NOW,
+    bootstrap: [
+      ...(["viewer", "analyst", "admin"] as const).map((role) => ({ name: role, role, sha256: sha256Hex(TOKENS[role]) })),
+      { name: "analyst2", role: "analyst" as const, sha256: sha256Hex(TOKENS.analyst2) },
+    ],
+  });
+  const verdicts = createSqlVerdictStore(sql, { now: () => NOW });
+  const summaries = createSqlSummaryStore(sql, { closeClient: false });
+  const riskJob = createRiskJob({ sql, targets: [], now: () => NOW });
+  app = createOpsRoutes({
+    sql,
+    verdicts,
+    summaries,
+    auth,
+    riskJob,
+    now: () => NOW,
+    log: { info: (code, f) => logs.push(JSON.stringify({ code, ...f })), error: (code, f) => logs.push(JSON.stringify({ code, ...f })) },
+    health: { probes: [sqlProbe("postgres", sql, { hotStore: true })], lag: async () => [{ group: "g1", topic: "t", partition: 0, lag: 3 }], throughputTps: () => 12.5, sinks: () => ({ cassandra: { state: "running", last_write_at: null, errors: 0 } }), startedAtMs: NOW - 5000, now: () => NOW },
+  });
+  const recs = [
+    scoredEvent({ id: "TXN-1", verdict: "BLOCKED", score: 91, card: "card-hash-aaaa", at: iso(NOW - 3_600_000), mcc: "5411" }),
+    scoredEvent({ id: "TXN-2", verdict: "REVIEW", score: 62, card: "card-hash-aaaa", at: iso(NOW - 1_800_000), mcc: "5411" }),
+    scoredEvent({ id: "TXN-3", verdict: "APPROVED", card: "card-hash-bbbb", at: iso(NOW - 1_800_000), mcc: "5999" }),
+  ];
+  await verdicts.putVerdicts(recs);
+  await verdicts.putAlerts(recs.filter((r) => r.verdict.verdict !== "APPROVED").map((r) => ({
+    card_number_hash: r.event.card_number_hash, transaction_id: r.event.transaction_id, alert_timestamp: r.event.timestamp_utc,
+    fraud_score: r.verdict.fraud_score, fraud_reason: r.verdict.rule_triggers.join(","), action_taken: r.verdict.verdict,
+    rule_triggers: r.verdict.rule_triggers, ml_score: r.verdict.ml_score,
+  })));
+  await summaries.applyVerdicts(recs);
+  await insertScoredTransactions(sql, recs);
+  await createReviewCases(sql, recs, iso(NOW));
+}, 240_000);
+afterAll(async () => {
+  await db.close();
+});
+
+const req = (method: string, path: string, token?: string, body?: unknown) =>
+  app.request(path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+
+const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }> = [
+  { method: "GET", path: "/v1/health", min: "viewer" },
+  { method: "GET", path: "/v1/transactions/TXN-1/fraud-verdict", min: "viewer" },
+  { method: "GET", path: "/v1/transactions/TXN-1/labels", min: "viewer" },
+  { method: "GET", path: "/v1/cards/card-hash-aaaa/fraud-history", min: "viewer" },
+  { method: "GET", path: "/v1/metrics/fraud-summary?date=2026-06-30", min: "viewer" },
+  { method: "GET", path: "/v1/review/cases", min: "viewer" },
+  { method: "GET", path: "/v1/reference/snapshot", min: "viewer" },
+  { method: "POST", path: "/v1/review/cases/999/claim", min: "analyst" },
+  { method: "POST", path: "/v1/review/cases/999/decision", min: "analyst", body: { decision: "FRAUD", note: "x" } },
+  { method: "POST", path: "/v1/feedback", min: "analyst", body: { labels: [{ transaction_id: "TXN-AUTH", is_fraud: true, source: "CHARGEBACK" }] } },
+  { method: "POST", path: "/v1/risk/recompute", min: "admin" },
+];
+const BELOW: Record<Role, Role[]> = { viewer: [], analyst: ["viewer"], admin: ["viewer", "analyst"] };
+
+describe("auth on every route", () => {
+  for (const r of ROUTES) {
+    it(`${r.method} ${r.path}: 401 without/unknown/revoked token, 403 below ${r.min}, allowed at ${r.min}`, async () => {
+      for (const t of [undefined, "not-a-known-token", "revoked-token-xyz"]) {
+        const res = await req(r.method, r.path, t, r.body);
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toMatch(/MISSING_TOKEN|UNKNOWN_TOKEN/);
+      }
+      for (const role of BELOW[r.min]) expect((await req(r.method, r.path, TOKENS[role], r.body)).status).toBe(403);
+      const ok = await req(r.method, r.path, TOKENS[r.min], r.body);
+      expect([401, 403]).not.toContain(ok.status);
+      // The token from the database table works too.
+      expect([401, 403]).not.toContain((await req(r.method, r.path, TOKENS.admin2, r.body)).status);
+    });
+  }
+  it("never logs a token", () => {
+    for (const t of Object.values(TOKENS)) expect(logs.join("\n")).not.toContain(t);
+  });
+});
+
+describe("lookups", () => {
+  it("answers the spec's fraud-verdict shape, 404 for unknown, 400 for a bad id", async () => {
+    const res = await req("GET", "/v1/transactions/TXN-1/fraud-verdict", TOKENS.viewer);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ transaction_id: "TXN-1", fraud_score: 91, verdict: "BLOCKED", confidence: 0.8, rule_triggers: ["VELOCITY_EXCEEDED"], ml_score: 0.91, processing_latency_ms: 12, versions: { model_version: "iforest-test" }, label: null });
+    expect((await req("GET", "/v1/transactions/NOPE/fraud-verdict", TOKENS.viewer)).status).toBe(404);
+    const bad = await req("GET", "/v1/transactions/%20bad%20/fraud-verdict", TOKENS.viewer);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { issues: Array<{ path: string }> } }).error.issues[0]?.path).toBe("params.transaction_id");
+  });
+
+  it("answers fraud-history with limit validation", async () => {
+    const res = await req("GET", "/v1/cards/card-hash-aaaa/fraud-history?limit=1", TOKENS.viewer);
+    const body = (await res.json()) as { total_alerts_90d: number; fraud_history: unknown[]; risk_tier: string; card_hash: string };
+    expect(body).toMatchObject({ card_hash: "card-hash-aaaa", total_alerts_90d: 2 });
+    expect(body.fraud_history).toHaveLength(1);
+    expect(["LOW", "MEDIUM", "HIGH"]).toContain(body.risk_tier);
+    for (const l of ["0", "101", "abc", "2.5"]) {
+      const r = await req("GET", `/v1/cards/card-hash-aaaa/fraud-history?limit=${l}`, TOKENS.viewer);
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(await r.json())).toContain("query.limit");
+    }
+  });
+
+  it("answers fraud-summary totals and by category, validating the date", async () => {
+    const res = await req("GET", "/v1/metrics/fraud-summary?date=2026-06-30", TOKENS.viewer);
+    expect(await res.json()).toMatchObject({ date: "2026-06-30", total_transactions: 3, flagged: 2, blocked: 1, false_positive_rate: 0, total_fraud_amount_usd: 42.5 });
+    for (const d of ["2026-02-30", "20260630", ""]) expect((await req("GET", `/v1/metrics/fraud-summary?date=${d}`, TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/metrics/fraud-summary", TOKENS.viewer)).status).toBe(400);
+  });
+
+  it("reports health with the spec's fields", async () => {
+    const body = await (await req("GET", "/v1/health", TOKENS.viewer)).json();
+    expect(body).toMatchObject({ status: "healthy", kafka_lag: 3, throughput_tps: 12.5, uptime_seconds: 5, sinks: { cassandra: { state: "running" } } });
+    expect(typeof (body as { cassandra_latency_ms: unknown }).cassandra_latency_ms).toBe("number");
+  });
+});
+
+describe("review queue and feedback", () => {
+  it("claims, refuses a second claimant with 409, decides with a label, and recomputes", async () => {
+    const list = (await (await req("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; transaction_id: string }> };
+    const c = list.cases.find((x) => x.transaction_id === "TXN-2");
+    if (!c) throw new Error("case for TXN-2 missing");
+    expect((await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst)).status).toBe(200);
+    const taken = await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst2);
+    expect(taken.status).toBe(409);
+    expect((await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst2, { decision: "FRAUD", note: "n" })).status).toBe(403);
+    const bad = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "MAYBE", note: "" });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/decision.*note|note.*decision/s);
+    const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed" });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ label_version: 1, case: { status: "DECIDED", decided_by: "analyst" } });
+    const labels = await (await req("GET", "/v1/transactions/TXN-2/labels", TOKENS.viewer)).json();
+    expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed" }] });
+    expect((await req("POST", "/v1/review/cases/abc/claim", TOKENS.analyst)).status).toBe(400);
+    expect((await req("POST", "/v1/review/cases/424242/claim", TOKENS.analyst)).status).toBe(404);
+    expect((await req("GET", "/v1/review/cases?cursor=zzz", TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/review/cases?status=BOGUS", TOKENS.viewer)).status).toBe(400);
+  });
+
+  it("refuses bad feedback without storing anything, and is idempotent", async () => {
+    const before = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.labels");
+    const cases = [
+      { labels: [] },
+      { labels: [{ transaction_id: "TXN-1", is_fraud: "yes", source: "CHARGEBACK" }] },
+      { labels: [{ transaction_id: "TXN-1", is_fraud: true, source: "GUESS" }] },
+      { labels: [{ transaction_id: "TXN-1", is_fraud: true, source: "CHARGEBACK" }, { transaction_id: "TXN-1", is_fraud: false, source: "CHARGEBACK" }] },
+      { labels: Array.from({ length: 501 }, (_, i) => ({ transaction_id: `T${i}`, is_fraud: true, source: "CHARGEBACK" })) },
+      { labels: [{ transaction_id: "4111111111111111", is_fraud: true, source: "CHARGEBACK" }] },
+    ];
+    for (const b of cases) {
+      const r = await req("POST", "/v1/feedback", TOKENS.analyst, b);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { issues: Array<{ path: string }> } }).error.issues[0]?.path).toMatch(/^labels/);
+    }
+    const raw = await app.request("/v1/feedback", { method: "POST", headers: { authorization: `Bearer ${TOKENS.analyst}`, "content-type": "application/json" }, body: "{nope" });
+    expect(raw.status).toBe(400);
+    expect((await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.labels")).rows[0]?.n).toBe(before.rows[0]?.n);
+
+    const body = { labels: [{ transaction_id: "TXN-1", is_fraud: true, source: "CHARGEBACK" }] };
+    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ created: 1 });
+    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ unchanged: 1 });
+  });
+
+  it("recomputes risk into the snapshot and the summary's false-positive rate", async () => {
+    const r = await req("POST", "/v1/risk/recompute", TOKENS.admin);
+    expect(r.status).toBe(200);
+    const snap = (await (await req("GET", "/v1/reference/snapshot", TOKENS.viewer)).json()) as { version: number; merchant_risk: Record<string, number>; card_tier: Record<string, string> };
+    expect(snap.version).toBeGreaterThan(0);
+    expect(snap.merchant_risk["MCH-1"]).toBeGreaterThan(0);
+    expect(snap.card_tier["card-hash-aaaa"]).toBe("HIGH");
+    // Flagged and labelled on 2026-06-30: TXN-1 FRAUD, TXN-2 LEGIT.
+    const s = await (await req("GET", "/v1/metrics/fraud-summary?date=2026-06-30", TOKENS.viewer)).json();
+    expect(s).toMatchObject({ false_positive_rate: 0.5, labelled_flagged: 2 });
+    const h = await (await req("GET", "/v1/cards/card-hash-aaaa/fraud-history", TOKENS.viewer)).json();
+    expect(h).toMatchObject({ risk_tier: "HIGH" });
+    const v = await (await req("GET", "/v1/transactions/TXN-1/fraud-verdict", TOKENS.viewer)).json();
+    expect(v).toMatchObject({ label: { is_fraud: true, source: "CHARGEBACK", version: 1 } });
+    const rep = await sql.query<{ fpr: string }>("SELECT false_positive_rate::text AS fpr FROM fraud_reporting.daily_fraud_summary WHERE merchant_category = '5411'");
+    expect(Number(rep.rows[0]?.fpr)).toBe(0.5);
+  });
+});
