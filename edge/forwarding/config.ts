@@ -1,0 +1,49 @@
+import { z } from "zod";
+
+// Settings of the queue consumer that forwards scored events to the aggregator, parsed once from
+// the Worker's env. Errors name the setting, never its value (the secret is one of them).
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const ForwardConfigSchema = z.object({
+  /** Base URL of the aggregator; the consumer posts to `${AGGREGATOR_URL}/v1/ingest`. */
+  AGGREGATOR_URL: z.url({ protocol: /^https?$/, message: "an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  /** Shared HMAC secret (core/signing.ts); the aggregator holds the same one. */
+  AGGREGATOR_SECRET: z.string().min(16, "at least 16 characters"),
+  /** Deliveries of one message before it is dead-lettered by the consumer itself. */
+  FORWARD_MAX_ATTEMPTS: int(8, 1, 100),
+  /** Per POST /v1/ingest; past it the request is aborted and retried. */
+  FORWARD_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** First retry delay; doubles per attempt, with jitter, up to the cap. */
+  FORWARD_BACKOFF_BASE_SECONDS: int(2, 0, 3600),
+  FORWARD_BACKOFF_MAX_SECONDS: int(300, 0, 43_200),
+});
+export type ForwardConfig = z.infer<typeof ForwardConfigSchema>;
+
+export class ForwardConfigError extends Error {
+  readonly code = "FORWARD_CONFIG_INVALID";
+  /** Retriable in the queue's sense: fixing the setting and redeploying lets the messages through. */
+  readonly retriable = true;
+  constructor(readonly settings: string[]) {
+    super(`invalid forwarding configuration: ${settings.join(", ")}`);
+    this.name = "ForwardConfigError";
+  }
+}
+
+export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
+  const r = ForwardConfigSchema.safeParse(env);
+  if (r.success) return r.data;
+  throw new ForwardConfigError([
+    ...new Set(r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)),
+  ]);
+}
+
+/**
+ * Delay before retry number `attempts` (1 = the first delivery failed): exponential, capped, with
+ * "equal jitter" (half fixed, half random) so a fleet of consumers does not retry in lock-step.
+ * `random` is in [0, 1).
+ */
+export function backoffSeconds(attempts: number, base: number, cap: number, random: number): number {
+  const exp = Math.min(cap, base * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
+  return Math.min(cap, Math.max(base > 0 ? 1 : 0, Math.round(exp / 2 + (random * exp) / 2)));
+}

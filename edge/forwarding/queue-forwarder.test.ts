@@ -1,0 +1,65 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { ScoredEvent } from "../../core/schemas.js";
+import { scoredEvent, scoredEvents } from "../../tests/support/scored-events.js";
+import { chunkForQueue, createQueueForwarder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, RecordTooLargeError } from "./queue-forwarder.js";
+
+// The producer against a real queue binding of the local runtime, which enforces the platform's
+// sendBatch limits itself. The DLQ queue is used as the target because nothing consumes it in
+// tests, so what is sent stays put (the scored-events queue has the worker as consumer).
+
+const bytes = (r: ScoredEvent) => new TextEncoder().encode(JSON.stringify(r)).byteLength;
+
+function recordingQueue(): { queue: Queue<ScoredEvent>; batches: ScoredEvent[][] } {
+  const real = (env as unknown as { DLQ: Queue<ScoredEvent> }).DLQ;
+  const batches: ScoredEvent[][] = [];
+  return {
+    batches,
+    queue: {
+      metrics: () => real.metrics(),
+      send: (b, o) => real.send(b, o),
+      sendBatch: async (msgs, o) => {
+        const list = [...msgs];
+        expect(list.every((m) => m.contentType === "json")).toBe(true);
+        const r = await real.sendBatch(list, o);
+        batches.push(list.map((m) => m.body));
+        return r;
+      },
+    },
+  };
+}
+
+describe("createQueueForwarder", () => {
+  it("sends 250 records as sendBatch calls of at most 100 messages, in order", async () => {
+    const q = recordingQueue();
+    const records = scoredEvents(250);
+    await createQueueForwarder(q.queue).forward(records);
+    expect(q.batches.map((b) => b.length)).toEqual([100, 100, 50]);
+    expect(q.batches.flat()).toEqual(records);
+  });
+
+  it("splits by size before the 256 KB batch limit", async () => {
+    const q = recordingQueue();
+    // ~20 KB each: the byte limit, not the count, decides.
+    const big = scoredEvents(40).map((r) => ({ ...r, event: { ...r.event, device_fingerprint: "d".repeat(128) }, verdict: { ...r.verdict, reasons: Array.from({ length: 60 }, (_, i) => ({ code: `R${i}`, tier: "RULE" as const, detail: "x".repeat(300), contribution: 0 })) } }));
+    await createQueueForwarder(q.queue).forward(big);
+    expect(q.batches.length).toBeGreaterThan(1);
+    for (const b of q.batches) {
+      expect(b.length).toBeLessThanOrEqual(MAX_BATCH_MESSAGES);
+      expect(b.reduce((n, r) => n + bytes(r), 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    }
+    expect(q.batches.flat()).toEqual(big);
+  });
+
+  it("refuses a record over the per-message limit instead of sending a batch the queue would reject", () => {
+    const huge = { ...scoredEvent(1), region: "x" };
+    huge.verdict = { ...huge.verdict, reasons: [{ code: "BIG", tier: "SYSTEM", detail: "y".repeat(140 * 1024), contribution: 0 }] };
+    expect(() => chunkForQueue([huge])).toThrow(RecordTooLargeError);
+  });
+
+  it("sends nothing for no records", async () => {
+    const q = recordingQueue();
+    await createQueueForwarder(q.queue).forward([]);
+    expect(q.batches).toEqual([]);
+  });
+});
