@@ -1,0 +1,32 @@
+import { consumeAlerts } from "./commands/consume-alerts.js";
+import { UsageError, type Command } from "./commands/common.js";
+import { evalCommand } from "./commands/eval.js";
+import { loadTest } from "./commands/load-test.js";
+import { producer } from "./commands/producer.js";
+
+// `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand];
+
+function help(): void {
+  console.log("usage: npm run vigil -- <command> [flags]\n");
+  for (const c of commands) console.log(`  ${c.name.padEnd(16)} ${c.summary}\n  ${"".padEnd(16)} ${c.usage}\n`);
+}
+
+const [name, ...rest] = process.argv.slice(2);
+const command = commands.find((c) => c.name === name);
+if (!command) {
+  help();
+  process.exitCode = name === undefined || name === "help" || name === "--help" ? 0 : 2;
+} else {
+  try {
+    process.exitCode = await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
+      console.error(`${command.name}: ${e.message}\nusage: ${command.usage}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`${command.name} failed: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    }
+  }
+}
