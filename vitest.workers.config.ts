@@ -50,5 +50,7 @@ export default defineConfig({
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
     globalSetup: existsSync(forwardingSetup) ? [forwardingSetup] : [],
     testTimeout: 60_000,
+    // Request logs of passing tests are noise; failing tests keep theirs.
+    silent: "passed-only",
   },
 });

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { luhnValid } from "../../core/pan-guard.js";
-import { findCardNumber } from "../../core/pan-guard.js";
+import { containsCardNumber, findCardNumber, luhnValid } from "../../core/pan-guard.js";
 import {
   ScoreRequestSchema,
   parseWith,
@@ -78,10 +77,19 @@ function findNumericCardNumber(value: unknown, path = "", depth = 0): string | u
   return undefined;
 }
 
+/** A path names where the card number was; a key that is itself the number is masked, never echoed. */
+function maskPath(path: string): string {
+  return path
+    .split(".")
+    .map((seg) => (containsCardNumber(seg) ? "[card-number]" : seg))
+    .join(".");
+}
+
 /** Refuses a raw card number anywhere (values, keys, nested, numbers) before any other check. */
 export function refuseCardNumbers(body: unknown): void {
-  const path = findCardNumber(body) ?? findNumericCardNumber(body);
-  if (path !== undefined) {
+  const found = findCardNumber(body) ?? findNumericCardNumber(body);
+  if (found !== undefined) {
+    const path = maskPath(found);
     throw new HttpError("CARD_NUMBER_REFUSED", `a raw card number was sent at ${path}; send card_number_hash only`, [
       { path, message: "looks like a raw card number (13–19 digits passing Luhn)" },
     ]);

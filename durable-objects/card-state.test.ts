@@ -1,0 +1,140 @@
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { VerdictResponse } from "../core/schemas.js";
+import type { ScoreItem } from "../edge/ports.js";
+import { cardHash, score, scoreBatch, spyQueue, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
+import { CardState, IDLE_TTL_MS } from "./card-state.js";
+
+afterEach(() => vi.restoreAllMocks());
+
+const stats = (card: string) => runInDurableObject(stubFor(card), (o: CardState) => o.stats());
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function item(card: string, overrides: Record<string, unknown> = {}): ScoreItem {
+  const t = txn({ card_number_hash: card, ...overrides });
+  return { event: { ...t, terminal_id: undefined } as unknown as ScoreItem["event"], refs: { status: "OK" } };
+}
+
+describe("CardState Durable Object", () => {
+  it("200 parallel requests for one card: every event applied once, no lost update", async () => {
+    const card = cardHash();
+    const q = spyQueue();
+    const at = iso(Date.now() - 1000);
+    const txns = Array.from({ length: 200 }, () => txn({ card_number_hash: card, timestamp_utc: at }));
+    const responses = await Promise.all(txns.map((t) => score(t)));
+    expect(responses.map((r) => r.status)).toEqual(Array(200).fill(200));
+    const verdicts = await Promise.all(responses.map((r) => r.json<VerdictResponse>()));
+    expect(new Set(verdicts.map((v) => v.transaction_id))).toEqual(new Set(txns.map((t) => t.transaction_id)));
+
+    const s = await stats(card);
+    expect(s.eventCount).toBe(200);
+    expect(s.seen).toBe(200);
+
+    // Same event time for all: each event saw exactly the ones applied before it, so below the
+    // window's saturation point every count appears exactly once.
+    const counts = q.records().map((r) => r.features.tx_count_1min).sort((a, b) => a - b);
+    expect(counts).toHaveLength(200);
+    const top = counts[counts.length - 1] ?? 0;
+    for (let k = 1; k < top; k++) expect(counts.filter((c) => c === k)).toHaveLength(1);
+    expect(counts.filter((c) => c === top)).toHaveLength(200 - (top - 1));
+  });
+
+  it("applies a batch's events for one card in the given order", async () => {
+    const card = cardHash();
+    const q = spyQueue();
+    const base = Date.now() - 30_000;
+    const items = Array.from({ length: 6 }, (_, i) => txn({ card_number_hash: card, timestamp_utc: iso(base + i * 1000) }));
+    const other = txn(); // another card in the same batch, scored in parallel
+    const res = await scoreBatch([items[0], other, ...items.slice(1)]);
+    expect(res.status).toBe(200);
+    const { results } = await res.json<{ results: VerdictResponse[] }>();
+    expect(results.map((r) => r.transaction_id)).toEqual([items[0], other, ...items.slice(1)].map((t) => t?.transaction_id));
+    const mine = q.records().filter((r) => r.event.card_number_hash === card);
+    expect(mine.map((r) => r.event.transaction_id)).toEqual(items.map((t) => t.transaction_id));
+    expect(mine.map((r) => r.features.tx_count_1min)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await stats(card)).eventCount).toBe(6);
+  });
+
+  it("same transaction_id twice → the first verdict, counted once, forwarded once", async () => {
+    const card = cardHash();
+    const q = spyQueue();
+    const t = txn({ card_number_hash: card });
+    const first = await score(t);
+    const again = await score({ ...t, amount_usd: 9999 }); // a retry must not rescore, whatever it carries
+    expect(again.status).toBe(200);
+    expect(again.headers.get("x-vigil-duplicate")).toBe("true");
+    const { latency_ms: _a, ...v1 } = await first.json<VerdictResponse>();
+    const { latency_ms: _b, ...v2 } = await again.json<VerdictResponse>();
+    expect(v2).toEqual(v1);
+    expect((await stats(card)).eventCount).toBe(1);
+    expect(q.records().map((r) => r.event.transaction_id)).toEqual([t.transaction_id]);
+
+    // Within one batch too.
+    const u = txn({ card_number_hash: card });
+    const res = await scoreBatch([u, u]);
+    const { results } = await res.json<{ results: VerdictResponse[] }>();
+    expect(results[1]?.fraud_score).toBe(results[0]?.fraud_score);
+    expect((await stats(card)).eventCount).toBe(2);
+  });
+
+  it("state survives eviction: windows continue after the object is torn down", async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const base = Date.now() - 20_000;
+    const first = await stub.scoreEvents([0, 1, 2].map((i) => item(card, { timestamp_utc: iso(base + i * 1000) })));
+    expect(first.map((o) => o.features.tx_count_1min)).toEqual([1, 2, 3]);
+
+    await runInDurableObject(stub, (o: CardState) => {
+      (o as unknown as { marker?: string }).marker = "old instance";
+    });
+    await evictDurableObject(stub);
+    const fresh = await runInDurableObject(stub, (o: CardState) => (o as unknown as { marker?: string }).marker);
+    expect(fresh).toBeUndefined(); // a new instance, state reloaded from SQLite
+
+    const next = await stub.scoreEvents([item(card, { timestamp_utc: iso(base + 3000) })]);
+    expect(next[0]?.features.tx_count_1min).toBe(4);
+    expect((await stats(card)).eventCount).toBe(4);
+
+    // The idempotency table survives too.
+    const replay = await stub.scoreEvents([{ ...first[0], ...item(card), event: { ...item(card).event, transaction_id: first[0]?.decision.transaction_id ?? "" } }]);
+    expect(replay[0]?.duplicate).toBe(true);
+  });
+
+  it("idle alarm: set ~90 days ahead; early wake-up keeps state; after the TTL it deletes everything", async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const before = Date.now();
+    await stub.scoreEvents([item(card)]);
+    const alarm = await runInDurableObject(stub, (_o: CardState, state) => state.storage.getAlarm());
+    expect(alarm).toBeGreaterThanOrEqual(before + IDLE_TTL_MS - 3_600_000);
+    expect(alarm).toBeLessThanOrEqual(Date.now() + IDLE_TTL_MS);
+
+    // Recent activity: the alarm only reschedules itself.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await stats(card)).eventCount).toBe(1);
+
+    // Age the card past the TTL (as if 91 days had passed), reload, and run the alarm.
+    await runInDurableObject(stub, (_o: CardState, state) => {
+      state.storage.sql.exec("UPDATE card SET last_activity_ms = ?", Date.now() - IDLE_TTL_MS - 86_400_000);
+    });
+    await evictDurableObject(stub);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const after = await runInDurableObject(stub, async (o: CardState, state) => ({
+      stats: o.stats(),
+      rows: state.storage.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM card) + (SELECT COUNT(*) FROM seen) AS n").one().n,
+      alarm: await state.storage.getAlarm(),
+    }));
+    expect(after).toEqual({ stats: { eventCount: 0, seen: 0, lastActivityMs: 0, lastEventMs: null }, rows: 0, alarm: null });
+
+    // A new event starts a fresh history.
+    const next = await stub.scoreEvents([item(card)]);
+    expect(next[0]?.features.tx_count_1min).toBe(1);
+  });
+
+  it("the worker reaches one object per card hash (idFromName)", async () => {
+    const t = txn();
+    await score(t);
+    const id = testEnv.CARD_STATE.idFromName(t.card_number_hash as string);
+    expect((await runInDurableObject(testEnv.CARD_STATE.get(id), (o: CardState) => o.stats())).eventCount).toBe(1);
+  });
+});
