@@ -34,7 +34,16 @@ export interface UpstashReferenceOptions extends Partial<CacheSettings> {
 }
 
 type Str = string | null;
-type Hash = Record<string, unknown> | null;
+/** HGETALL without the client's deserialization: a flat [field, value, …] array (an object if it ever deserializes). */
+type Hash = unknown[] | Record<string, unknown> | null;
+
+function entries(raw: Hash): [string, unknown][] {
+  if (raw === null) return [];
+  if (!Array.isArray(raw)) return Object.entries(raw);
+  const out: [string, unknown][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([String(raw[i]), raw[i + 1]]);
+  return out;
+}
 
 function asRisk(v: unknown): number | undefined {
   const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : Number.NaN;
@@ -44,7 +53,7 @@ function asRisk(v: unknown): number | undefined {
 /** Keeps valid entries, counts the rest (a bad value from the writer must not blind the edge). */
 function riskTable(raw: Hash, bad: string[], key: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(raw ?? {})) {
+  for (const [k, v] of entries(raw)) {
     const r = asRisk(v);
     if (r === undefined) bad.push(key);
     else out[k] = r;
@@ -57,7 +66,7 @@ const TIERS = new Set<string>(CARD_TIERS);
 
 function tierTable(raw: Hash, bad: string[]): ReferenceSnapshot["card_tier"] {
   const out: ReferenceSnapshot["card_tier"] = {};
-  for (const [k, v] of Object.entries(raw ?? {})) {
+  for (const [k, v] of entries(raw)) {
     if (typeof v === "string" && TIERS.has(v)) out[k] = v as (typeof CARD_TIERS)[number];
     else bad.push(REDIS_KEYS.cardTier);
   }
