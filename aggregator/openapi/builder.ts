@@ -85,8 +85,18 @@ function operation(r: RouteDoc): Json {
   };
 }
 
-export function buildOpenApi(doc: ApiDoc): Json {
-  const paths: Record<string, Json> = {};
+export interface OpenApiDocument {
+  openapi: "3.1.0";
+  jsonSchemaDialect: string;
+  info: Json;
+  servers: ApiDoc["servers"];
+  tags: Array<{ name: string }>;
+  paths: Record<string, Record<string, Json>>;
+  components: Json;
+}
+
+export function buildOpenApi(doc: ApiDoc): OpenApiDocument {
+  const paths: Record<string, Record<string, Json>> = {};
   for (const r of doc.routes) {
     const item = (paths[r.path] ??= {});
     if (item[r.method]) throw new Error(`duplicate route ${r.method.toUpperCase()} ${r.path}`);

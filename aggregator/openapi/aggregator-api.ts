@@ -1,0 +1,127 @@
+import { z } from "zod";
+import { IngestBatchSchema } from "../../core/schemas.js";
+import { FeedbackRequestSchema } from "../ops/labels.js";
+import { DecisionRequestSchema, ListCasesQuerySchema } from "../ops/review.js";
+import {
+  CardParamsSchema,
+  CaseListResponseSchema,
+  CaseParamsSchema,
+  CaseResponseSchema,
+  DecisionResponseSchema,
+  ErrorResponseSchema,
+  FeedbackResponseSchema,
+  FraudHistoryResponseSchema,
+  FraudSummaryResponseSchema,
+  FraudVerdictResponseSchema,
+  HealthResponseSchema,
+  HistoryQuerySchema,
+  LabelHistoryResponseSchema,
+  RecomputeResponseSchema,
+  ReferenceSnapshotSchema,
+  SummaryQuerySchema,
+  TransactionParamsSchema,
+} from "../ops/schemas.js";
+import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
+
+// The aggregator's API as route descriptors. Roles: viewer < analyst < admin (bearer tokens).
+
+const err = (description: string): ResponseDoc => ({ description, schema: ErrorResponseSchema });
+const authErrors = { 401: err("missing, unknown or revoked token"), 403: err("role too low"), 503: err("token store unavailable") };
+const bad = { 400: err("invalid input: each issue names the field and the problem; nothing changed") };
+const ops = (role: "viewer" | "analyst" | "admin") => ({ security: ["opsToken"], description: `Requires role ${role} or higher.` });
+
+export const AGGREGATOR_ROUTES: RouteDoc[] = [
+  {
+    method: "post", path: "/v1/ingest", operationId: "ingest", tags: ["ingest"], security: ["edgeSignature"],
+    summary: "Scored events from the edge (HMAC-signed batch)",
+    description: "Body signed with HMAC-SHA256 over `v1:<timestamp>:<body>` (headers x-vigil-signature, x-vigil-timestamp). Records are published to Kafka before the answer.",
+    body: IngestBatchSchema,
+    responses: { 200: { description: "accepted and durably published", schema: z.object({ accepted: z.number().int() }).loose() }, ...bad, 401: err("missing or bad signature"), 503: err("bus unavailable; retry") },
+  },
+  {
+    method: "get", path: "/v1/health", operationId: "health", tags: ["ops"], ...ops("viewer"),
+    summary: "Aggregator health: lag, hot-store latency, throughput, sinks",
+    responses: { 200: { description: "health report", schema: HealthResponseSchema }, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/transactions/{transaction_id}/fraud-verdict", operationId: "getFraudVerdict", tags: ["ops"], ...ops("viewer"),
+    summary: "The verdict given to one transaction", params: TransactionParamsSchema,
+    responses: { 200: { description: "verdict", schema: FraudVerdictResponseSchema }, ...bad, ...authErrors, 404: err("unknown transaction") },
+  },
+  {
+    method: "get", path: "/v1/transactions/{transaction_id}/labels", operationId: "getLabelHistory", tags: ["labels"], ...ops("viewer"),
+    summary: "Audit trail of a transaction's labels", params: TransactionParamsSchema,
+    responses: { 200: { description: "every label version, oldest first", schema: LabelHistoryResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/cards/{card_hash}/fraud-history", operationId: "getCardFraudHistory", tags: ["ops"], ...ops("viewer"),
+    summary: "A card's alerts over 90 days, newest first, and its risk tier", params: CardParamsSchema, query: HistoryQuerySchema,
+    responses: { 200: { description: "history", schema: FraudHistoryResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/metrics/fraud-summary", operationId: "getFraudSummary", tags: ["ops"], ...ops("viewer"),
+    summary: "Daily totals (event date, UTC) and per merchant category", query: SummaryQuerySchema,
+    responses: { 200: { description: "summary", schema: FraudSummaryResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/review/cases", operationId: "listReviewCases", tags: ["review"], ...ops("viewer"),
+    summary: "Review queue, highest score first (keyset pagination via next_cursor)", query: ListCasesQuerySchema,
+    responses: { 200: { description: "one page", schema: CaseListResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "post", path: "/v1/review/cases/{id}/claim", operationId: "claimReviewCase", tags: ["review"], ...ops("analyst"),
+    summary: "Take a case (atomic); claiming your own case again is a no-op", params: CaseParamsSchema,
+    responses: { 200: { description: "claimed", schema: CaseResponseSchema }, ...bad, ...authErrors, 404: err("no such case"), 409: err("claimed by someone else, or decided") },
+  },
+  {
+    method: "post", path: "/v1/review/cases/{id}/decision", operationId: "decideReviewCase", tags: ["review"], ...ops("analyst"),
+    summary: "Close a case FRAUD or LEGIT (claimant or admin); writes an audited label", params: CaseParamsSchema, body: DecisionRequestSchema,
+    responses: { 200: { description: "decided", schema: DecisionResponseSchema }, ...bad, ...authErrors, 404: err("no such case"), 409: err("not claimed, or already decided") },
+  },
+  {
+    method: "post", path: "/v1/feedback", operationId: "postFeedback", tags: ["labels"], ...ops("analyst"),
+    summary: "Ground-truth labels (chargebacks, analysts, customers); idempotent, changes versioned", body: FeedbackRequestSchema,
+    responses: { 200: { description: "applied", schema: FeedbackResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "post", path: "/v1/risk/recompute", operationId: "recomputeRisk", tags: ["labels"], ...ops("admin"),
+    summary: "Recompute merchant/terminal/card risk from labels now and publish it to the edge",
+    responses: { 200: { description: "result", schema: RecomputeResponseSchema }, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/reference/snapshot", operationId: "getReferenceSnapshot", tags: ["reference"], ...ops("viewer"),
+    summary: "Reference data for the edge's snapshot adapter (embedded profile)",
+    responses: { 200: { description: "snapshot", schema: ReferenceSnapshotSchema }, ...authErrors },
+  },
+  {
+    method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],
+    summary: "Prometheus text exposition (no auth: bind to a private interface or front it with the scrape network)",
+    responses: { 200: { description: "metrics", schema: z.string(), contentType: "text/plain; version=0.0.4" } },
+  },
+  {
+    method: "get", path: "/openapi.json", operationId: "openapi", tags: ["docs"], security: [],
+    summary: "This document", responses: { 200: { description: "OpenAPI 3.1", schema: z.object({}).loose() } },
+  },
+  {
+    method: "get", path: "/openapi/edge.json", operationId: "openapiEdge", tags: ["docs"], security: [],
+    summary: "The edge API's OpenAPI 3.1 document", responses: { 200: { description: "OpenAPI 3.1", schema: z.object({}).loose() } },
+  },
+  {
+    method: "get", path: "/docs", operationId: "docs", tags: ["docs"], security: [],
+    summary: "API reference page (static, renders the OpenAPI documents)", responses: { 200: { description: "HTML", schema: z.string(), contentType: "text/html" } },
+  },
+];
+
+export function aggregatorOpenApi(version = "0.1.0") {
+  return buildOpenApi({
+    title: "Vigil aggregator API",
+    version,
+    description: "Ingest from the edge, fraud operations (verdicts, card history, summaries, review queue, labels), reference data and metrics.",
+    servers: [{ url: "http://127.0.0.1:8788", description: "local aggregator" }],
+    securitySchemes: {
+      opsToken: { type: "http", scheme: "bearer", description: "Ops token (roles viewer < analyst < admin); stored as SHA-256 only." },
+      edgeSignature: { type: "apiKey", in: "header", name: "x-vigil-signature", description: "v1=<hex HMAC-SHA256 of `v1:<x-vigil-timestamp>:<body>`> with the shared ingest secret." },
+    },
+    routes: AGGREGATOR_ROUTES,
+  });
+}

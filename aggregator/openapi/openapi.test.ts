@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { createApp as createEdgeApp } from "../../edge/app.js";
+import type { EdgeDeps } from "../../edge/ports.js";
+import type { OpsDeps } from "../ops/routes.js";
+import { createOpsRoutes } from "../ops/routes.js";
+import { aggregatorOpenApi } from "./aggregator-api.js";
+import { registeredRoutes, undocumented, type OpenApiPaths } from "./coverage.js";
+import { edgeOpenApi } from "./edge-api.js";
+import { openApiRoutes } from "./routes.js";
+
+type Op = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: unknown };
+type Doc = OpenApiPaths & { openapi: string; paths: Record<string, Record<string, Op>> };
+
+describe("OpenAPI documents", () => {
+  it("are OpenAPI 3.1 with JSON Schema from the zod schemas", () => {
+    const agg = aggregatorOpenApi() as unknown as Doc;
+    expect(agg.openapi).toBe("3.1.0");
+    expect(JSON.stringify(agg.paths["/v1/feedback"]?.post?.requestBody)).toContain("CHARGEBACK");
+    expect(agg.paths["/v1/cards/{card_hash}/fraud-history"]?.get?.parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "card_hash", in: "path", required: true }),
+        expect.objectContaining({ name: "limit", in: "query", required: false }),
+      ]),
+    );
+    const edge = edgeOpenApi() as unknown as Doc;
+    expect(JSON.stringify(edge.paths["/v1/transactions/score"]?.post?.requestBody)).toContain("card_number_hash");
+  });
+
+  it("serves /openapi.json, /openapi/edge.json and a self-contained /docs page", async () => {
+    const app = openApiRoutes();
+    const doc = (await (await app.request("/openapi.json")).json()) as unknown as Doc;
+    expect(Object.keys(doc.paths)).toContain("/v1/review/cases");
+    expect(((await (await app.request("/openapi/edge.json")).json()) as unknown as Doc).paths["/v1/transactions/score/batch"]).toBeDefined();
+    const html = await (await app.request("/docs")).text();
+    expect(html).toContain("/openapi.json");
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\//);
+  });
+
+  // Route registration does not touch the dependencies, so empty ones are enough to list routes.
+  it("describes every route the edge app registers", () => {
+    const edge = createEdgeApp({} as EdgeDeps);
+    expect(registeredRoutes(edge).length).toBeGreaterThanOrEqual(3);
+    expect(undocumented(edgeOpenApi(), edge)).toEqual([]);
+  });
+
+  it("describes every route of the ops API and the docs routes", () => {
+    const ops = createOpsRoutes({} as OpsDeps);
+    expect(registeredRoutes(ops).length).toBeGreaterThanOrEqual(10);
+    expect(undocumented(aggregatorOpenApi(), ops)).toEqual([]);
+    expect(undocumented(aggregatorOpenApi(), openApiRoutes())).toEqual([]);
+  });
+});
