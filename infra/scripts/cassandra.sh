@@ -171,6 +171,8 @@ do_start() {
 }
 
 # Cassandra's shutdown hook drains memtables; give it time before SIGKILL.
+do_fetch() { fetch; }
+
 do_stop() { stop_pid "$PIDFILE" 90; }
 
 do_status() {

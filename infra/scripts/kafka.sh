@@ -104,6 +104,8 @@ do_start() {
   log "healthy in $(( ($(now_ms) - t0) )) ms (logs: $DIR/logs)"
 }
 
+do_fetch() { fetch; }
+
 do_stop() { stop_pid "$PIDFILE" 60; }
 
 do_status() {

@@ -150,6 +150,8 @@ dispatch() {
     stop) do_stop ;;
     status) do_status ;;
     restart) do_stop; do_start ;;
-    *) echo "usage: $0 start|stop|status|restart" >&2; exit 2 ;;
+    # fetch: download what start needs, without starting (stack.sh runs these one at a time).
+    fetch) if declare -F do_fetch >/dev/null; then do_fetch; fi ;;
+    *) echo "usage: $0 start|stop|status|restart|fetch" >&2; exit 2 ;;
   esac
 }

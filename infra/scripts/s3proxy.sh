@@ -49,6 +49,8 @@ do_start() {
   log "healthy in $(( $(now_ms) - t0 )) ms, bucket $S3_BUCKET ready (logs: $LOGFILE)"
 }
 
+do_fetch() { fetch; }
+
 do_stop() { stop_pid "$PIDFILE" 20; }
 
 do_status() {

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Prometheus for the stack profile, scraping per $PROMETHEUS_CONFIG (infra/prometheus/prometheus.yml).
+#   infra/scripts/prometheus.sh start|stop|status|restart
+# Installs Debian's prometheus package (with promtool) when missing. Data: .data/stack/prometheus.
+SERVICE=prometheus
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DIR="$(service_dir prometheus)"
+PIDFILE="$DIR/prometheus.pid"
+LOGFILE="$DIR/logs/prometheus.log"
+CONFIG="$(abs_path "$PROMETHEUS_CONFIG")"
+
+ensure_installed() {
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return 0; fi
+  log "prometheus/promtool not installed; installing from Debian"
+  apt_install prometheus
+  command -v promtool >/dev/null || die "promtool missing after installing prometheus"
+}
+
+do_start() {
+  if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
+  [[ -f "$CONFIG" ]] || die "no Prometheus config at $CONFIG (infra/prometheus/prometheus.yml is written separately; set PROMETHEUS_CONFIG to use another file)"
+  ensure_installed
+  if port_open "$PROMETHEUS_HOST" "$PROMETHEUS_PORT"; then
+    die "port $PROMETHEUS_PORT is taken by another process (a system prometheus service? stop it or set PROMETHEUS_PORT)"
+  fi
+  # Fail here with promtool's message rather than in a log file after a health timeout.
+  promtool check config "$CONFIG" >&2 || die "invalid Prometheus config $CONFIG"
+  local t0; t0=$(now_ms)
+  mkdir -p "$DIR/data" "$DIR/logs"
+  # The config's relative paths (rule_files, file_sd) resolve against the config's folder.
+  spawn "$PIDFILE" "$LOGFILE" prometheus --config.file="$CONFIG" --storage.tsdb.path="$DIR/data" \
+    --storage.tsdb.retention.time=3d --web.listen-address="$PROMETHEUS_HOST:$PROMETHEUS_PORT" \
+    --web.enable-lifecycle
+  wait_port "$PROMETHEUS_HOST" "$PROMETHEUS_PORT" 60 "$PIDFILE" "$LOGFILE" || die "prometheus did not open its port"
+  if ! health prometheus --wait 60; then print_tail "$LOGFILE"; die "prometheus not ready"; fi
+  log "ready in $(( $(now_ms) - t0 )) ms at http://$PROMETHEUS_HOST:$PROMETHEUS_PORT (logs: $LOGFILE)"
+}
+
+do_stop() { stop_pid "$PIDFILE" 30; }
+
+do_status() {
+  if pid_alive "$PIDFILE"; then
+    log "running (pid $(cat "$PIDFILE"))"; health prometheus
+  else
+    log "not running"; return 1
+  fi
+}
+
+dispatch "${1:-status}"

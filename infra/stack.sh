@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The whole local stack: Kafka, Cassandra, S3Proxy, PostgreSQL, Redis, the Upstash REST bridge and
+# Prometheus, each through its infra/scripts/<service>.sh.
+#
+#   infra/stack.sh up     [service...]   fetch (first run), then start and wait for health
+#   infra/stack.sh down   [service...]   stop what we started (machine PostgreSQL/Redis stay up)
+#   infra/stack.sh status [service...]   exit 1 when any is not healthy
+#   infra/stack.sh init                  create topics, CQL schema and bucket (init-schemas.sh)
+#
+# Services: postgres redis kafka cassandra s3proxy upstash-bridge prometheus (default: all).
+# Startup time matters (CI budget), so independent services start (and download) in parallel;
+# only the first Maven download runs alone, because concurrent Maven runs into a fresh ~/.m2 race
+# on the shared plugin files.
+set -euo pipefail
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts"
+SERVICE=stack
+source "$SCRIPTS/lib.sh"
+
+ALL=(postgres redis kafka cassandra s3proxy upstash-bridge prometheus)
+FETCHABLE=(kafka cassandra s3proxy)
+# Started together first; the rest after, because they depend on one of these (bridge -> redis).
+WAVE1=(postgres redis kafka cassandra s3proxy)
+WAVE2=(upstash-bridge prometheus)
+
+declare -A WANTED=()
+EXPLICIT=0
+
+select_services() {
+  if (($# == 0)); then
+    for s in "${ALL[@]}"; do WANTED[$s]=1; done
+    return
+  fi
+  EXPLICIT=1
+  for s in "$@"; do
+    [[ " ${ALL[*]} " == *" $s "* ]] || die "unknown service '$s' (known: ${ALL[*]})"
+    WANTED[$s]=1
+  done
+}
+
+wanted() { [[ -n "${WANTED[$1]:-}" ]]; }
+
+RUN_DIR=""
+# run_parallel action service...: runs `<service>.sh action` concurrently, one log per service,
+# prints each outcome with its duration; returns non-zero if any failed.
+run_parallel() {
+  local action="$1"; shift
+  local -A pids=() t0s=()
+  local s rc failed=0
+  for s in "$@"; do
+    t0s[$s]=$(now_ms)
+    # Each job records its own end time, so a slow neighbour does not inflate its duration.
+    { rc=0; bash "$SCRIPTS/$s.sh" "$action" >"$RUN_DIR/$s.$action.log" 2>&1 || rc=$?
+      echo "$rc $(now_ms)" >"$RUN_DIR/$s.$action.end"; } &
+    pids[$s]=$!
+  done
+  for s in "$@"; do
+    wait "${pids[$s]}" || true
+    local end; read -r rc end <"$RUN_DIR/$s.$action.end" || { rc=1; end=$(now_ms); }
+    local secs; secs=$(awk "BEGIN{printf \"%.1f\", (${end} - ${t0s[$s]})/1000}")
+    if ((rc == 0)); then
+      log "$s: $action ok (${secs}s)"
+    else
+      failed=1
+      log "$s: $action FAILED (exit $rc, ${secs}s); its output:"
+      sed 's/^/    /' "$RUN_DIR/$s.$action.log" >&2
+    fi
+  done
+  return $failed
+}
+
+cmd_up() {
+  local t0; t0=$(now_ms)
+  local s list=()
+  # The first Maven download also fetches Maven's own plugins into ~/.m2; run it alone, then
+  # the other downloads happen inside the parallel starts (they share no files any more).
+  for s in "${FETCHABLE[@]}"; do
+    if wanted "$s"; then
+      bash "$SCRIPTS/$s.sh" fetch || die "$s: download failed"
+      break
+    fi
+  done
+  local failed=0
+  list=(); for s in "${WAVE1[@]}"; do wanted "$s" && list+=("$s"); done
+  ((${#list[@]} == 0)) || run_parallel start "${list[@]}" || failed=1
+  list=()
+  for s in "${WAVE2[@]}"; do
+    wanted "$s" || continue
+    # Prometheus's config is written separately; without it, `up` of everything skips it
+    # instead of failing (asking for prometheus by name still fails loudly).
+    if [[ "$s" == prometheus && $EXPLICIT == 0 && ! -f "$(abs_path "$PROMETHEUS_CONFIG")" ]]; then
+      log "prometheus: skipped, no config at $PROMETHEUS_CONFIG yet"
+      continue
+    fi
+    list+=("$s")
+  done
+  ((${#list[@]} == 0)) || run_parallel start "${list[@]}" || failed=1
+  local secs; secs=$(awk "BEGIN{printf \"%.1f\", ($(now_ms) - ${t0})/1000}")
+  if ((failed)); then die "stack up failed after ${secs}s (logs: $STACK_DIR/<service>/logs)"; fi
+  log "stack up in ${secs}s"
+  log "  kafka $KAFKA_BROKERS | cassandra $CASSANDRA_HOST:$CASSANDRA_PORT | s3 $S3_ENDPOINT (bucket $S3_BUCKET)"
+  log "  postgres $DATABASE_URL | redis $REDIS_HOST:$REDIS_PORT | upstash $UPSTASH_REDIS_REST_URL | prometheus http://$PROMETHEUS_HOST:$PROMETHEUS_PORT"
+}
+
+cmd_down() {
+  local s list=() failed=0
+  for s in upstash-bridge prometheus; do wanted "$s" && list+=("$s"); done
+  ((${#list[@]} == 0)) || run_parallel stop "${list[@]}" || failed=1
+  list=(); for s in kafka cassandra s3proxy redis postgres; do wanted "$s" && list+=("$s"); done
+  ((${#list[@]} == 0)) || run_parallel stop "${list[@]}" || failed=1
+  ((failed == 0)) || die "some services did not stop cleanly"
+  log "stack down"
+}
+
+cmd_status() {
+  local s failed=0 out
+  for s in "${ALL[@]}"; do
+    wanted "$s" || continue
+    if out="$(bash "$SCRIPTS/$s.sh" status 2>&1)"; then
+      printf '  %-15s up    %s\n' "$s" "$(grep -v '^\[' <<<"$out" | head -n1)"
+    else
+      failed=1
+      printf '  %-15s DOWN  %s\n' "$s" "$(tail -n1 <<<"$out")"
+    fi
+  done
+  return $failed
+}
+
+main() {
+  local cmd="${1:-status}"; shift || true
+  RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/vigil-stack.XXXXXX")"
+  trap 'rm -rf "$RUN_DIR"' EXIT
+  case "$cmd" in
+    up) select_services "$@"; cmd_up ;;
+    down) select_services "$@"; cmd_down ;;
+    status) select_services "$@"; cmd_status ;;
+    init) bash "$SCRIPTS/init-schemas.sh" "$@" ;;
+    *) echo "usage: $0 up|down|status [service...] | init [kafka|cassandra|s3|postgres...]" >&2; exit 2 ;;
+  esac
+}
+
+main "$@"
