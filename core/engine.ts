@@ -8,6 +8,7 @@ import type { Decision, FeatureVector, Reason, ReferenceSignals, TransactionEven
 import { METRICS, N_METRICS } from "./stats/baseline.js";
 import { StatTier } from "./stats/tier.js";
 import { type CardState, RECENT_WINDOW_MS } from "./window/card-state.js";
+import { parseEventTime } from "./window/time.js";
 
 export interface ScoreResult {
   decision: Decision;
@@ -36,6 +37,8 @@ export const NO_REFERENCE: ReferenceSignals = Object.freeze({ status: "OK" }) as
 const clamp01 = (x: number) => (x <= 0 ? 0 : x >= 1 ? 1 : x);
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 const upper = (s: string) => s.toUpperCase();
+/** Metrics 3.. are money on the log1p scale: shown back in USD. */
+const showMetric = (m: number, y: number) => (m >= 3 ? `${round(Math.expm1(y), 2)} USD` : `${round(y, 2)}`);
 /** Distance from a threshold at which the verdict is called certain (confidence margin term = 1). */
 const CONFIDENCE_MARGIN = 15;
 
@@ -102,7 +105,7 @@ class VigilEngine implements Engine {
   }
 
   private run(e: TransactionEvent, state: CardState, refs: ReferenceSignals, apply: boolean): ScoreResult {
-    const T = Date.parse(e.timestamp_utc);
+    const T = parseEventTime(e.timestamp_utc);
     if (!Number.isFinite(T)) throw new RangeError(`timestamp_utc is not a date-time: ${e.timestamp_utc}`);
     const cfg = this.cfg;
     const v = this.vec;
@@ -176,9 +179,8 @@ class VigilEngine implements Engine {
     const reasons: Reason[] = [];
     const triggers: string[] = [];
     const sum = tr + ts + tm;
-    const share = (t: number) => (sum > 0 ? (raw * t) / sum : 0);
     if (fired.length > 0) {
-      const ruleTotal = share(tr);
+      const ruleTotal = sum > 0 ? (raw * tr) / sum : 0;
       let ptsSum = 0;
       for (let c = 0; c < points.length; c++) ptsSum += points[c] ?? 0;
       const counted = new Set<number>();
@@ -192,25 +194,23 @@ class VigilEngine implements Engine {
       }
     }
     if (S > 0) {
-      const statTotal = share(ts);
+      const statTotal = sum > 0 ? (raw * ts) / sum : 0;
       let devSum = 0;
       for (let m = 0; m < N_METRICS; m++) devSum += st.dev[m] ?? 0;
       for (let m = 0; m < N_METRICS; m++) {
         const d = st.dev[m] ?? 0;
         if (d <= 0) continue;
         const name = METRICS[m] as string;
-        const money = m >= 3;
-        const show = (y: number) => (money ? `${round(Math.expm1(y), 2)} USD` : `${round(y, 2)}`);
         reasons.push({
           code: `STAT_${upper(name)}_DEVIATION`,
           tier: "STAT",
-          detail: `${name} ${show(obs[m] ?? 0)} vs card baseline ${show(st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
+          detail: `${name} ${showMetric(m, obs[m] ?? 0)} vs card baseline ${showMetric(m, st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
           contribution: round((statTotal * d) / devSum, 2),
         });
       }
     }
     if (M > 0 && cfg.ml.explain_top > 0) {
-      const mlTotal = share(tm);
+      const mlTotal = sum > 0 ? (raw * tm) / sum : 0;
       const drivers = this.forest.explain(x, cfg.ml.explain_top);
       let wSum = 0;
       for (const d of drivers) wSum += d.weight;

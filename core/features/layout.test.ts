@@ -9,3 +9,14 @@ describe("vector layout", () => {
     expect(F.history_events).toBe(FEATURE_NAMES.length + 1);
   });
 });
+
+describe("fromVector / toVector", () => {
+  it("round-trip every field at its index", async () => {
+    const { fromVector, toVector } = await import("./extract.js");
+    const v = new Float64Array(FEATURE_NAMES.length).map((_, i) => (i >= 15 && i <= 17 ? i % 2 : i + 0.5));
+    const fv = fromVector(v);
+    expect(Object.keys(fv)).toEqual(FEATURE_NAMES);
+    FEATURE_NAMES.forEach((n, i) => expect(fv[n]).toBe(i >= 15 && i <= 17 ? v[i] === 1 : v[i]));
+    expect(Array.from(toVector(fv))).toEqual(Array.from(v));
+  });
+});

@@ -2,6 +2,7 @@ import type { TransactionEvent } from "../schemas.js";
 import { NO_COUNTRY, countryIdAt } from "../geo/geo.js";
 import { Baseline, N_METRICS } from "../stats/baseline.js";
 import { fnv1a } from "./hash.js";
+import { parseEventTime } from "./time.js";
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -77,7 +78,7 @@ export class CardState {
 
   /** Applies an event. Baseline observations are computed here from the windows as of the event. */
   apply(e: TransactionEvent): void {
-    const T = Date.parse(e.timestamp_utc);
+    const T = parseEventTime(e.timestamp_utc);
     const obs = scratchObs;
     this.observe(T, e.amount_usd, obs);
     this.applyParsed(e, T, obs);
