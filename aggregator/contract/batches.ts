@@ -1,0 +1,25 @@
+import type { Alert } from "../../core/schemas.js";
+import { envelope } from "../bus/envelope.js";
+import type { Envelope, MessageBatch, RawTransaction } from "../ports.js";
+import type { ScoredEvent } from "../../core/schemas.js";
+
+// MessageBatch builders for sink tests: what the consumer runner hands a sink.
+
+export const env = {
+  scored: (r: ScoredEvent): Envelope => envelope("vigil.scored-event", r, r.received_at),
+  raw: (r: ScoredEvent): Envelope =>
+    envelope("vigil.raw-transaction", { event: r.event, region: r.region, received_at: r.received_at } satisfies RawTransaction, r.received_at),
+  alert: (a: Alert): Envelope => envelope("vigil.alert", a, a.alert_timestamp),
+};
+
+export function batchOf(topic: string, partition: number, firstOffset: number, values: Envelope[]): MessageBatch {
+  return {
+    topic,
+    partition,
+    messages: values.map((value, i) => ({
+      key: "k",
+      value,
+      position: { topic, partition, offset: String(firstOffset + i) },
+    })),
+  };
+}
