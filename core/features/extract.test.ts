@@ -53,3 +53,115 @@ describe("vector", () => {
     expect(v[0]).toBe(1);
   });
 });
+
+const PARIS = { lat: 48.8566, lon: 2.3522 };
+const NYC = { lat: 40.7128, lon: -74.006 };
+const NEWARK = { lat: 40.7357, lon: -74.1724 };
+
+describe("behavioural features", () => {
+  it("counts distinct merchants in the last hour including the current one", () => {
+    const s = stateOf(ev(0, { merchant_id: "A" }), ev(60_000, { merchant_id: "B" }), ev(120_000, { merchant_id: "A" }), ev(-3_600_000, { merchant_id: "C" }));
+    expect(extractFeatures(ev(180_000, { merchant_id: "D" }), s, OK).unique_merchants_1hr).toBe(3);
+    expect(extractFeatures(ev(180_000, { merchant_id: "A" }), s, OK).unique_merchants_1hr).toBe(2);
+  });
+
+  it("counts distinct countries in 24 h, ignoring events without coordinates", () => {
+    const s = stateOf(ev(0, { geolocation: PARIS }), ev(1000, { geolocation: undefined }), ev(2000, { geolocation: NYC }));
+    expect(extractFeatures(ev(3000, { geolocation: { lat: 51.5, lon: -0.12 } }), s, OK).unique_countries_24hr).toBe(3);
+    expect(extractFeatures(ev(3000, { geolocation: undefined }), s, OK).unique_countries_24hr).toBe(2);
+  });
+
+  it("measures seconds since the latest earlier event, capped at 30 days", () => {
+    const s = stateOf(ev(0), ev(90_000));
+    expect(extractFeatures(ev(100_000), s, OK).time_since_last_txn).toBe(10);
+    expect(extractFeatures(ev(40 * 86_400_000), stateOf(ev(0)), OK).time_since_last_txn).toBe(30 * 86_400);
+  });
+
+  it("averages amounts over the previous days and today's earlier events; deviation is a floored z-score", () => {
+    const s = stateOf(ev(-2 * 86_400_000, { amount_usd: 100 }), ev(-86_400_000, { amount_usd: 100 }), ev(0, { amount_usd: 100 }));
+    const f = extractFeatures(ev(60_000, { amount_usd: 300 }), s, OK);
+    expect(f.avg_txn_amount_30d).toBe(100);
+    // std 0 → floor max(5, 0.25·100) = 25 → (300 − 100) / 25
+    expect(f.txn_amount_deviation).toBe(8);
+    const huge = extractFeatures(ev(60_000, { amount_usd: 100_000 }), s, OK);
+    expect(huge.txn_amount_deviation).toBe(50);
+  });
+
+  it("geo velocity uses haversine distance and a 60 s time floor", () => {
+    const s = stateOf(ev(0, { geolocation: NYC }));
+    const same = extractFeatures(ev(0, { geolocation: PARIS }), s, OK);
+    expect(same.geo_velocity_kmh).toBeCloseTo(5837 * 60, -3); // 5,837 km in the 60 s floor
+    expect(Number.isFinite(same.geo_velocity_kmh)).toBe(true);
+    const later = extractFeatures(ev(8 * 3_600_000, { geolocation: PARIS }), s, OK);
+    expect(later.geo_velocity_kmh).toBeGreaterThan(700);
+    expect(later.geo_velocity_kmh).toBeLessThan(760);
+    expect(extractFeatures(ev(1000, { geolocation: undefined }), s, OK).geo_velocity_kmh).toBe(0);
+  });
+
+  it("flags a country change from the previous located event only", () => {
+    const s = stateOf(ev(0, { geolocation: NYC }), ev(1000, { geolocation: undefined }));
+    expect(extractFeatures(ev(2000, { geolocation: PARIS }), s, OK).cross_country_flag).toBe(true);
+    expect(extractFeatures(ev(2000, { geolocation: NEWARK }), s, OK).cross_country_flag).toBe(false);
+    expect(extractFeatures(ev(2000, { geolocation: undefined }), s, OK).cross_country_flag).toBe(false);
+    expect(extractFeatures(ev(0, { geolocation: PARIS }), CardState.empty(), OK).cross_country_flag).toBe(false);
+  });
+
+  it("flags a device never seen on the card; false when no fingerprint", () => {
+    const s = stateOf(ev(0, { device_fingerprint: "fp-a" }));
+    expect(extractFeatures(ev(1000, { device_fingerprint: "fp-a" }), s, OK).new_device_flag).toBe(false);
+    expect(extractFeatures(ev(1000, { device_fingerprint: "fp-b" }), s, OK).new_device_flag).toBe(true);
+    expect(extractFeatures(ev(1000), s, OK).new_device_flag).toBe(false);
+  });
+
+  it.each([
+    ["IN_STORE", { card_present: false }, true],
+    ["IN_STORE", { card_present: true }, false],
+    ["IN_STORE", {}, false],
+    ["ATM", { ip_address_hash: "iph", terminal_id: undefined }, true],
+    ["ATM", { ip_address_hash: "iph", terminal_id: "ATM-1" }, false],
+    ["ONLINE", { card_present: true, terminal_id: undefined }, true],
+    ["ONLINE", { card_present: false, terminal_id: undefined }, false],
+    ["MOBILE", { card_present: true }, true],
+    ["MOBILE", {}, false],
+  ] as const)("card_present_mismatch on %s with %j is %s", (channel, over, want) => {
+    expect(extractFeatures(ev(0, { channel, ...over }), CardState.empty(), OK).card_present_mismatch).toBe(want);
+  });
+
+  it("takes risk values from refs, 0 when absent", () => {
+    const f = extractFeatures(ev(0), CardState.empty(), { status: "OK", merchant_risk_score: 0.7, ip_reputation_score: 0.2, terminal_risk_score: 0.9 });
+    expect([f.merchant_risk_score, f.ip_reputation_score, f.terminal_risk_score]).toEqual([0.7, 0.2, 0.9]);
+    const g = extractFeatures(ev(0), CardState.empty(), OK);
+    expect([g.merchant_risk_score, g.ip_reputation_score, g.terminal_risk_score]).toEqual([0, 0, 0]);
+  });
+});
+
+describe("event time", () => {
+  it("an out-of-order event sees only the events at or before its own time", () => {
+    const s = stateOf(ev(0), ev(10_000), ev(50_000), ev(55_000));
+    const f = extractFeatures(ev(20_000), s, OK);
+    expect(f.tx_count_1min).toBe(3);
+    expect(f.time_since_last_txn).toBe(10);
+  });
+
+  it("an event with the same timestamp as an earlier one sees it (0 s since last)", () => {
+    const f = extractFeatures(ev(0), stateOf(ev(0)), OK);
+    expect(f.tx_count_1min).toBe(2);
+    expect(f.time_since_last_txn).toBe(0);
+  });
+
+  it("a late event (≤ watermark − 24 h) is scored on what the state holds for its time: empty windows", () => {
+    const s = stateOf(ev(-86_400_000 - 30_000), ev(0), ev(1000));
+    const f = extractFeatures(ev(-86_400_000), s, OK);
+    expect(f.tx_count_1min).toBe(1);
+    expect(f.tx_count_1hr).toBe(1);
+    // the 30-day buckets still know the earlier day
+    expect(f.avg_txn_amount_30d).toBe(50);
+  });
+
+  it("does not change the state", () => {
+    const s = stateOf(ev(0));
+    extractFeatures(ev(1000, { device_fingerprint: "x" }), s, OK);
+    expect(s.eventCount).toBe(1);
+    expect(s.devLen).toBe(0);
+  });
+});

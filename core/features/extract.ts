@@ -15,7 +15,8 @@ import { parseEventTime } from "../window/time.js";
  *   not counted.
  * - time_since_last_txn: seconds since the latest earlier event of the card; 30 days when none.
  * - avg_txn_amount_30d: mean amount over the previous 29 UTC days (daily buckets) plus today's
- *   events before T; 0 when the card has no such history.
+ *   events before T (exact for in-order events and for out-of-order ones the 24 h buffer still
+ *   covers; a late event uses its whole day bucket); 0 when the card has no such history.
  * - txn_amount_deviation: (amount − avg30d) / max(std30d, 5 USD, 0.25·avg30d), clamped to ±50:
  *   a z-score whose floor keeps a card that always pays the same amount from exploding; 0 with
  *   no history.
@@ -63,6 +64,10 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
   let todayN = 0, todaySum = 0, todaySq = 0;
   const e1 = T - MINUTE_MS, e5 = T - 5 * MINUTE_MS, e15 = T - 15 * MINUTE_MS, e60 = T - HOUR_MS, e24 = T - DAY_MS;
   const dayStart = Math.floor(T / DAY_MS) * DAY_MS;
+  // Today's part of the 30-day average: for an in-order event the day bucket is exact (nothing of
+  // today is later than T); for an out-of-order one the buffer gives the exact "before T" sums if it
+  // still covers the start of the day, else the bucket is used whole (day granularity).
+  const todayFromBuffer = T < s.watermarkMs && !(s.evictedMs >= dayStart);
   const t = s.t, a = s.amt, lats = s.lat, lons = s.lon, countries = s.country, merch = s.merch;
   for (let i = s.end - 1; i >= s.start; i--) {
     const ti = t[i] ?? 0;
@@ -70,7 +75,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
     if (ti <= e24) break;
     if (Number.isNaN(prevT)) prevT = ti;
     const ai = a[i] ?? 0;
-    if (ti >= dayStart) { todayN++; todaySum += ai; todaySq += ai * ai; }
+    if (todayFromBuffer && ti >= dayStart) { todayN++; todaySum += ai; todaySq += ai * ai; }
     if (Number.isNaN(locT) && !Number.isNaN(lats[i] ?? NaN)) {
       locT = ti; locLat = lats[i] ?? NaN; locLon = lons[i] ?? NaN; locCountry = countries[i] ?? NO_COUNTRY;
     }
@@ -92,8 +97,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
       }
     }
   }
-  // Today's events older than 24 h before T cannot exist (a day is 24 h), so todayN is complete
-  // as far as the buffer holds. Nothing left in the buffer: fall back to what was evicted.
+  // Nothing earlier left in the buffer: fall back to what was evicted.
   if (Number.isNaN(prevT) && s.evictedMs <= T) prevT = s.evictedMs;
   if (Number.isNaN(locT) && s.anchorT <= T) {
     locT = s.anchorT; locLat = s.anchorLat; locLon = s.anchorLon; locCountry = s.anchorCountry;
@@ -103,7 +107,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
   let n = todayN, sum = todaySum, sq = todaySq;
   for (let k = 0; k < HISTORY_DAYS; k++) {
     const d = s.dayIdx[k] ?? -1;
-    if (d < today && d > today - HISTORY_DAYS) {
+    if (d > today - HISTORY_DAYS && (d < today || (d === today && !todayFromBuffer))) {
       n += s.dayCount[k] ?? 0; sum += s.daySum[k] ?? 0; sq += s.daySumSq[k] ?? 0;
     }
   }

@@ -157,9 +157,10 @@ export class CardState {
 
   private addToDay(T: number, amount: number): void {
     const day = Math.floor(T / DAY_MS);
+    if (day <= Math.floor(this.watermarkMs / DAY_MS) - HISTORY_DAYS) return; // beyond the 30 days held: dropped
     const slot = ((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS;
     const held = this.dayIdx[slot] ?? -1;
-    if (held > day) return; // more than 30 days behind what the state holds: dropped
+    if (held > day) return; // slot already holds a newer day (defensive; the check above covers it)
     if (held < day) {
       this.dayIdx[slot] = day;
       this.dayCount[slot] = 0;
