@@ -115,6 +115,10 @@ cmd_status() {
   local s failed=0 out
   for s in "${ALL[@]}"; do
     wanted "$s" || continue
+    if [[ "$s" == prometheus && $EXPLICIT == 0 && ! -f "$(abs_path "$PROMETHEUS_CONFIG")" ]]; then
+      printf '  %-15s skip  no config at %s yet\n' "$s" "$PROMETHEUS_CONFIG"
+      continue
+    fi
     if out="$(bash "$SCRIPTS/$s.sh" status 2>&1)"; then
       printf '  %-15s up    %s\n' "$s" "$(grep -v '^\[' <<<"$out" | head -n1)"
     else
