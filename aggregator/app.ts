@@ -1,0 +1,47 @@
+import { Hono } from "hono";
+import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
+import { noopMetrics, type Metrics, type PromMetrics } from "./metrics.js";
+import type { EventBus } from "./ports.js";
+
+// The aggregator's HTTP app, on Web Request/Response so it runs under any Hono adapter. Routes are
+// mounted from a deps object; more (the ops API) are added with `app.route(...)` on the result.
+
+export type Logger = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
+
+export interface AppDeps {
+  bus: EventBus;
+  /** Ingest is mounted only when given (a sink-only worker serves no ingest). */
+  ingest?: IngestOptions;
+  metrics?: Metrics | PromMetrics;
+  now?: () => number;
+  log?: Logger;
+  replayGuard?: IngestDeps["replayGuard"];
+  /** For /healthz: false while starting or shutting down. */
+  ready?: () => boolean;
+}
+
+export const jsonLogger: Logger = (level, code, fields) => {
+  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level, code, ...fields })}\n`);
+};
+
+const hasRegistry = (m: Metrics | PromMetrics): m is PromMetrics => "registry" in m;
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const metrics = deps.metrics ?? noopMetrics;
+  const log = deps.log ?? jsonLogger;
+  app.get("/healthz", (c) => (deps.ready?.() ?? true ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
+  if (deps.ingest) {
+    mountIngest(app, deps.ingest, { bus: deps.bus, metrics, now: deps.now ?? Date.now, log, ...(deps.replayGuard ? { replayGuard: deps.replayGuard } : {}) });
+  }
+  if (hasRegistry(metrics)) {
+    const registry = metrics.registry;
+    app.get("/metrics", async (c) => c.text(await registry.metrics(), 200, { "content-type": registry.contentType }));
+  }
+  app.onError((err, c) => {
+    log("error", "UNHANDLED", { error: err.message, path: c.req.path });
+    return c.json({ error: { code: "INTERNAL", message: "internal error", retriable: true } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}`, retriable: false } }, 404));
+  return app;
+}

@@ -1,0 +1,116 @@
+import { z } from "zod";
+
+// The aggregator's settings, parsed once from the environment at start. Every bad or missing
+// setting is reported at once (not only the first), and secrets never appear in messages or logs.
+
+export const SINK_NAMES = ["cassandra", "postgres", "s3"] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+const int = (min: number, max: number) => z.coerce.number({ message: "must be a number" }).int("must be an integer").min(min).max(max);
+const list = z
+  .string()
+  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1, "needs at least one entry (comma-separated)"));
+const bool = z.enum(["true", "false", "1", "0"], { message: "must be true or false" }).transform((v) => v === "true" || v === "1");
+const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, "host:port");
+
+const EnvSchema = z
+  .object({
+    VIGIL_PROFILE: z.enum(["embedded", "stack"], { message: "must be embedded or stack" }).default("embedded"),
+    PORT: int(1, 65535).default(8788),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    INGEST_SECRET: z.string().min(16, "must be at least 16 characters (HMAC key shared with the edge)").optional(),
+    INGEST_MAX_SKEW_SECONDS: int(1, 3600).default(300),
+    INGEST_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
+    KAFKA_BROKERS: z.string().default("127.0.0.1:9092").pipe(list).pipe(z.array(hostPort)),
+    KAFKA_CLIENT_ID: z.string().min(1).default("vigil-aggregator"),
+    KAFKA_TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, "letters, digits and . _ - only").default(""),
+    KAFKA_LOCAL_PARTITIONS: int(1, 1024).optional(),
+    KAFKA_LOCAL_RF: int(1, 16).optional(),
+    CASSANDRA_CONTACT_POINTS: z.string().default("127.0.0.1:9042").pipe(list),
+    CASSANDRA_LOCAL_DC: z.string().min(1).default("datacenter1"),
+    CASSANDRA_KEYSPACE: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,47}$/, "a CQL identifier").default("fraud_keyspace"),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, message: "a postgres:// URL" }).default("postgres://postgres@127.0.0.1:5432/test"),
+    S3_ENDPOINT: z.url({ message: "an http(s) URL" }).default("http://127.0.0.1:9000"),
+    S3_BUCKET: z.string().min(3).max(63).default("fraud-detection-datalake"),
+    S3_REGION: z.string().min(1).default("us-east-1"),
+    S3_ACCESS_KEY_ID: z.string().min(1).default("vigil-local"),
+    S3_SECRET_ACCESS_KEY: z.string().min(1).default("vigil-local-secret"),
+    S3_FORCE_PATH_STYLE: bool.default(true),
+    VIGIL_DATA_DIR: z.string().min(1).default(".data/embedded"),
+    SINK_GROUP_CASSANDRA: z.string().min(1).default("vigil-sink-cassandra"),
+    SINK_GROUP_POSTGRES: z.string().min(1).default("vigil-sink-postgres"),
+    SINK_GROUP_S3: z.string().min(1).default("vigil-sink-s3"),
+    /** Which sink consumers this process runs: all, none, or a comma list (scale-out: one per process). */
+    VIGIL_SINKS: z
+      .string()
+      .default("all")
+      .transform((s, ctx) => {
+        const v = s.trim().toLowerCase();
+        if (v === "all") return [...SINK_NAMES];
+        if (v === "none" || v === "") return [];
+        const names = v.split(",").map((x) => x.trim());
+        const bad = names.filter((n) => !(SINK_NAMES as readonly string[]).includes(n));
+        if (bad.length > 0) {
+          ctx.addIssue({ code: "custom", message: `unknown sink ${bad.join(", ")}; use all, none or a list of ${SINK_NAMES.join(", ")}` });
+          return z.NEVER;
+        }
+        return [...new Set(names)] as SinkName[];
+      }),
+    /** Whether this process serves POST /v1/ingest (a sink-only worker can leave it off). */
+    VIGIL_INGEST: bool.default(true),
+  });
+
+export type AggregatorConfig = z.infer<typeof EnvSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid aggregator configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const SECRET_KEYS = new Set(["INGEST_SECRET", "S3_SECRET_ACCESS_KEY", "DATABASE_URL"]);
+
+/** Parses the environment; throws ConfigError listing every problem (no values of secrets). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AggregatorConfig {
+  // An empty variable means "not set", as in most shells' `X= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const r = EnvSchema.safeParse(cleaned);
+  const problems = r.success
+    ? []
+    : r.error.issues.map((i) => {
+        const key = String(i.path[0] ?? "(environment)");
+        const msg = i.message.startsWith("Invalid input: expected") && cleaned[key] === undefined ? "is required" : i.message;
+        return `${key}: ${msg}`;
+      });
+  // Checked beside the schema (not in a refinement) so it is reported together with other problems.
+  const ingestOn = !["false", "0"].includes(String(cleaned.VIGIL_INGEST ?? "true"));
+  if (ingestOn && cleaned.INGEST_SECRET === undefined) problems.push("INGEST_SECRET: required when ingest is on (VIGIL_INGEST=true)");
+  if (r.success && problems.length === 0) return r.data;
+  throw new ConfigError(problems);
+}
+
+/** The configuration for a log line: secrets masked, the database URL without its password. */
+export function describeConfig(c: AggregatorConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (k === "DATABASE_URL") out[k] = redactUrl(String(v));
+    else out[k] = SECRET_KEYS.has(k) ? (v === undefined ? "(unset)" : "(set)") : v;
+  }
+  return out;
+}
+
+function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return "(unparseable)";
+  }
+}
+
+export function sinkGroup(c: AggregatorConfig, sink: SinkName): string {
+  return { cassandra: c.SINK_GROUP_CASSANDRA, postgres: c.SINK_GROUP_POSTGRES, s3: c.SINK_GROUP_S3 }[sink];
+}
