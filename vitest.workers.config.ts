@@ -10,8 +10,10 @@ import { TEST_TOKENS } from "./edge/testing/tokens.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-// Owned by the forwarding engineer: starts a signature-verifying receiver and checks the Upstash
-// bridge, and `provide`s their addresses. Included when present.
+// Owned by the forwarding engineer: starts a signature-verifying ingest receiver, publishes the
+// reference fixture through the Upstash REST bridge, and `provide`s their addresses (receiverUrl,
+// forwardSecret, upstashUrl, upstashToken). Included when present; without it the worker's queue
+// consumer has nowhere to post and reference lookups go to the default local bridge.
 const forwardingSetup = "tests/support/workers-global-setup.ts";
 
 export default defineConfig({
@@ -35,8 +37,10 @@ export default defineConfig({
             EDGE_TOKENS: JSON.stringify(
               Object.entries(TEST_TOKENS).map(([id, t]) => ({ id, sha256: sha256(t.token), channels: t.channels })),
             ),
-            AGGREGATOR_URL: provided("aggregatorUrl") ?? "http://127.0.0.1:9/unused",
-            AGGREGATOR_SECRET: provided("aggregatorSecret") ?? "test-secret-not-for-production",
+            // The worker's own queue consumer posts to the forwarding receiver (namespace "worker").
+            AGGREGATOR_URL: `${provided("receiverUrl") ?? "http://127.0.0.1:9"}/worker`,
+            AGGREGATOR_SECRET: provided("forwardSecret") ?? "test-secret-without-receiver",
+            REFERENCE_SOURCE: "upstash",
             UPSTASH_REDIS_REST_URL: provided("upstashUrl") ?? "http://127.0.0.1:8079",
             UPSTASH_REDIS_REST_TOKEN: provided("upstashToken") ?? "vigil-local-token",
           },

@@ -1,7 +1,9 @@
+import { createExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import type { VerdictResponse } from "../core/schemas.js";
-import { BASE, call, score, scoreBatch, spyQueue, txn, type ErrorJson } from "./testing/helpers.js";
+import { describe, expect, inject, it, vi } from "vitest";
+import type { ScoredEvent, VerdictResponse } from "../core/schemas.js";
+import { BASE, call, ONLINE, score, scoreBatch, spyQueue, testEnv, txn, type ErrorJson } from "./testing/helpers.js";
+import worker from "./worker.js";
 
 describe("routes", () => {
   it("GET /v1/health answers without auth: status, version, region only", async () => {
@@ -72,5 +74,45 @@ describe("routes", () => {
   it("serves through the Worker's own entry (exports.default) too", async () => {
     const res = await exports.default.fetch(`${BASE}/v1/health`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe("end to end in workerd", () => {
+  it("a scored event travels queue → consumer → signed POST /v1/ingest", async () => {
+    const receiverUrl = inject("receiverUrl");
+    const t = txn();
+    const res = await exports.default.fetch(`${BASE}/v1/transactions/score`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ONLINE}`, "content-type": "application/json" },
+      body: JSON.stringify(t),
+    });
+    expect(res.status).toBe(200);
+    const got = await vi.waitUntil(
+      async () => {
+        const r = (await (await fetch(`${receiverUrl}/worker/received`)).json()) as { batches: ScoredEvent[][] };
+        return r.batches.flat().find((e) => e.event.transaction_id === t.transaction_id);
+      },
+      { timeout: 20_000, interval: 100 },
+    );
+    expect(got).toMatchObject({ schema_version: 1, region: "test", event: { card_number_hash: t.card_number_hash } });
+  });
+});
+
+describe("configuration", () => {
+  it("a wrong setting answers 500 CONFIG_INVALID naming it, and logs the name, not the value", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
+    const env = { ...testEnv, EDGE_TOKENS: "[{\"id\":\"x\",\"sha256\":\"secret-not-hex\",\"channels\":[\"ONLINE\"]}]", MAX_BATCH: "lots" };
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(`${BASE}/v1/health`) as Request<unknown, IncomingRequestCfProperties>, env, ctx);
+    expect(res.status).toBe(500);
+    const body = await res.json<ErrorJson>();
+    expect(body.error.code).toBe("CONFIG_INVALID");
+    expect(body.error.message).toContain("EDGE_TOKENS");
+    expect(body.error.message).toContain("MAX_BATCH");
+    expect(body.error.message).not.toContain("secret-not-hex");
+    expect(lines.join("\n")).toContain("CONFIG_INVALID");
+    expect(lines.join("\n")).not.toContain("secret-not-hex");
+    vi.restoreAllMocks();
   });
 });

@@ -31,6 +31,9 @@ export type EdgeToken = z.infer<typeof EdgeTokenSchema>;
 /** What to do when reference data is unavailable for a channel; absent → the engine's own default. */
 export const ReferencePolicySchema = z.enum(["FAIL_OPEN", "FAIL_CLOSED"]);
 
+const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/, message: "an http(s) URL" }).optional());
+const optionalSecret = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
+
 export const EdgeConfigSchema = z.object({
   REGION: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "lower-case letters, digits and -"),
   EDGE_TOKENS: jsonOf(z.array(EdgeTokenSchema).min(1, "at least one token")),
@@ -56,8 +59,27 @@ export const EdgeConfigSchema = z.object({
     (v) => (v === "" ? undefined : v),
     z.enum(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]).optional(),
   ),
+  /**
+   * Where reference data (block lists, risk values, active versions) comes from: "upstash" (Redis
+   * over REST), "snapshot" (a JSON snapshot over HTTP, e.g. the aggregator's) or "none" (every
+   * decision then carries REFERENCE_DATA_UNAVAILABLE and the channel's failure policy applies).
+   */
+  REFERENCE_SOURCE: z.enum(["upstash", "snapshot", "none"]).default("upstash"),
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalSecret,
+  REFERENCE_SNAPSHOT_URL: optionalUrl,
+  REFERENCE_SNAPSHOT_TOKEN: optionalSecret,
   /** Version string returned by GET /v1/health. */
   VIGIL_VERSION: z.string().min(1).max(64).default("0.1.0"),
+}).superRefine((c, ctx) => {
+  const need = (key: keyof typeof c, why: string) => {
+    if (c[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `required when ${why}` });
+  };
+  if (c.REFERENCE_SOURCE === "upstash") {
+    need("UPSTASH_REDIS_REST_URL", 'REFERENCE_SOURCE is "upstash"');
+    need("UPSTASH_REDIS_REST_TOKEN", 'REFERENCE_SOURCE is "upstash"');
+  }
+  if (c.REFERENCE_SOURCE === "snapshot") need("REFERENCE_SNAPSHOT_URL", 'REFERENCE_SOURCE is "snapshot"');
 });
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 

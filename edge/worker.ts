@@ -4,18 +4,21 @@ import type { EngineEnv } from "../durable-objects/engines.js";
 import { durableObjectScorer } from "../durable-objects/scorer.js";
 import { configFailureResponse, createApp } from "./app.js";
 import { ConfigError, loadEdgeConfig, type EdgeConfig } from "./config.js";
-import { consoleLogger, type CardScorer, type EdgeDeps, type Forwarder, type ReferenceData } from "./ports.js";
+import { handleScoredEventBatch, type ForwardEnv } from "./forwarding/consumer.js";
+import { createQueueForwarder } from "./forwarding/queue-forwarder.js";
+import { consoleLogger, type CardScorer, type EdgeDeps, type Forwarder, type Logger, type ReferenceData } from "./ports.js";
+import { createSnapshotReferenceData, httpSnapshotFetcher } from "./reference/snapshot-adapter.js";
+import { createUpstashReferenceData } from "./reference/upstash.js";
 
 // Cloudflare Workers entry: builds the app's dependencies from bindings and vars (once per
-// isolate; waitUntil per request) and exports the CardState Durable Object class.
+// isolate; waitUntil per request), consumes the scored-events queue, and exports the CardState
+// Durable Object class.
 
 export { CardState };
 
-export interface Env extends EngineEnv {
+export interface Env extends EngineEnv, ForwardEnv {
   CARD_STATE: DurableObjectNamespace<CardState>;
   SCORED_EVENTS: Queue<ScoredEvent>;
-  REGION?: string;
-  EDGE_TOKENS?: string;
   [setting: string]: unknown;
 }
 
@@ -26,6 +29,25 @@ interface Isolate {
   scorer: CardScorer;
   reference: ReferenceData;
   forwarder: Forwarder;
+}
+
+/** The reference adapter the configuration names; "none" answers UNAVAILABLE (never silently: the engine adds a reason). */
+export function referenceFor(config: EdgeConfig, logger: Logger): ReferenceData {
+  switch (config.REFERENCE_SOURCE) {
+    case "upstash":
+      return createUpstashReferenceData({
+        url: config.UPSTASH_REDIS_REST_URL ?? "",
+        token: config.UPSTASH_REDIS_REST_TOKEN ?? "",
+        log: logger,
+      });
+    case "snapshot":
+      return createSnapshotReferenceData({
+        fetchSnapshot: httpSnapshotFetcher(config.REFERENCE_SNAPSHOT_URL ?? "", config.REFERENCE_SNAPSHOT_TOKEN ? { token: config.REFERENCE_SNAPSHOT_TOKEN } : {}),
+        log: logger,
+      });
+    case "none":
+      return { lookup: () => Promise.resolve({ signals: { status: "UNAVAILABLE" } }) };
+  }
 }
 
 let cached: { env: Env; isolate: Isolate } | undefined;
@@ -39,14 +61,10 @@ function isolateFor(env: Env): Isolate {
       jurisdiction: config.CARD_STATE_JURISDICTION,
       locationHint: config.DO_LOCATION_HINT,
     }),
-    // TEMPORARY until edge-B's adapters land (edge/reference, edge/forwarding): not the final wiring.
-    reference: { lookup: () => Promise.resolve({ signals: { status: "UNAVAILABLE" } }) },
-    forwarder: {
-      async forward(records) {
-        await env.SCORED_EVENTS.sendBatch(records.map((body) => ({ body, contentType: "json" as const })));
-      },
-    },
+    reference: referenceFor(config, log),
+    forwarder: createQueueForwarder(env.SCORED_EVENTS),
   };
+  if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
   cached = { env, isolate };
   return isolate;
 }
@@ -67,5 +85,9 @@ export default {
       log,
     };
     return createApp(deps).fetch(req);
+  },
+
+  async queue(batch, env): Promise<void> {
+    await handleScoredEventBatch(batch, env);
   },
 } satisfies ExportedHandler<Env>;
