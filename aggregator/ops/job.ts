@@ -1,5 +1,6 @@
 import { publishReference, type PublishResult, type ReferenceTarget } from "./publish.js";
 import { DEFAULT_RISK_CONFIG, recomputeRisk, type RecomputeResult, type RiskConfig } from "./risk.js";
+import type { OpsMetrics } from "./metrics.js";
 import type { OpsSql } from "./sql.js";
 
 // The labels → risk → reference-data job: runs on a timer and after each accepted feedback batch.
@@ -10,6 +11,7 @@ export interface RiskJobDeps {
   targets: ReferenceTarget[];
   now: () => number;
   config?: RiskConfig;
+  metrics?: OpsMetrics;
   log?: (level: "info" | "error", code: string, fields: Record<string, unknown>) => void;
 }
 
@@ -43,10 +45,12 @@ export function createRiskJob(deps: RiskJobDeps): RiskJob {
       const publish = await publishReference(deps.sql, deps.targets, new Date(deps.now()).toISOString());
       lastRun = { recompute, publish, finished_at: new Date(deps.now()).toISOString() };
       lastError = undefined;
+      deps.metrics?.riskJob("ok", deps.now(), publish.version);
       deps.log?.("info", "RISK_JOB_DONE", { merchants: recompute.merchants, terminals: recompute.terminals, cards: recompute.cards, changes: publish.changes, version: publish.version });
       return lastRun;
     } catch (e) {
       lastError = { error: (e as Error).message, failed_at: new Date(deps.now()).toISOString() };
+      deps.metrics?.riskJob("error", deps.now());
       throw e;
     }
   };

@@ -165,3 +165,27 @@ describe("risk recomputation and publishing", () => {
     expect(snap.merchant_risk["MCH-BAD"]).toBeUndefined();
   });
 });
+
+describe("ops sinks", () => {
+  const msg = (value: unknown, offset: number) => ({ key: "k", value: value as never, position: { topic: "fraud-review", partition: 0, offset: String(offset) } });
+  it("creates review cases from fraud-review items idempotently and refuses a poison message before writing", async () => {
+    const { createReviewCaseSink, createRiskFactsSink } = await import("./sinks.js");
+    const { envelope } = await import("../bus/envelope.js");
+    const rec = scoredEvent({ id: "SINK-1", verdict: "REVIEW", at: iso(NOW) });
+    const item = envelope("vigil.review-item", { transaction_id: "SINK-1", card_number_hash: rec.event.card_number_hash, fraud_score: 60, queued_at: iso(NOW), record: rec }, iso(NOW));
+    const sink = createReviewCaseSink(sql, () => NOW);
+    const batch = { topic: "fraud-review", partition: 0, messages: [msg(item, 1)] };
+    await sink(batch);
+    await sink(batch);
+    const n = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.review_cases WHERE transaction_id = 'SINK-1'");
+    expect(n.rows[0]?.n).toBe(1);
+    const rec2 = scoredEvent({ id: "SINK-2", verdict: "REVIEW", at: iso(NOW) });
+    const good2 = envelope("vigil.review-item", { transaction_id: "SINK-2", card_number_hash: rec2.event.card_number_hash, fraud_score: 60, queued_at: iso(NOW), record: rec2 }, iso(NOW));
+    await expect(sink({ topic: "fraud-review", partition: 0, messages: [msg(good2, 2), msg({ schema: "vigil.review-item", schema_version: 9, produced_at: iso(NOW), payload: {} }, 3)] })).rejects.toMatchObject({ name: "PoisonMessageError", index: 1, retriable: false });
+    const n2 = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.review_cases WHERE transaction_id = 'SINK-2'");
+    expect(n2.rows[0]?.n).toBe(0);
+    await createRiskFactsSink(sql)({ topic: "fraud-verdicts", partition: 0, messages: [msg(envelope("vigil.scored-event", rec2, iso(NOW)), 4)] });
+    const f = await sql.query<{ verdict: string }>("SELECT verdict FROM fraud_ops.scored_transactions WHERE transaction_id = 'SINK-2'");
+    expect(f.rows).toEqual([{ verdict: "REVIEW" }]);
+  });
+});

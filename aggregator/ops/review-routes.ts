@@ -69,6 +69,9 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const who = c.get("principal").name;
     const r = await applyFeedback(deps.sql, b.value.labels, who, nowIso());
     deps.log.info("FEEDBACK_APPLIED", { by: who, created: r.created, updated: r.updated, unchanged: r.unchanged });
+    deps.metrics?.labels("created", r.created);
+    deps.metrics?.labels("updated", r.updated);
+    deps.metrics?.labels("unchanged", r.unchanged);
     if (r.created + r.updated > 0) deps.riskJob.trigger();
     return c.json({ ...r, max_batch: MAX_FEEDBACK_BATCH });
   });

@@ -4,6 +4,7 @@ import { requireRole, type OpsEnv, type TokenAuth } from "./auth.js";
 import { checkHealth, type HealthSources } from "./health.js";
 import { parseRequest, problem } from "./http.js";
 import type { RiskJob } from "./job.js";
+import type { OpsMetrics } from "./metrics.js";
 import { buildSnapshot, type SnapshotBase } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { falsePositiveStats } from "./risk.js";
@@ -32,6 +33,7 @@ export interface OpsDeps {
   snapshotBase?: SnapshotBase;
   now: () => number;
   log: OpsLogger;
+  metrics?: OpsMetrics;
 }
 
 const DAY_MS = 86_400_000;

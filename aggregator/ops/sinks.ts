@@ -1,46 +1,36 @@
 import type { ScoredEvent } from "../../core/schemas.js";
-import { validateEnvelope, type ReviewItem } from "../bus/envelope.js";
-import type { IncomingMessage, MessageBatch } from "../ports.js";
+import { positionText, validateEnvelope, type ReviewItem } from "../bus/envelope.js";
+import type { MessageBatch } from "../ports.js";
+import { PoisonMessageError, type BatchHandler } from "../sinks/index.js";
 import { createReviewCases } from "./review.js";
 import type { SqlQuery } from "./sql.js";
 
-// Sink handlers of the ops module, each run by a consumer group of its own:
-//  - review cases   ← fraud-review   (vigil.review-item): one case per REVIEW verdict
-//  - risk facts     ← fraud-verdicts (vigil.scored-event): one slim row per scored transaction,
-//                     the denominators of merchant/terminal fraud rates and the flagged set.
-// Both are idempotent per transaction id, so re-delivery after a crash writes nothing twice.
-// A message that can never be written (bad envelope) goes to `deadLetter`; the batch goes on.
+// Sink handlers of the ops module for the consumer runner, each in a consumer group of its own:
+//  - review cases ← fraud-review   (vigil.review-item): one case per REVIEW verdict
+//  - risk facts   ← fraud-verdicts (vigil.scored-event): one slim row per scored transaction,
+//                   the denominators of merchant/terminal fraud rates and the flagged set.
+// Both are idempotent per transaction id, so a re-delivered batch writes nothing twice. As in
+// aggregator/sinks, the whole batch is validated first; a message that can never be written stops
+// it with PoisonMessageError (non-retriable, naming the message) for the runner to dead-letter.
 
-export interface OpsSinkDeps {
-  sql: SqlQuery;
-  now: () => number;
-  /** Hands an unwritable message to the dead-letter topic with a reason; must resolve once it is durable. */
-  deadLetter: (message: IncomingMessage, error: string) => Promise<void>;
-}
-
-export type BatchHandler = (batch: MessageBatch) => Promise<void>;
-
-async function decode<T>(deps: OpsSinkDeps, batch: MessageBatch, schema: "vigil.review-item" | "vigil.scored-event"): Promise<T[]> {
-  const out: T[] = [];
-  for (const m of batch.messages) {
+function payloads<T>(sink: string, batch: MessageBatch, schema: "vigil.review-item" | "vigil.scored-event"): T[] {
+  return batch.messages.map((m, index) => {
     const r = validateEnvelope(m.value, [schema]);
-    if (r.ok) out.push(r.value.payload as T);
-    else await deps.deadLetter(m, r.error);
-  }
-  return out;
+    if (!r.ok) throw new PoisonMessageError(`${sink}: message ${index} at ${positionText(m.position)} refused: ${r.error}`, m.position, index);
+    return r.value.payload as T;
+  });
 }
 
-export function createReviewCaseSink(deps: OpsSinkDeps): BatchHandler {
+export function createReviewCaseSink(sql: SqlQuery, now: () => number = Date.now): BatchHandler {
   return async (batch) => {
-    const items = await decode<ReviewItem>(deps, batch, "vigil.review-item");
-    if (items.length > 0) await createReviewCases(deps.sql, items.map((i) => i.record), new Date(deps.now()).toISOString());
+    const items = payloads<ReviewItem>("review-case sink", batch, "vigil.review-item");
+    if (items.length > 0) await createReviewCases(sql, items.map((i) => i.record), new Date(now()).toISOString());
   };
 }
 
-export function createRiskFactsSink(deps: OpsSinkDeps): BatchHandler {
+export function createRiskFactsSink(sql: SqlQuery): BatchHandler {
   return async (batch) => {
-    const records = await decode<ScoredEvent>(deps, batch, "vigil.scored-event");
-    await insertScoredTransactions(deps.sql, records);
+    await insertScoredTransactions(sql, payloads<ScoredEvent>("risk-facts sink", batch, "vigil.scored-event"));
   };
 }
 
