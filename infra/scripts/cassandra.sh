@@ -12,6 +12,7 @@ PIDFILE="$DIR/cassandra.pid"
 LOGFILE="$DIR/logs/stdout.log"
 CONF_DIR="$DIR/conf"
 CDS_ARCHIVE="$DIR/cds/cassandra-$CASSANDRA_VERSION.jsa"
+PID_NEEDLE="$CONF_DIR/cassandra.yaml"
 
 fetch() {
   mvn_fetch "$LIB_DIR" -f "$VIGIL_ROOT/infra/maven/cassandra/pom.xml" -Dcassandra.version="$CASSANDRA_VERSION" \

@@ -9,6 +9,7 @@ LIB_DIR="$CACHE_DIR/kafka/$KAFKA_VERSION"
 PIDFILE="$DIR/kafka.pid"
 LOGFILE="$DIR/logs/server.out"
 CONF="$DIR/server.properties"
+PID_NEEDLE="$DIR/"
 
 fetch() {
   mvn_fetch "$LIB_DIR" -f "$VIGIL_ROOT/infra/maven/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \

@@ -59,11 +59,18 @@ pg_ready() { # host port
 
 service_dir() { printf '%s/%s' "$STACK_DIR" "$1"; }
 
+# PID_NEEDLE (set by each service script): a string the process's command line must contain.
+# After a reboot a stale pid file may name some unrelated process; that must never count as
+# "running", and stop must never signal it.
+PID_NEEDLE="${PID_NEEDLE:-}"
 pid_alive() { # pidfile
   local pid
   [[ -f "$1" ]] || return 1
   pid="$(cat "$1" 2>/dev/null || true)"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  if [[ -n "$PID_NEEDLE" && -r "/proc/$pid/cmdline" ]]; then
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$PID_NEEDLE" || return 1
+  fi
 }
 
 # True when something accepts TCP connections on host:port.

@@ -9,6 +9,7 @@ DIR="$(service_dir prometheus)"
 PIDFILE="$DIR/prometheus.pid"
 LOGFILE="$DIR/logs/prometheus.log"
 CONFIG="$(abs_path "$PROMETHEUS_CONFIG")"
+PID_NEEDLE="$DIR/data"
 
 ensure_installed() {
   if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return 0; fi

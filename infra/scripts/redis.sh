@@ -9,6 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="$(service_dir redis)"
 PIDFILE="$DIR/redis.pid"
 LOGFILE="$DIR/logs/redis.log"
+PID_NEEDLE="redis-server"
 
 do_start() {
   if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi

@@ -12,6 +12,7 @@ JAR="$JAR_DIR/lib/s3proxy-$S3PROXY_VERSION-jar-with-dependencies.jar"
 PIDFILE="$DIR/s3proxy.pid"
 LOGFILE="$DIR/logs/s3proxy.log"
 CONF="$DIR/s3proxy.properties"
+PID_NEEDLE="$CONF"
 
 fetch() {
   mvn_fetch "$JAR_DIR" dependency:copy \

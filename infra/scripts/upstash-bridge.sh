@@ -8,6 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DIR="$(service_dir upstash-bridge)"
 PIDFILE="$DIR/bridge.pid"
 LOGFILE="$DIR/logs/bridge.log"
+PID_NEEDLE="upstash-bridge/server.ts"
 
 do_start() {
   if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
