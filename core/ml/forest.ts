@@ -27,7 +27,17 @@ export interface TrainOptions {
   provenance?: Pick<Trained, "command" | "generator" | "generated_at_event_time" | "notes">;
   /** Rows used for score_reference; default: all training rows (at most `referenceRows`). */
   referenceRows?: number;
+  /**
+   * Per feature, the space in which split values are drawn uniformly (default all "linear").
+   * "signed_log" draws them uniformly in sign(x)·ln(1 + |x|), which suits heavy-tailed amounts
+   * and counts. Thresholds are stored back in raw units, so inference needs no transform.
+   */
+  splitSpace?: readonly SplitSpace[];
 }
+
+export type SplitSpace = "linear" | "signed_log";
+const slog = (x: number) => (x < 0 ? -Math.log1p(-x) : Math.log1p(x));
+const sexp = (y: number) => (y < 0 ? -Math.expm1(-y) : Math.expm1(y));
 
 /** Quantile levels stored in score_reference. */
 export const REFERENCE_QUANTILES = [
@@ -35,17 +45,20 @@ export const REFERENCE_QUANTILES = [
 ] as const;
 
 /**
- * Split values are rounded to 7 significant digits to keep the JSON small; a rounded value is
- * used only if it still separates the node's min from its max, so no split becomes empty.
+ * A split value strictly above the node's minimum and at most its maximum (raw units), drawn
+ * uniformly in the feature's split space between them. It is rounded to 7 significant digits to
+ * keep the JSON small when the rounded value still separates min from max.
  */
-function splitValue(min: number, max: number, rng: Rng): number {
-  let p = min + (max - min) * rng.next();
-  if (p <= min) p = min + (max - min) / 2;
+function splitValue(min: number, max: number, space: SplitSpace, rng: Rng): number {
+  const u = rng.next();
+  let p = space === "linear" ? min + (max - min) * u : sexp(slog(min) + (slog(max) - slog(min)) * u);
+  if (!(p > min && p <= max)) p = min + (max - min) / 2;
+  if (!(p > min)) p = max;
   const r = Number(p.toPrecision(7));
   return r > min && r <= max ? r : p;
 }
 
-function growTree(data: Float64Array, d: number, sample: Int32Array, heightLimit: number, rng: Rng): Tree {
+function growTree(data: Float64Array, d: number, sample: Int32Array, heightLimit: number, spaces: readonly SplitSpace[], rng: Rng): Tree {
   const f: number[] = [0];
   const t: number[] = [0];
   const l: number[] = [0];
@@ -77,8 +90,8 @@ function growTree(data: Float64Array, d: number, sample: Int32Array, heightLimit
       if (max > min) feat = q;
     }
     if (feat < 0) return leaf(node, size);
-    const p = splitValue(min, max, rng);
-    // Partition sample[lo, hi) into x < p | x ≥ p.
+    const p = splitValue(min, max, spaces[feat] ?? "linear", rng);
+    // Partition sample[lo, hi) into x < p | x ≥ p, exactly as inference will route rows.
     let i = lo;
     let j = hi - 1;
     while (i <= j) {
@@ -161,6 +174,8 @@ export function trainForest(
   const heightLimit = opts.heightLimit ?? Math.ceil(Math.log2(psi));
   if (!(nTrees >= 1 && Number.isInteger(nTrees))) throw new RangeError("trees must be a positive integer");
   if (!(heightLimit >= 1 && Number.isInteger(heightLimit))) throw new RangeError("heightLimit must be a positive integer");
+  const spaces = opts.splitSpace ?? [];
+  if (spaces.length !== 0 && spaces.length !== d) throw new RangeError(`splitSpace needs ${d} entries, got ${spaces.length}`);
 
   const rng = createRng(opts.seed);
   const all = new Int32Array(nRows);
@@ -175,7 +190,7 @@ export function trainForest(
       all[i] = all[j]!;
       all[j] = tmp;
     }
-    trees.push(growTree(data, d, all.slice(0, psi), heightLimit, treeRng));
+    trees.push(growTree(data, d, all.slice(0, psi), heightLimit, spaces, treeRng));
   }
 
   const model: ForestModel = {
@@ -189,6 +204,7 @@ export function trainForest(
       subsample_size: psi,
       height_limit: heightLimit,
       rows: nRows,
+      ...(spaces.length > 0 ? { split_space: [...spaces] } : {}),
       ...(opts.provenance ?? { notes: "" }),
     },
     score_reference: { rows: 1, mean: 0, quantiles: [[0, 0], [1, 1]] },

@@ -5,3 +5,4 @@ export { compileForest } from "./compiled.js";
 export type { CompiledForest, FeatureContribution } from "./compiled.js";
 export { REFERENCE_QUANTILES, scoreReference, trainForest } from "./forest.js";
 export type { TrainOptions } from "./forest.js";
+export type { SplitSpace } from "./forest.js";

@@ -56,6 +56,11 @@ export const TrainedSchema = z.strictObject({
   height_limit: int.min(1),
   /** Rows the trees were sampled from. */
   rows: int.min(1),
+  /**
+   * Per feature, where split values were drawn ("linear" or "signed_log"); informative only:
+   * thresholds are stored in raw units and inference compares raw feature values.
+   */
+  split_space: z.array(z.enum(["linear", "signed_log"])).optional(),
   /** The command that produced the file, so anyone can reproduce it. */
   command: z.string().optional(),
   /** The data generator and its settings (name, version, seed, sizes…). */
