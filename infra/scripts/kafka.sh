@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka 3.9.x, KRaft combined broker+controller, single node, from Maven Central jars.
-#   infra/scripts/kafka.sh start|stop|status|restart
+#   infra/scripts/kafka.sh start|stop|status|restart|fetch
+#   infra/scripts/kafka.sh topics --list          (Kafka's TopicCommand against $KAFKA_BROKERS)
 SERVICE=kafka
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -116,5 +117,15 @@ do_status() {
     log "not running"; return 1
   fi
 }
+
+# kafka.sh topics <TopicCommand args>: Kafka's own kafka-topics tool on the same classpath,
+# e.g. `kafka.sh topics --describe --topic fraud-raw-transactions`.
+if [[ "${1:-}" == topics ]]; then
+  shift
+  fetch
+  java -Xmx256m -Dlog4j.configuration="file:$DIR/log4j.properties" -cp "$LIB_DIR/lib/*" \
+    org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BROKERS" "$@"
+  exit
+fi
 
 dispatch "${1:-status}"
