@@ -1,0 +1,165 @@
+import { Redis } from "@upstash/redis";
+import { Hono } from "hono";
+import { readFile } from "node:fs/promises";
+import type { Registry } from "prom-client";
+import { ReferenceSnapshotSchema } from "../../edge/reference/snapshot.js";
+import { openApiRoutes } from "../openapi/routes.js";
+import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore } from "../ports.js";
+import type { SqlClient } from "../stores/sql-client.js";
+import { createTokenAuth } from "./auth.js";
+import type { OpsConfig } from "./config.js";
+import { createRateMeter, redisProbe, type HealthProbe, type LagEntry, type SinkHealth } from "./health.js";
+import { createRiskJob, type RiskJob } from "./job.js";
+import { createOpsMetrics, createVerdictMetrics, observingBus } from "./metrics.js";
+import { redisReferenceTarget, type ReferenceTarget, type SnapshotBase } from "./publish.js";
+import { createOpsRoutes } from "./routes.js";
+import { createReviewCaseSink, createRiskFactsSink } from "./sinks.js";
+
+// Everything the ops module adds to the aggregator, built from what compose() (aggregator/main.ts)
+// already has. main.ts then: wraps its bus with `wrapBus`, its sink handlers with `trackSink`,
+// starts `sinks` like its own, mounts `routes`, and calls `start()` / `close()`.
+
+type Sink = (batch: MessageBatch) => Promise<void>;
+type Log = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
+
+export interface OpsComposeInput {
+  config: OpsConfig;
+  sql: SqlClient;
+  verdicts: VerdictStore;
+  summaries: Pick<SummaryStore, "summaryForDate">;
+  registry: Registry;
+  /** Dependency probes of this profile (hot store, SQL, …); Redis is added when configured. */
+  probes: HealthProbe[];
+  /** Running consumers (read at request time): their lag feeds /v1/health. */
+  consumers: () => Array<{ groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>> }>;
+  log: Log;
+  now?: () => number;
+}
+
+export interface OpsRuntime {
+  routes: Hono;
+  sinks: Array<{ name: string; groupId: string; topics: TopicName[]; sink: Sink }>;
+  riskJob: RiskJob;
+  wrapBus(bus: EventBus): EventBus;
+  trackSink(name: string, sink: Sink): Sink;
+  start(): void;
+  close(): Promise<void>;
+}
+
+async function ingestTotal(registry: Registry): Promise<number> {
+  const m = registry.getSingleMetric("vigil_ingest_records_total");
+  if (!m) return 0;
+  const v = await m.get();
+  return v.values.reduce((a, x) => a + x.value, 0);
+}
+
+export function composeOps(input: OpsComposeInput): OpsRuntime {
+  const now = input.now ?? Date.now;
+  const { config, sql, registry, log } = input;
+  const startedAtMs = now();
+  const verdictMetrics = createVerdictMetrics(registry);
+  const opsMetrics = createOpsMetrics(registry, sql, (e) => log("warn", "OPS_METRICS_UNAVAILABLE", { error: (e as Error).message }));
+
+  const targets: ReferenceTarget[] = [];
+  const probes = [...input.probes];
+  if (config.redis) {
+    const redis = new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
+    targets.push(redisReferenceTarget(redis));
+    probes.push(redisProbe(redis));
+  }
+  const riskJob = createRiskJob({
+    sql,
+    targets,
+    now,
+    config: config.risk,
+    metrics: opsMetrics,
+    log: (level, code, fields) => log(level, code, fields),
+  });
+
+  const sinkState = new Map<string, SinkHealth>();
+  const trackSink = (name: string, sink: Sink): Sink => {
+    sinkState.set(name, { state: "idle", last_write_at: null, errors: 0 });
+    return async (batch) => {
+      const s = sinkState.get(name) ?? { state: "idle", last_write_at: null, errors: 0 };
+      try {
+        await sink(batch);
+        sinkState.set(name, { state: "running", last_write_at: new Date(now()).toISOString(), errors: s.errors });
+      } catch (e) {
+        // Retriable failures leave the sink "failing" until its next good write; poison messages
+        // are the consumer's to dead-letter and do not mark the sink down.
+        const retriable = !(e instanceof Error && "retriable" in e && (e as { retriable: unknown }).retriable === false);
+        sinkState.set(name, { ...s, state: retriable ? "failing" : s.state, errors: s.errors + (retriable ? 1 : 0) });
+        throw e;
+      }
+    };
+  };
+
+  let ingested = 0;
+  const meter = createRateMeter(() => ingested, now);
+  const sampler = setInterval(() => {
+    ingestTotal(registry).then(
+      (n) => {
+        ingested = n;
+        meter.tick();
+      },
+      () => undefined,
+    );
+  }, 5000);
+  sampler.unref();
+
+  let base: SnapshotBase | undefined;
+  if (config.referenceBaseFile) {
+    const file = config.referenceBaseFile;
+    base = async () => ReferenceSnapshotSchema.parse(JSON.parse(await readFile(file, "utf8")));
+  }
+
+  const lag = async (): Promise<LagEntry[]> => {
+    const all = await Promise.all(input.consumers().map(async (c) => (await c.lag()).map((l) => ({ group: c.groupId, ...l }))));
+    return all.flat();
+  };
+
+  const ops = createOpsRoutes({
+    sql,
+    verdicts: input.verdicts,
+    summaries: input.summaries,
+    auth: createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log("error", code, { error: (e as Error).message }) }),
+    health: {
+      // The bus answering lag() is what ingest needs: without it nothing is accepted.
+      probes: [...probes, { name: "bus", critical: true, check: async () => (await lag(), { ok: true }) }],
+      lag,
+      throughputTps: () => meter.rate(),
+      sinks: () => Object.fromEntries(sinkState),
+      startedAtMs,
+      now,
+    },
+    riskJob,
+    ...(base ? { snapshotBase: base } : {}),
+    now,
+    log: { info: (code, f) => log("info", code, f), error: (code, f) => log("error", code, f) },
+    metrics: opsMetrics,
+  });
+  const routes = new Hono();
+  routes.route("/", openApiRoutes());
+  routes.route("/", ops);
+
+  const sinks: OpsRuntime["sinks"] = [
+    { name: "review_cases", groupId: config.groups.review, topics: [TOPICS.review], sink: trackSink("review_cases", createReviewCaseSink(sql, now)) },
+    { name: "risk_facts", groupId: config.groups.riskFacts, topics: [TOPICS.verdicts], sink: trackSink("risk_facts", createRiskFactsSink(sql)) },
+  ];
+
+  return {
+    routes,
+    sinks,
+    riskJob,
+    wrapBus: (bus) => observingBus(bus, verdictMetrics),
+    trackSink,
+    start: () => {
+      riskJob.start(config.riskIntervalMs);
+      riskJob.trigger();
+    },
+    async close() {
+      clearInterval(sampler);
+      await riskJob.stop();
+    },
+  };
+}
