@@ -163,6 +163,20 @@ describe("upstash bridge errors", () => {
     await expect(r.pipeline().get(k("x")).exec()).rejects.toThrow(/redis unavailable/);
   });
 
+  it("Redis accepting connections but never answering: an error after the reply timeout", async () => {
+    const silent = net.createServer((socket) => socket.on("data", () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address();
+    const port = typeof address === "object" && address !== null ? address.port : 0;
+    const stuck = await startBridge({ port: 0, token: TOKEN, redisHost: "127.0.0.1", redisPort: port, replyTimeoutMs: 300 });
+    try {
+      await expect(client({ url: stuck.url }).get(k("x"))).rejects.toThrow(/did not answer within 300 ms/);
+    } finally {
+      await stuck.close();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it("handles many concurrent callers over the pooled connections", async () => {
     const r = client({ autoPipeline: false });
     const n = 200;

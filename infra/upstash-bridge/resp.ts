@@ -91,6 +91,8 @@ export interface RespConnectionOptions {
   host: string;
   port: number;
   connectTimeoutMs?: number;
+  /** A connection with replies outstanding and no bytes from Redis for this long is failed. */
+  replyTimeoutMs?: number;
 }
 
 /** One TCP connection to Redis. Dead after any socket error; the pool replaces it. */
@@ -100,8 +102,10 @@ export class RespConnection {
   private readonly pending: Pending[] = [];
   private buffer: Buffer = Buffer.alloc(0);
   private failure: Error | undefined;
+  private readonly replyTimeoutMs: number;
 
   constructor(options: RespConnectionOptions) {
+    this.replyTimeoutMs = options.replyTimeoutMs ?? 10_000;
     this.socket = net.createConnection({ host: options.host, port: options.port });
     this.socket.setNoDelay(true);
     this.socket.setKeepAlive(true, 10_000);
@@ -122,6 +126,11 @@ export class RespConnection {
     this.socket.on("data", (chunk: Buffer) => this.onData(chunk));
     this.socket.on("error", (err: Error) => this.fail(new RespConnectionError(`redis ${options.host}:${options.port}: ${err.message}`)));
     this.socket.on("close", () => this.fail(new RespConnectionError("redis connection closed")));
+    // A paused or wedged Redis must not hang HTTP callers forever. The idle timer runs only while
+    // replies are outstanding (see send/onData), so quiet pooled connections stay open.
+    this.socket.on("timeout", () => {
+      if (this.pending.length > 0) this.fail(new RespConnectionError(`redis did not answer within ${this.replyTimeoutMs} ms`));
+    });
   }
 
   get alive(): boolean {
@@ -138,6 +147,7 @@ export class RespConnection {
     if (this.failure !== undefined) throw this.failure;
     return new Promise<RespValue[]>((resolve, reject) => {
       this.pending.push({ remaining: commands.length, replies: [], resolve, reject });
+      this.socket.setTimeout(this.replyTimeoutMs);
       this.socket.write(Buffer.concat(commands.map((c) => encodeCommand(c))));
     });
   }
@@ -167,6 +177,7 @@ export class RespConnection {
       return;
     }
     this.buffer = pos >= this.buffer.length ? Buffer.alloc(0) : this.buffer.subarray(pos);
+    if (this.pending.length === 0) this.socket.setTimeout(0);
   }
 
   private fail(err: Error): void {

@@ -30,6 +30,8 @@ export interface BridgeOptions {
   redisHost: string;
   redisPort: number;
   poolSize?: number;
+  /** Fail a Redis connection that leaves replies outstanding this long (default 10 s). */
+  replyTimeoutMs?: number;
   /** Largest accepted request body. Upstash's own limit is in this range. */
   maxBodyBytes?: number;
 }
@@ -129,7 +131,10 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | undefined {
 }
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const pool = new RespPool({ host: options.redisHost, port: options.redisPort }, options.poolSize ?? 4);
+  const pool = new RespPool(
+    { host: options.redisHost, port: options.redisPort, ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }) },
+    options.poolSize ?? 4,
+  );
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
 
   const single = async (cmd: string[], base64: boolean): Promise<{ status: number; body: Json }> => {
