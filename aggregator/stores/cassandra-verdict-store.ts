@@ -2,7 +2,7 @@ import cassandra from "cassandra-driver";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
-import { activityOf, cardsIn, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
+import { activityOf, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
 
 // VerdictStore on Cassandra (infra/cassandra/schema.cql + vigil-hot-store.cql). Prepared
 // statements at LOCAL_QUORUM; batches only ever group rows of ONE partition (unlogged, so they
@@ -40,9 +40,9 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
     getVerdict: `SELECT record, processed_at FROM ${ks}.verdicts_by_transaction WHERE transaction_id = ?`,
     putActivity: `INSERT INTO ${ks}.card_activity (card_number_hash, event_ts, transaction_id, amount_usd, verdict, device_id, country)
       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    latestActivity: `SELECT event_ts FROM ${ks}.card_activity WHERE card_number_hash = ? LIMIT 1`,
+    // newest first (clustering order): everything after the lower bound, the latest row first
     window: `SELECT event_ts, transaction_id, amount_usd, verdict, device_id, country FROM ${ks}.card_activity
-      WHERE card_number_hash = ? AND event_ts > ? AND event_ts <= ?`,
+      WHERE card_number_hash = ? AND event_ts > ?`,
     putAlert: `INSERT INTO ${ks}.fraud_alerts (card_number_hash, alert_timestamp, transaction_id, fraud_score, fraud_reason,
       action_taken, rule_triggers, ml_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     alerts: `SELECT transaction_id, alert_timestamp, fraud_score, fraud_reason, action_taken, rule_triggers, ml_score
@@ -54,9 +54,9 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
       FROM ${ks}.user_risk_state WHERE user_id = ?`,
   };
 
-  async function run(what: string, query: string, params: unknown[]): Promise<cassandra.types.ResultSet> {
+  async function run(what: string, query: string, params: unknown[], fetchSize?: number): Promise<cassandra.types.ResultSet> {
     try {
-      return await client.execute(query, params, qo);
+      return await client.execute(query, params, fetchSize ? { ...qo, fetchSize } : qo);
     } catch (e) {
       throw toCassandraPortError(what, e);
     }
@@ -99,12 +99,14 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
     ]);
   }
 
-  async function refreshCard(cardHash: string): Promise<void> {
-    const latest = (await run("latest activity", cql.latestActivity, [cardHash])).first();
-    if (!latest) return;
-    const asOf = (latest.get("event_ts") as Date).getTime();
-    const rs = await run("activity window", cql.window, [cardHash, new Date(asOf - DAY_MS), new Date(asOf)]);
-    const window: CardActivity[] = rs.rows.map((r: Row) => ({
+  /**
+   * Two reads and one write per card. The card's latest event is at or after `batchMaxMs` (the
+   * batch just wrote it), so reading everything after batchMaxMs − 24 h returns the latest row
+   * first and covers its whole window; rows older than latest − 24 h are dropped here.
+   */
+  async function refreshCard(cardHash: string, batchMaxMs: number): Promise<void> {
+    const rs = await run("activity window", cql.window, [cardHash, new Date(batchMaxMs - DAY_MS)], 10_000);
+    const rows: CardActivity[] = rs.rows.map((r: Row) => ({
       card_number_hash: cardHash,
       event_ms: (r.get("event_ts") as Date).getTime(),
       transaction_id: r.get("transaction_id") as string,
@@ -113,7 +115,10 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
       device_id: (r.get("device_id") as string | null) ?? null,
       country: (r.get("country") as string | null) ?? null,
     }));
-    const alerts = await countAlerts(cardHash, asOf - tiers.lookbackDays * DAY_MS);
+    const latest = rows[0];
+    if (!latest) return;
+    const window = rows.filter((a) => a.event_ms > latest.event_ms - DAY_MS);
+    const alerts = await countAlerts(cardHash, latest.event_ms - tiers.lookbackDays * DAY_MS);
     const state = riskStateOf(cardHash, window, alerts, tiers);
     if (state) await writeRisk(state);
   }
@@ -123,7 +128,9 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
       if (records.length === 0) return;
       const unique = [...new Map(records.map((r) => [r.event.transaction_id, r])).values()];
       const processedAt = new Date(now());
-      await eachConcurrent(unique, async (r) => {
+      const activity = unique.map(activityOf);
+      const byCard = groupBy(activity, (a) => a.card_number_hash);
+      const writeVerdicts = eachConcurrent(unique, async (r) => {
         const v = r.verdict;
         await run("put verdict", cql.putVerdict, [
           r.event.transaction_id, r.event.card_number_hash, v.fraud_score, v.verdict, v.confidence, v.rule_triggers,
@@ -131,8 +138,7 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
           r.event.merchant_category_code, r.event.amount_usd, new Date(Date.parse(r.event.timestamp_utc)), processedAt, JSON.stringify(r),
         ]);
       });
-      const byCard = groupBy(unique.map(activityOf), (a) => a.card_number_hash);
-      await eachConcurrent(byCard, (acts) =>
+      const writeActivity = eachConcurrent(byCard, (acts) =>
         partitionBatch(
           "put card_activity",
           acts.map((a) => ({
@@ -141,7 +147,11 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
           })),
         ),
       );
-      await eachConcurrent(cardsIn(unique), refreshCard);
+      // both settle before the refresh, and the first failure is the one reported
+      const [v, a] = await Promise.allSettled([writeVerdicts, writeActivity]);
+      if (v.status === "rejected") throw v.reason;
+      if (a.status === "rejected") throw a.reason;
+      await eachConcurrent(byCard, (acts) => refreshCard(acts[0]!.card_number_hash, Math.max(...acts.map((x) => x.event_ms))));
     },
 
     async getVerdict(transactionId: string): Promise<StoredVerdict | undefined> {

@@ -42,22 +42,55 @@ export function createSqlVerdictStore(db: SqlClient, options: SqlVerdictStoreOpt
     );
   }
 
-  async function refreshCard(q: SqlQueryable, cardHash: string): Promise<void> {
-    const { rows } = await q.query<{ event_ms: number; transaction_id: string; amount: string; verdict: string; device_id: string | null; country: string | null }>(
-      `WITH latest AS (SELECT max(event_ts) AS ts FROM fraud_hot.card_activity WHERE card_number_hash = $1)
-       SELECT (extract(epoch FROM a.event_ts) * 1000)::float8 AS event_ms, a.transaction_id, a.amount::text AS amount,
-              a.verdict, a.device_id, a.country
-         FROM fraud_hot.card_activity a, latest
-        WHERE a.card_number_hash = $1 AND a.event_ts > latest.ts - interval '24 hours' AND a.event_ts <= latest.ts
-        ORDER BY a.event_ts DESC, a.transaction_id DESC`,
-      [cardHash],
+  /**
+   * Recomputes the risk state of every card of a batch in three statements, whatever the number
+   * of cards: each card's window (latest − 24 h, latest], its alert count over the lookback, then
+   * one versioned upsert of all states.
+   */
+  async function refreshCards(q: SqlQueryable, cards: string[]): Promise<void> {
+    if (cards.length === 0) return;
+    const { rows } = await q.query<{ card: string; event_ms: number; transaction_id: string; amount: string; verdict: string; device_id: string | null; country: string | null }>(
+      `WITH cards AS (SELECT DISTINCT value AS card FROM jsonb_array_elements_text($1::jsonb)),
+            latest AS (SELECT c.card, (SELECT max(event_ts) FROM fraud_hot.card_activity a WHERE a.card_number_hash = c.card) AS ts FROM cards c)
+       SELECT l.card, (extract(epoch FROM a.event_ts) * 1000)::float8 AS event_ms,
+              a.transaction_id, a.amount::text AS amount, a.verdict, a.device_id, a.country
+         FROM latest l JOIN fraud_hot.card_activity a
+           ON a.card_number_hash = l.card AND a.event_ts > l.ts - interval '24 hours' AND a.event_ts <= l.ts
+        ORDER BY l.card, a.event_ts DESC, a.transaction_id DESC`,
+      [JSON.stringify(cards)],
     );
-    const window: CardActivity[] = rows.map((r) => ({ ...r, card_number_hash: cardHash, event_ms: Number(r.event_ms), amount_usd: Number(r.amount) }));
-    const latest = window[0];
-    if (latest === undefined) return;
-    const alerts = await countAlerts(q, cardHash, latest.event_ms - tiers.lookbackDays * DAY_MS);
-    const state = riskStateOf(cardHash, window, alerts, tiers);
-    if (state) await writeRisk(q, state);
+    const windows = new Map<string, CardActivity[]>();
+    for (const r of rows) {
+      const w = windows.get(r.card) ?? [];
+      w.push({ card_number_hash: r.card, event_ms: Number(r.event_ms), transaction_id: r.transaction_id, amount_usd: Number(r.amount), verdict: r.verdict, device_id: r.device_id, country: r.country });
+      windows.set(r.card, w);
+    }
+    const since = [...windows].map(([card, w]) => ({ card, since_ms: w[0]!.event_ms - tiers.lookbackDays * DAY_MS }));
+    const counts = await q.query<{ card: string; n: number }>(
+      `SELECT s.card, (SELECT count(*) FROM fraud_hot.fraud_alerts f
+                        WHERE f.card_number_hash = s.card AND f.alert_timestamp >= to_timestamp(s.since_ms / 1000))::int AS n
+         FROM jsonb_to_recordset($1::jsonb) AS s(card text, since_ms float8)`,
+      [JSON.stringify(since)],
+    );
+    const alertsByCard = new Map(counts.rows.map((r) => [r.card, Number(r.n)]));
+    const states = [...windows].flatMap(([card, w]) => {
+      const st = riskStateOf(card, w, alertsByCard.get(card) ?? 0, tiers);
+      return st ? [{ ...st, spend_total_24hr: st.spend_total_24hr.toFixed(2), version: String(stateVersion(st)) }] : [];
+    });
+    await q.query(
+      `INSERT INTO fraud_hot.user_risk_state AS u
+         (user_id, risk_tier, tx_count_24hr, spend_total_24hr, last_seen_country, last_device_id, last_updated, version)
+       SELECT x.user_id, x.risk_tier, x.tx_count_24hr, x.spend_total_24hr, x.last_seen_country, x.last_device_id, x.last_updated, x.version
+         FROM jsonb_to_recordset($1::jsonb) AS x(user_id text, risk_tier text, tx_count_24hr int, spend_total_24hr numeric,
+              last_seen_country text, last_device_id text, last_updated timestamptz, version bigint)
+        ORDER BY x.user_id
+       ON CONFLICT (user_id) DO UPDATE SET
+         risk_tier = excluded.risk_tier, tx_count_24hr = excluded.tx_count_24hr,
+         spend_total_24hr = excluded.spend_total_24hr, last_seen_country = excluded.last_seen_country,
+         last_device_id = excluded.last_device_id, last_updated = excluded.last_updated, version = excluded.version
+       WHERE excluded.version >= u.version`,
+      [JSON.stringify(states)],
+    );
   }
 
   return {
@@ -94,7 +127,7 @@ export function createSqlVerdictStore(db: SqlClient, options: SqlVerdictStoreOpt
            ON CONFLICT DO NOTHING`,
           [JSON.stringify(activity)],
         );
-        for (const card of cardsIn(unique).sort()) await refreshCard(tx, card);
+        await refreshCards(tx, cardsIn(unique).sort());
       });
     },
 
