@@ -132,7 +132,7 @@ function makeRng(k0: number, k1: number, k2: number): Rng {
     },
     weighted(weights: readonly number[]): number {
       let total = 0;
-      for (const w of weights) total += w;
+      for (let i = 0; i < weights.length; i++) total += weights[i]!;
       if (!(total > 0)) throw new RangeError("weighted() needs a positive total weight");
       let x = next() * total;
       for (let i = 0; i < weights.length; i++) {

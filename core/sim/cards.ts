@@ -27,8 +27,10 @@ export interface Card {
   home: number;
   /** Multiplies every category's median amount: some people spend more. */
   scale: number;
-  /** Weights of IN_STORE, ATM, MOBILE, ONLINE. */
-  channelW: number[];
+  /** Cumulative probabilities of IN_STORE, IN_STORE+ATM, …+MOBILE (the rest is ONLINE). */
+  pStore: number;
+  pAtm: number;
+  pMobile: number;
   /** Shops this card returns to (in its home city). */
   regulars: Merchant[];
   devices: string[];
@@ -39,7 +41,6 @@ export interface Card {
   trip: Trip | undefined;
 }
 
-export const CHANNELS_BY_INDEX: readonly Channel[] = ["IN_STORE", "ATM", "MOBILE", "ONLINE"];
 const BINS = ["411111", "453211", "492181", "510510", "542418", "555544", "601100", "371449", "356600", "622126"];
 const cityWeights = CITIES.map((c) => c.weight);
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -93,6 +94,12 @@ export function onlineMerchant(rng: Rng, world: World, cat: CategoryName): Merch
   return rng.pick(world.online[cat]!);
 }
 
+function channelMix(rng: Rng): Pick<Card, "pStore" | "pAtm" | "pMobile"> {
+  const w = [rng.range(3, 7), rng.range(0.3, 1.2), rng.range(0.5, 2.5), rng.range(1, 4)];
+  const total = w[0]! + w[1]! + w[2]! + w[3]!;
+  return { pStore: w[0]! / total, pAtm: (w[0]! + w[1]!) / total, pMobile: (w[0]! + w[1]! + w[2]!) / total };
+}
+
 const REGULAR_MIX: readonly CategoryName[] = ["GROCERY", "GROCERY", "GROCERY", "FUEL", "RESTAURANT", "RESTAURANT", "RESTAURANT", "RESTAURANT", "RETAIL", "RETAIL"];
 
 export function createCard(rng: Rng, world: World, index: number, meanGapMs: number, home = pickCity(rng)): Card {
@@ -107,7 +114,7 @@ export function createCard(rng: Rng, world: World, index: number, meanGapMs: num
     bin: rng.pick(BINS),
     home,
     scale: rng.logNormal(0, 0.45),
-    channelW: [rng.range(3, 7), rng.range(0.3, 1.2), rng.range(0.5, 2.5), rng.range(1, 4)],
+    ...channelMix(rng),
     regulars,
     devices: Array.from({ length: nDev }, () => newDevice(rng)),
     ips,
@@ -203,7 +210,8 @@ export function legitSpec(em: Emitter, card: Card, t: number): Spec {
   const world = em.world;
   const city = cityAt(card, t);
   const away = city !== card.home;
-  const channel = CHANNELS_BY_INDEX[rng.weighted(card.channelW)]!;
+  const u = rng.next();
+  const channel: Channel = u < card.pStore ? "IN_STORE" : u < card.pAtm ? "ATM" : u < card.pMobile ? "MOBILE" : "ONLINE";
   const s = (em.scratch ??= {} as Spec);
   s.card = card; s.t = t; s.merchant = card.regulars[0]!; s.terminal = undefined; s.channel = channel;
   s.type = "PURCHASE"; s.amount = 0; s.currency = CITIES[city]!.currency; s.device = undefined;
