@@ -104,7 +104,18 @@ spawn() { # pidfile logfile cmd...
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$logfile"
   setsid "$@" >>"$logfile" 2>&1 < /dev/null &
-  echo $! >"$pidfile"
+  local pid=$!
+  echo "$pid" >"$pidfile"
+  # Until the child has exec'd, its command line is still this script's, and pid_alive's
+  # PID_NEEDLE check would call it dead: wait (briefly) for the exec.
+  if [[ -n "$PID_NEEDLE" ]]; then
+    local i
+    for (( i = 0; i < 100; i++ )); do
+      kill -0 "$pid" 2>/dev/null || break
+      tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$PID_NEEDLE" && break
+      sleep 0.05
+    done
+  fi
 }
 
 # Stop what a pidfile names: SIGTERM, wait up to timeout seconds, then SIGKILL. Only ever our own pid.
