@@ -1,10 +1,12 @@
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaConfig, type LogEntry, type Producer } from "kafkajs";
+import kafkajs, { type Admin, type Kafka, type KafkaConfig, type LogEntry, type Producer } from "kafkajs";
 import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
 import { toPortError, withTimeout } from "./kafka-errors.js";
 import { registerLz4Codec } from "./lz4-codec.js";
 import { topicNamer, type TopicAdmin, type TopicSpec } from "./topics.js";
+
+const { Kafka: KafkaClient, logLevel: KafkaLogLevel } = kafkajs;
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -34,7 +36,7 @@ const defaultLog: NonNullable<KafkaBusOptions["log"]> = (level, message, extra) 
   process.stderr.write(`${JSON.stringify({ level, component: "kafka-bus", message, ...extra })}\n`);
 };
 
-export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFactory = (c) => new Kafka(c)): KafkaBus {
+export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFactory = (c) => new KafkaClient(c)): KafkaBus {
   registerLz4Codec();
   const log = options.log ?? defaultLog;
   const names = topicNamer(options.topicPrefix);

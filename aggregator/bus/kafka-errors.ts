@@ -1,5 +1,9 @@
-import { KafkaJSError } from "kafkajs";
+import kafkajs from "kafkajs";
 import { PortError } from "../ports.js";
+
+// kafkajs is CommonJS and spreads its error classes into module.exports, which Node's ESM named-
+// export detection cannot see: take them from the default export.
+const { KafkaJSError } = kafkajs;
 
 // kafkajs marks each error retriable or not. Two of its "non-retriable" kinds only mean "kafkajs
 // gave up retrying" (retries exceeded, a timeout): the cause decides, because a broker that is down

@@ -1,5 +1,7 @@
-import { CompressionCodecs, CompressionTypes } from "kafkajs";
-import * as lz4 from "lz4js";
+import kafkajs from "kafkajs";
+import lz4 from "lz4js";
+
+const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 // The topics use compression.type=lz4 (the spec's layout), so the broker stores LZ4 batches even
 // when the producer sends them uncompressed, and kafkajs ships no LZ4 codec: without this, every
