@@ -158,6 +158,7 @@ do_start() {
   if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
   if port_open "$CASSANDRA_HOST" "$CASSANDRA_PORT"; then die "port $CASSANDRA_PORT is taken by another process"; fi
   local t0; t0=$(now_ms)
+  require_java17
   fetch
   write_config
   local cmd=(); while IFS= read -r -d '' a; do cmd+=("$a"); done < <(java_cmd)

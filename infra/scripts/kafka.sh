@@ -95,6 +95,7 @@ do_start() {
   if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
   if port_open "$KAFKA_HOST" "$KAFKA_PORT"; then die "port $KAFKA_PORT is taken by another process"; fi
   local t0; t0=$(now_ms)
+  require_java17
   fetch
   write_config
   format_storage

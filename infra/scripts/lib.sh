@@ -151,13 +151,23 @@ mvn_fetch() { # marker_dir mvn-args...
   log "fetched in $(( ($(now_ms) - t0) / 1000 ))s"
 }
 
+# sudo only when not root (CI runners are non-root with passwordless sudo).
+SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+
+# The JVM services need Java 17+ (S3Proxy 4 is built for 17; Cassandra 5's flags assume it).
+require_java17() {
+  command -v java >/dev/null || die "java not found: install a JDK 17 (apt-get install -y openjdk-17-jre-headless)"
+  local v
+  v="$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2}')"
+  [[ "${v%%.*}" =~ ^[0-9]+$ ]] && (( ${v%%.*} >= 17 )) || die "java $v found; Java 17 or newer is needed (set PATH/JAVA_HOME)"
+}
+
 # apt-get install with one retry; runs `apt-get update` first (once per process).
 APT_UPDATED=0
 apt_install() {
   command -v apt-get >/dev/null || die "apt-get not available; install $* by hand"
-  local sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  if (( APT_UPDATED == 0 )); then retry_once $sudo apt-get update -qq; APT_UPDATED=1; fi
-  DEBIAN_FRONTEND=noninteractive retry_once $sudo apt-get install -y -qq "$@"
+  if (( APT_UPDATED == 0 )); then retry_once $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  retry_once $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
 # Standard dispatch: the sourcing script defines do_start, do_stop, do_status.

@@ -13,18 +13,19 @@ MARKER="$DIR/started-by-vigil"   # holds the cluster version we started
 cluster_version() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n1; }
 
 as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+# (psql/createdb via the local socket as the postgres OS user: peer auth works before trust is set)
 
 # A freshly installed Debian cluster wants passwords on TCP; the local profile uses trust on
 # loopback only, like the machines this project runs on.
 configure_fresh_cluster() {
   local ver="$1" hba="/etc/postgresql/$1/main/pg_hba.conf"
-  if [[ -f "$hba" ]] && ! grep -q "vigil-local" "$hba"; then
+  if $SUDO test -f "$hba" && ! $SUDO grep -q "vigil-local" "$hba"; then
     log "enabling trust auth on loopback in $hba"
     { echo "# vigil-local: trust on loopback for the local stack"
       echo "host all all 127.0.0.1/32 trust"
       echo "host all all ::1/128 trust"
-      cat "$hba"; } >"$hba.vigil" && cat "$hba.vigil" >"$hba" && rm -f "$hba.vigil"
-    pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || true
+      $SUDO cat "$hba"; } | $SUDO tee "$hba.vigil" >/dev/null && $SUDO cp "$hba.vigil" "$hba" && $SUDO rm -f "$hba.vigil"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main reload || true
   fi
   as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname='${PGDATABASE}'" | grep -q 1 \
     || as_postgres createdb "$PGDATABASE"
@@ -44,7 +45,7 @@ do_start() {
   local ver; ver="$(cluster_version)"
   [[ -n "$ver" ]] || die "no PostgreSQL cluster under /etc/postgresql"
   log "starting cluster $ver/main"
-  pg_ctlcluster --skip-systemctl-redirect "$ver" main start
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main start
   echo "$ver" >"$MARKER"
   configure_fresh_cluster "$ver"
   if ! health postgres --wait "$VIGIL_HEALTH_TIMEOUT"; then
@@ -57,7 +58,7 @@ do_stop() {
   if [[ ! -f "$MARKER" ]]; then log "not started by vigil; leaving it alone"; return 0; fi
   local ver; ver="$(cat "$MARKER")"
   log "stopping cluster $ver/main (we started it)"
-  pg_ctlcluster --skip-systemctl-redirect "$ver" main stop || true
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$ver" main stop || true
   rm -f "$MARKER"
 }
 

@@ -16,6 +16,14 @@ ensure_installed() {
   log "prometheus/promtool not installed; installing from Debian"
   apt_install prometheus
   command -v promtool >/dev/null || die "promtool missing after installing prometheus"
+  # Where services start on install (systemd hosts such as CI runners), the package's own
+  # prometheus now holds the port with the Debian config. We just installed it, so stop and
+  # disable that one; ours runs from the repository config.
+  if port_open "$PROMETHEUS_HOST" "$PROMETHEUS_PORT"; then
+    log "stopping the prometheus service the package started"
+    $SUDO systemctl disable --now prometheus 2>/dev/null || $SUDO service prometheus stop 2>/dev/null || true
+    sleep 1
+  fi
 }
 
 do_start() {

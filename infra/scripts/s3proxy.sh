@@ -38,6 +38,7 @@ do_start() {
   if pid_alive "$PIDFILE"; then log "already running (pid $(cat "$PIDFILE"))"; health s3 --init >/dev/null; return 0; fi
   if port_open "$S3_HOST" "$S3_PORT"; then die "port $S3_PORT is taken by another process"; fi
   local t0; t0=$(now_ms)
+  require_java17
   fetch
   write_config
   # shellcheck disable=SC2206
