@@ -36,4 +36,10 @@ export default tseslint.config(
         { object: "Math", property: "random", message: "core/ uses seeded randomness only (core/random.ts)." }],
     },
   },
+  {
+    // Scripts and tests next to core/ run on Node only (benchmarks, golden-file writer, tests):
+    // they may read files, arguments and clocks. The engine they import stays pure.
+    files: ["core/bench/**/*.ts", "core/golden/update.ts", "core/**/*.test.ts"],
+    rules: { "no-restricted-imports": "off", "no-restricted-globals": "off" },
+  },
 );

@@ -23,7 +23,7 @@ describe("ScoringConfig", () => {
     ["unknown key", (c: Record<string, unknown>) => (c.extra = 1), /extra/],
     ["missing prior", (c: Record<string, unknown>) => delete ((c.stats as Record<string, unknown>).priors as Record<string, unknown>).amount, /stats\.priors\.amount/],
     ["negative sd", (c: Record<string, unknown>) => (((c.stats as Record<string, unknown>).priors as Record<string, { sd: number }>).amount!.sd = -1), /stats\.priors\.amount\.sd/],
-    ["inverted ml percentiles", (c: Record<string, unknown>) => ((c.ml as Record<string, number>).percentile_floor = 0.9999), /ml\.percentile_floor: must be below/],
+    ["inverted ml percentiles", (c: Record<string, unknown>) => ((c.ml as Record<string, number>).percentile_floor = 0.99999), /ml\.percentile_floor: must be below/],
   ])("refuses %s, naming the field", (_name, patch, msg) => {
     expect(() => parseScoringConfig(withPatch(patch))).toThrow(msg);
   });

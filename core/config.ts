@@ -23,8 +23,19 @@ export const ScoringConfigSchema = z
     version: z.string().min(1).max(64),
     thresholds: z.strictObject({ block: z.number().min(0).max(100), review: z.number().min(0).max(100) }),
     weights: z.strictObject({ rules: unit, stats: unit, ml: unit }),
-    /** ML tier: forest score → percentile among training scores → 0 at `percentile_floor`, 100 at `percentile_full`. */
-    ml: z.strictObject({ percentile_floor: unit, percentile_full: unit, explain_top: z.number().int().min(0).max(21) }),
+    /**
+     * ML tier: forest score → percentile p among the model's training (normal) scores → tier score
+     * M = 100 · clamp(ln((1 − floor) / (1 − p)) / ln((1 − floor) / (1 − full))): 0 up to the floor,
+     * then growing with the rarity of the score (each tenfold rarer adds the same points), 100
+     * from `percentile_full`. Continuous, so low scores still rank. Feature drivers (explain) are
+     * computed only when M ≥ explain_min_points, where the forest matters to the verdict.
+     */
+    ml: z.strictObject({
+      percentile_floor: unit,
+      percentile_full: z.number().min(0).max(1),
+      explain_top: z.number().int().min(0).max(21),
+      explain_min_points: z.number().min(0).max(100),
+    }),
     stats: z.strictObject({
       /** Shrinkage toward the priors: card weight n / (n + prior_strength). */
       prior_strength: z.number().min(0),
@@ -46,7 +57,7 @@ export const ScoringConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!(c.thresholds.review < c.thresholds.block)) ctx.addIssue({ code: "custom", path: ["thresholds", "review"], message: "must be below thresholds.block" });
-    if (!(c.ml.percentile_floor < c.ml.percentile_full)) ctx.addIssue({ code: "custom", path: ["ml", "percentile_floor"], message: "must be below ml.percentile_full" });
+    if (!(c.ml.percentile_floor < c.ml.percentile_full && c.ml.percentile_full < 1)) ctx.addIssue({ code: "custom", path: ["ml", "percentile_floor"], message: "must be below ml.percentile_full, itself below 1" });
     if (!(c.stats.z_threshold < c.stats.z_full)) ctx.addIssue({ code: "custom", path: ["stats", "z_threshold"], message: "must be below stats.z_full" });
     if (!(c.stats.iqr_threshold < c.stats.iqr_full)) ctx.addIssue({ code: "custom", path: ["stats", "iqr_threshold"], message: "must be below stats.iqr_full" });
   });

@@ -73,6 +73,9 @@ class VigilEngine implements Engine {
   private readonly sig = new Uint8Array(N_SIGNALS);
   private readonly obs = new Float64Array(N_METRICS);
   private readonly fired: CompiledRule[] = [];
+  private readonly mlFloor: number;
+  /** ln((1 − floor) / (1 − full)): the log-rarity span mapped onto 0..100 ML points. */
+  private readonly mlSpan: number;
 
   constructor(private readonly cfg: ScoringConfig, ruleSet: RuleSet, model: ForestModel) {
     const compiled = compileRuleSet(ruleSet);
@@ -94,6 +97,8 @@ class VigilEngine implements Engine {
     this.mlIndex = identity ? undefined : Int32Array.from(names, (n) => F[n as keyof typeof F]);
     this.mlIn = identity ? this.vec : new Float64Array(names.length);
     this.stats = new StatTier(cfg.stats);
+    this.mlFloor = cfg.ml.percentile_floor;
+    this.mlSpan = Math.log((1 - cfg.ml.percentile_floor) / (1 - cfg.ml.percentile_full));
   }
 
   score(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult {
@@ -155,7 +160,7 @@ class VigilEngine implements Engine {
     if (idx) for (let i = 0; i < idx.length; i++) x[i] = v[idx[i] ?? 0] ?? 0;
     const ml = this.forest.score(x);
     const pct = this.forest.percentile(ml);
-    const M = 100 * clamp01((pct - cfg.ml.percentile_floor) / (cfg.ml.percentile_full - cfg.ml.percentile_floor));
+    const M = pct <= this.mlFloor ? 0 : 100 * clamp01(Math.log((1 - this.mlFloor) / Math.max(1 - pct, 1e-12)) / this.mlSpan);
 
     // Ensemble.
     const w = cfg.weights;
@@ -209,7 +214,7 @@ class VigilEngine implements Engine {
         });
       }
     }
-    if (M > 0 && cfg.ml.explain_top > 0) {
+    if (M > 0 && M >= cfg.ml.explain_min_points && cfg.ml.explain_top > 0) {
       const mlTotal = sum > 0 ? (raw * tm) / sum : 0;
       const drivers = this.forest.explain(x, cfg.ml.explain_top);
       let wSum = 0;

@@ -19,3 +19,4 @@ export { RuleSetSchema, RuleSchema, parseRuleSet, SIGNALS, OPS, type RuleSet, ty
 export { compileRuleSet, type CompiledRuleSet, type CompiledRule } from "./rules/compile.js";
 export { METRICS, Baseline } from "./stats/baseline.js";
 export { createEngine, NO_REFERENCE, type Engine, type EngineOptions, type ScoreResult } from "./engine.js";
+export { defaultEngine, defaultConfig, defaultRuleSet, defaultModel, score } from "./engine-default.js";
