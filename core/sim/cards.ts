@@ -213,7 +213,7 @@ export function legitSpec(em: Emitter, card: Card, t: number): Spec {
   const u = rng.next();
   const channel: Channel = u < card.pStore ? "IN_STORE" : u < card.pAtm ? "ATM" : u < card.pMobile ? "MOBILE" : "ONLINE";
   const s = (em.scratch ??= {} as Spec);
-  s.card = card; s.t = t; s.merchant = card.regulars[0]!; s.terminal = undefined; s.channel = channel;
+  s.card = card; s.t = t; s.terminal = undefined; s.channel = channel;
   s.type = "PURCHASE"; s.amount = 0; s.currency = CITIES[city]!.currency; s.device = undefined;
   s.ip = undefined; s.ipRep = undefined; s.geo = undefined; s.cardPresent = undefined;
   s.binBlocked = false; s.ipBlocked = false;
