@@ -36,7 +36,14 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     summary: "Scored events from the edge (HMAC-signed batch)",
     description: "Body signed with HMAC-SHA256 over `v1:<timestamp>:<body>` (headers x-vigil-signature, x-vigil-timestamp). Records are published to Kafka before the answer.",
     body: IngestBatchSchema,
-    responses: { 200: { description: "accepted and durably published", schema: z.object({ accepted: z.number().int() }).loose() }, ...bad, 401: err("missing or bad signature"), 503: err("bus unavailable; retry") },
+    responses: {
+      202: { description: "accepted and durably published to the bus", schema: z.object({ accepted: z.number().int() }) },
+      ...bad,
+      401: err("signature refused (reason: MISSING_SIGNATURE | MALFORMED_SIGNATURE | STALE_TIMESTAMP | BAD_SIGNATURE)"),
+      409: err("REPLAYED: this signed request was already accepted"),
+      413: err("body too large"),
+      503: err("bus unavailable; retry"),
+    },
   },
   {
     method: "get", path: "/v1/health", operationId: "health", tags: ["ops"], ...ops("viewer"),
@@ -97,6 +104,11 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],
     summary: "Prometheus text exposition (no auth: bind to a private interface or front it with the scrape network)",
     responses: { 200: { description: "metrics", schema: z.string(), contentType: "text/plain; version=0.0.4" } },
+  },
+  {
+    method: "get", path: "/healthz", operationId: "healthz", tags: ["observability"], security: [],
+    summary: "Liveness/readiness for load balancers (no details)",
+    responses: { 200: { description: "ready", schema: z.object({ status: z.literal("ok") }) }, 503: { description: "starting or stopping", schema: z.object({ status: z.literal("starting") }) } },
   },
   {
     method: "get", path: "/openapi.json", operationId: "openapi", tags: ["docs"], security: [],

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createApp as createEdgeApp } from "../../edge/app.js";
 import type { EdgeDeps } from "../../edge/ports.js";
+import { createApp as createAggregatorApp } from "../app.js";
+import { createMetrics } from "../metrics.js";
+import type { EventBus } from "../ports.js";
 import type { OpsDeps } from "../ops/routes.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { aggregatorOpenApi } from "./aggregator-api.js";
@@ -48,5 +51,15 @@ describe("OpenAPI documents", () => {
     expect(registeredRoutes(ops).length).toBeGreaterThanOrEqual(10);
     expect(undocumented(aggregatorOpenApi(), ops)).toEqual([]);
     expect(undocumented(aggregatorOpenApi(), openApiRoutes())).toEqual([]);
+  });
+
+  it("describes every route the aggregator app registers (ingest, healthz, metrics)", () => {
+    const app = createAggregatorApp({
+      bus: {} as EventBus,
+      ingest: { secret: "0123456789abcdef0123", maxSkewSeconds: 300, maxBodyBytes: 1 << 20 },
+      metrics: createMetrics({ defaults: false }),
+    });
+    expect(registeredRoutes(app).map((r) => r.path)).toEqual(expect.arrayContaining(["/v1/ingest", "/metrics", "/healthz"]));
+    expect(undocumented(aggregatorOpenApi(), app)).toEqual([]);
   });
 });
