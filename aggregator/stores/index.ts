@@ -7,4 +7,4 @@ export { DEFAULT_RISK_TIERS, RiskTierConfigSchema, type RiskTierConfig } from ".
 export { createS3Archive, s3ClientFrom, S3ConfigSchema, toS3PortError, type S3ArchiveOptions, type S3Config } from "./s3-archive.js";
 export { pgliteSqlClient, pgSqlClient, toSqlPortError, type SqlClient, type SqlQueryable } from "./sql-client.js";
 export { createSqlSummaryStore, reportDateOf, type SqlSummaryStoreOptions } from "./sql-summary-store.js";
-export { createSqlVerdictStore, type SqlVerdictStoreOptions } from "./sql-verdict-store.js";
+export { createSqlVerdictStore, pruneSqlHotStore, type SqlVerdictStoreOptions } from "./sql-verdict-store.js";

@@ -209,3 +209,31 @@ export function createSqlVerdictStore(db: SqlClient, options: SqlVerdictStoreOpt
     },
   };
 }
+
+/**
+ * Retention for the SQL hot store (Cassandra does this with TTLs): alerts and verdicts whose event
+ * time is more than 90 days before `nowMs`, and card_activity rows that can never again fall in
+ * a card's 24-hour window (older than the card's latest event − 24 h). Run it periodically.
+ */
+export async function pruneSqlHotStore(db: SqlClient, nowMs: number, retentionDays = 90): Promise<{ alerts: number; verdicts: number; activity: number }> {
+  const cutoff = nowMs - retentionDays * DAY_MS;
+  return db.transaction(async (tx) => {
+    const alerts = await tx.query<{ n: number }>(
+      `WITH d AS (DELETE FROM fraud_hot.fraud_alerts WHERE alert_timestamp < to_timestamp($1::float8 / 1000) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      [cutoff],
+    );
+    const verdicts = await tx.query<{ n: number }>(
+      `WITH d AS (DELETE FROM fraud_hot.verdicts_by_transaction WHERE event_timestamp < to_timestamp($1::float8 / 1000) RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+      [cutoff],
+    );
+    const activity = await tx.query<{ n: number }>(
+      `WITH latest AS (SELECT card_number_hash, max(event_ts) AS ts FROM fraud_hot.card_activity GROUP BY card_number_hash),
+            d AS (DELETE FROM fraud_hot.card_activity a USING latest l
+                   WHERE a.card_number_hash = l.card_number_hash AND a.event_ts <= l.ts - interval '24 hours' RETURNING 1)
+       SELECT count(*)::int AS n FROM d`,
+    );
+    return { alerts: Number(alerts.rows[0]?.n ?? 0), verdicts: Number(verdicts.rows[0]?.n ?? 0), activity: Number(activity.rows[0]?.n ?? 0) };
+  });
+}
