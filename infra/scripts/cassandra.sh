@@ -11,7 +11,8 @@ LIB_DIR="$CACHE_DIR/cassandra/$CASSANDRA_VERSION"
 PIDFILE="$DIR/cassandra.pid"
 LOGFILE="$DIR/logs/stdout.log"
 CONF_DIR="$DIR/conf"
-CDS_ARCHIVE="$DIR/cds/cassandra-$CASSANDRA_VERSION.jsa"
+# Next to the jars it describes (the archive records the class path), so it outlives data wipes.
+CDS_ARCHIVE="$LIB_DIR/cassandra-cds.jsa"
 PID_NEEDLE="$CONF_DIR/cassandra.yaml"
 
 fetch() {
@@ -20,7 +21,7 @@ fetch() {
 }
 
 write_config() {
-  mkdir -p "$CONF_DIR" "$DIR/logs" "$DIR/data" "$DIR/commitlog" "$DIR/saved_caches" "$DIR/hints" "$DIR/cdc_raw" "$DIR/cds" "$DIR/triggers"
+  mkdir -p "$CONF_DIR" "$DIR/logs" "$DIR/data" "$DIR/commitlog" "$DIR/saved_caches" "$DIR/hints" "$DIR/cdc_raw" "$DIR/triggers"
   # Regenerated on every start so stack.env changes apply. Only keys that differ from the
   # built-in defaults are listed; Cassandra refuses unknown keys, so keep this list short.
   cat >"$CONF_DIR/cassandra.yaml" <<EOF
