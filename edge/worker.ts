@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { ScoredEvent } from "../core/schemas.js";
 import { CardState } from "../durable-objects/card-state.js";
 import type { EngineEnv } from "../durable-objects/engines.js";
@@ -6,7 +7,7 @@ import { configFailureResponse, createApp } from "./app.js";
 import { ConfigError, loadEdgeConfig, type EdgeConfig } from "./config.js";
 import { handleScoredEventBatch, type ForwardEnv } from "./forwarding/consumer.js";
 import { createQueueForwarder } from "./forwarding/queue-forwarder.js";
-import { consoleLogger, type CardScorer, type EdgeDeps, type Forwarder, type Logger, type ReferenceData } from "./ports.js";
+import { consoleLogger, type CardScorer, type Forwarder, type Logger, type ReferenceData } from "./ports.js";
 import { createSnapshotReferenceData, httpSnapshotFetcher } from "./reference/snapshot-adapter.js";
 import { createUpstashReferenceData } from "./reference/upstash.js";
 
@@ -50,41 +51,47 @@ export function referenceFor(config: EdgeConfig, logger: Logger): ReferenceData 
   }
 }
 
-let cached: { env: Env; isolate: Isolate } | undefined;
+// The Hono app is built once per isolate too: building it per request recompiled its router on
+// every request (~0.5 ms CPU each, measured by npm run bench:edge:profile). The request's own
+// ExecutionContext reaches deps.waitUntil through AsyncLocalStorage.
+type EdgeApp = ReturnType<typeof createApp>;
+const requestCtx = new AsyncLocalStorage<ExecutionContext>();
+let cached: { env: Env; app: EdgeApp } | undefined;
+
+function appFor(env: Env): EdgeApp {
+  if (cached?.env === env) return cached.app;
+  const waitUntil = (p: Promise<unknown>) => {
+    const ctx = requestCtx.getStore();
+    if (!ctx) throw new Error("waitUntil outside a request");
+    ctx.waitUntil(p);
+  };
+  const app = createApp({ ...isolateFor(env), now: () => Date.now(), waitUntil, log });
+  cached = { env, app };
+  return app;
+}
 
 function isolateFor(env: Env): Isolate {
-  if (cached?.env === env) return cached.isolate;
   const config = loadEdgeConfig(env);
   const isolate: Isolate = {
     config,
-    scorer: durableObjectScorer(env.CARD_STATE, {
-      jurisdiction: config.CARD_STATE_JURISDICTION,
-      locationHint: config.DO_LOCATION_HINT,
-    }),
+    scorer: placedScorer(env, config),
     reference: referenceFor(config, log),
     forwarder: createQueueForwarder(env.SCORED_EVENTS),
   };
   if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
-  cached = { env, isolate };
   return isolate;
 }
 
 export default {
   async fetch(req, env, ctx): Promise<Response> {
-    let isolate: Isolate;
+    let app: EdgeApp;
     try {
-      isolate = isolateFor(env);
+      app = appFor(env);
     } catch (err) {
       if (err instanceof ConfigError) return configFailureResponse(req, err, log);
       throw err;
     }
-    const deps: EdgeDeps = {
-      ...isolate,
-      now: () => Date.now(),
-      waitUntil: (p) => ctx.waitUntil(p),
-      log,
-    };
-    return createApp(deps).fetch(req);
+    return requestCtx.run(ctx, () => app.fetch(req));
   },
 
   async queue(batch, env): Promise<void> {

@@ -51,6 +51,15 @@ describe("createQueueForwarder", () => {
     expect(q.batches.flat()).toEqual(big);
   });
 
+  it("counts bytes, not characters, for non-ASCII text", async () => {
+    const q = recordingQueue();
+    // 30,000 "é" = 60 KB of UTF-8 but 30,000 characters: five of them fit by characters, not by bytes.
+    const wide = scoredEvents(5).map((r) => ({ ...r, verdict: { ...r.verdict, reasons: [{ code: "W", tier: "SYSTEM" as const, detail: "é".repeat(30_000), contribution: 0 }] } }));
+    await createQueueForwarder(q.queue).forward(wide);
+    expect(q.batches.length).toBeGreaterThan(1);
+    for (const b of q.batches) expect(b.reduce((n, r) => n + bytes(r), 0)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+  });
+
   it("refuses a record over the per-message limit instead of sending a batch the queue would reject", () => {
     const huge = { ...scoredEvent(1), region: "x" };
     huge.verdict = { ...huge.verdict, reasons: [{ code: "BIG", tier: "SYSTEM", detail: "y".repeat(140 * 1024), contribution: 0 }] };

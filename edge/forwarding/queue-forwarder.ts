@@ -20,14 +20,20 @@ export class RecordTooLargeError extends Error {
 }
 
 const encoder = new TextEncoder();
+const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Splits records into sendBatch-sized chunks; throws RecordTooLargeError for a record no queue can carry. */
+/**
+ * Splits records into sendBatch-sized chunks; throws RecordTooLargeError for a record no queue can
+ * carry. Sizes are counted as the JSON the queue will carry (contentType "json").
+ */
 export function chunkForQueue(records: readonly ScoredEvent[]): ScoredEvent[][] {
   const chunks: ScoredEvent[][] = [];
   let current: ScoredEvent[] = [];
   let bytes = 0;
   for (const r of records) {
-    const size = encoder.encode(JSON.stringify(r)).byteLength + MESSAGE_OVERHEAD_BYTES;
+    const json = JSON.stringify(r);
+    // ASCII JSON (the usual case) has as many bytes as characters; encode only when it is not.
+    const size = (NON_ASCII.test(json) ? encoder.encode(json).byteLength : json.length) + MESSAGE_OVERHEAD_BYTES;
     if (size > MAX_MESSAGE_BYTES) throw new RecordTooLargeError(r.event.transaction_id, size);
     if (current.length > 0 && (current.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES)) {
       chunks.push(current);

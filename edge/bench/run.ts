@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeBodies } from "./bodies.js";
+import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdict, startWorkerd, WORK, wrk, type RunningWorkerd } from "./harness.js";
+
+// npm run bench:edge — requests/s and p50/p99 of POST /v1/transactions/score against the edge
+// bundle (`wrangler deploy --dry-run`) served by workerd directly (not `wrangler dev`), beside a
+// hello-world Hono worker in the same workerd, with Durable Object storage in memory (tmpfs) and
+// then on local disk. Load: wrk (keep-alive, N connections, bounded duration) replaying simulator
+// events with fresh transaction ids. Forwarding: the SCORED_EVENTS producer binding goes to a sink
+// worker inside the same workerd (nothing consumes it). Reference data: the Upstash bridge when it
+// answers (cache-hit path: one load per isolate, then no network call), else REFERENCE_SOURCE=none.
+// Prints figures; asserts nothing. Options: --duration 15 --warmup 3 --connections 32 --threads 1
+// --cards 5000,50 --storage memory,disk --skip-build --reference auto|upstash|none.
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "15" },
+    warmup: { type: "string", default: "3" },
+    connections: { type: "string", default: "32" },
+    threads: { type: "string", default: "1" },
+    cards: { type: "string", default: "5000,50" },
+    storage: { type: "string", default: "memory,disk" },
+    "skip-build": { type: "boolean", default: false },
+    "upstash-url": { type: "string", default: process.env.UPSTASH_REDIS_REST_URL ?? "http://127.0.0.1:8079" },
+    "upstash-token": { type: "string", default: process.env.UPSTASH_REDIS_REST_TOKEN ?? "vigil-local-token" },
+    reference: { type: "string", default: "auto" },
+  },
+});
+const duration = Number(args.duration);
+const warmup = Number(args.warmup);
+const connections = Number(args.connections);
+const threads = Number(args.threads);
+const cardCounts = args.cards.split(",").map(Number);
+const storages = args.storage.split(",") as ("memory" | "disk")[];
+
+interface Row {
+  target: string;
+  storage: string;
+  cards: number | "-";
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  workerd_cpu_us_per_req: number;
+  ratio_to_hello?: number;
+}
+
+async function measure(target: string, storage: string, cards: number | "-", port: number, bodies: string, w: RunningWorkerd): Promise<Row> {
+  if (warmup > 0) await wrk({ port, bodies, seconds: warmup, threads, connections });
+  const cpu0 = cpuSeconds(w.process.pid);
+  const r = await wrk({ port, bodies, seconds: duration, threads, connections });
+  const cpu1 = cpuSeconds(w.process.pid);
+  const seconds = r.duration_us / 1e6;
+  return {
+    target,
+    storage,
+    cards,
+    rps: Math.round(r.requests / seconds),
+    p50_ms: r.p50_us / 1000,
+    p99_ms: r.p99_us / 1000,
+    errors: r.connect_errors + r.read_errors + r.write_errors + r.status_errors + r.timeouts,
+    workerd_cpu_us_per_req: Math.round(((cpu1 - cpu0) * 1e6) / Math.max(1, r.requests)),
+  };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(WORK, { recursive: true });
+  if (!args["skip-build"] || !existsSync(join(OUT, "worker.js"))) build();
+  ensureWrk();
+
+  const reference =
+    args.reference === "upstash" || (args.reference === "auto" && (await bridgeAnswers(args["upstash-url"], args["upstash-token"])))
+      ? { url: args["upstash-url"], token: args["upstash-token"] }
+      : undefined;
+  const referenceNote = reference
+    ? `reference: Upstash bridge ${reference.url} (isolate cache hit: no network call per request)`
+    : "reference: REFERENCE_SOURCE=none (bridge not answering): every verdict carries REFERENCE_DATA_UNAVAILABLE";
+
+  const nowMs = Date.now();
+  const bodyFiles = new Map<number, string>();
+  const events = Math.min(250_000, Math.max(20_000, (duration + warmup) * 9_000));
+  for (const cards of cardCounts) {
+    const file = join(WORK, `bodies-${cards}.jsonl`);
+    const g = await writeBodies(file, { cards, events, seed: 20_261_128 + cards, spanHours: 6, nowMs });
+    console.log(`# ${g.events} simulator events over ${g.cards} cards → ${file}`);
+    bodyFiles.set(cards, file);
+  }
+  const firstBodies = bodyFiles.get(cardCounts[0] ?? 50) ?? "";
+
+  const rows: Row[] = [];
+  for (const storage of storages) {
+    const w = await startWorkerd(storage, edgeVars(reference));
+    try {
+      console.log(`\n## DO storage: ${storage === "memory" ? "in memory (SQLite on tmpfs)" : "local disk"}: ${w.storageDir}`);
+      console.log(`# sample verdict: ${await sampleVerdict(w.edgePort, firstBodies)}`);
+      const hello = await measure("hello-world", storage, "-", w.helloPort, firstBodies, w);
+      rows.push(hello);
+      console.log(JSON.stringify(hello));
+      for (const cards of cardCounts) {
+        const row = await measure("vigil score", storage, cards, w.edgePort, bodyFiles.get(cards) ?? "", w);
+        row.ratio_to_hello = Math.round((row.rps / Math.max(1, hello.rps)) * 1000) / 1000;
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      }
+    } finally {
+      await w.stop();
+    }
+  }
+
+  console.log(
+    `\nedge benchmark: wrk ${threads} thread(s), ${connections} connections, ${duration}s per run after ${warmup}s warm-up; ${referenceNote}; forwarding: queue producer → sink worker in the same workerd`,
+  );
+  console.table(rows.map((r) => ({ ...r, p50_ms: r.p50_ms.toFixed(2), p99_ms: r.p99_ms.toFixed(2) })));
+  const file = join(WORK, `result-${new Date(nowMs).toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify({ at: new Date(nowMs).toISOString(), duration, warmup, connections, threads, reference: referenceNote, rows }, null, 2));
+  console.log(`results: ${file}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
