@@ -10,6 +10,7 @@ import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "
 import { createMetrics, type PromMetrics } from "./metrics.js";
 import { TOPICS, type Archive, type EventBus, type SummaryStore, type TopicName, type VerdictStore } from "./ports.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "./sinks/index.js";
+import { attachOps } from "./ops/wire.js";
 import {
   createCassandraVerdictStore,
   createLocalArchive,
@@ -42,6 +43,9 @@ export interface Runtime {
 export interface ComposeOptions {
   log?: Logger;
   onStored?: (sink: SinkName, ...args: Parameters<NonNullable<SinkConsumerOptions["onStored"]>>) => void;
+  /** Fraud operations (ops API, review/risk sinks, risk job); default on. Settings: aggregator/ops/config.ts. */
+  ops?: boolean;
+  env?: Record<string, string | undefined>;
 }
 
 /** What each sink consumes. Alerts are derived from verdicts by the hot-store sink. */
@@ -123,6 +127,8 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
     }
 
     const consumers: SinkConsumer[] = [];
+    // Fraud operations: API, review-case and risk-facts sinks, risk job (aggregator/ops/wire.ts).
+    const ops = options.ops === false ? undefined : await attachOps({ config, ...(options.env ? { env: options.env } : {}), bus, metrics, log, consumers, closers, sqlEmbedded });
     for (const name of sinks) {
       const sink = handlers[name];
       if (!sink) continue;
@@ -131,7 +137,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         name,
         groupId: sinkGroup(config, name),
         topics: SINK_TOPICS[name],
-        sink,
+        sink: ops ? ops.trackSink(name, sink) : sink,
         metrics,
         log,
         lagSampleMs: 10_000,
@@ -145,7 +151,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
 
     let ready = true;
     const app = createApp({
-      bus,
+      bus: ops ? ops.wrapBus(bus) : bus,
       metrics,
       log,
       ready: () => ready,
@@ -153,6 +159,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         ? { ingest: { secret: config.INGEST_SECRET, maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS, maxBodyBytes: config.INGEST_MAX_BODY_BYTES } }
         : {}),
     });
+    if (ops) app.route("/", ops.routes);
     let closing: Promise<void> | undefined;
     return {
       app,
