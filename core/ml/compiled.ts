@@ -22,11 +22,13 @@ export interface CompiledForest {
   /** E[h(x)], the mean path length over the trees, leaf adjustment c(size) included. */
   pathLength(x: Float64Array): number;
   /**
-   * Which features drove the score. For each tree, the path of x gets the credit
-   * max(0, c(ψ) − h(x)) / c(ψ) (how much faster than an average point it was isolated), shared
-   * equally among the features split on along that path. Credits are summed over trees and
-   * divided by the total over all features; the `top` largest are returned, largest first.
-   * A point no tree isolates faster than average gets an empty list (nothing stands out).
+   * Which features drove the score. A tree whose path for x is shorter than average, h(x) < c(ψ),
+   * has isolation credit (c(ψ) − h(x)) / c(ψ). Each split on that path hands out a part of it to
+   * its feature in proportion to how many training rows it separated from x: the share of the
+   * node's rows that went the other way (known from the leaf sizes). A split that peels x away
+   * from most of the data gets nearly full weight; one where x follows the crowd gets little.
+   * Credits are summed over trees and divided by their total; the `top` largest are returned,
+   * largest first. A point no tree isolates faster than average gets an empty list.
    */
   explain(x: Float64Array, top?: number): FeatureContribution[];
   /** Where `score` falls among the training scores (score_reference), 0..1, interpolated. */
@@ -43,8 +45,11 @@ class PackedForest implements CompiledForest {
   private readonly threshold: Float64Array;
   /** On leaves: depth + c(leaf size), the whole path length of a point ending there. */
   private readonly leafValue: Float64Array;
+  /** For every non-root node: the share of its parent's training rows that went the other way. */
+  private readonly otherShare: Float64Array;
   private readonly credit: Float64Array;
   private readonly pathFeatures: Int32Array;
+  private readonly pathShares: Float64Array;
 
   constructor(
     readonly modelVersion: string,
@@ -62,6 +67,7 @@ class PackedForest implements CompiledForest {
     this.left = new Int32Array(total);
     this.threshold = new Float64Array(total);
     this.leafValue = new Float64Array(total);
+    this.otherShare = new Float64Array(total);
     let base = 0;
     let maxDepth = 0;
     model.trees.forEach((tree, ti) => {
@@ -82,10 +88,21 @@ class PackedForest implements CompiledForest {
           if (depth[i]! > maxDepth) maxDepth = depth[i]!;
         }
       }
+      // Subtree sizes bottom-up (children always come after their parent).
+      const size = new Float64Array(tree.f.length);
+      for (let i = tree.f.length - 1; i >= 0; i--) {
+        const l = tree.l[i]!;
+        size[i] = tree.f[i]! < 0 ? tree.n[i]! : size[l]! + size[l + 1]!;
+        if (l >= 0 && size[i]! > 0) {
+          this.otherShare[base + l] = size[l + 1]! / size[i]!;
+          this.otherShare[base + l + 1] = size[l]! / size[i]!;
+        }
+      }
       base += tree.f.length;
     });
     this.credit = new Float64Array(this.d);
     this.pathFeatures = new Int32Array(maxDepth + 1);
+    this.pathShares = new Float64Array(maxDepth + 1);
   }
 
   pathLength(x: Float64Array): number {
@@ -116,21 +133,24 @@ class PackedForest implements CompiledForest {
     if (x.length < this.d) throw new RangeError(`expected ${this.d} features, got ${x.length}`);
     const credit = this.credit.fill(0);
     const path = this.pathFeatures;
+    const shares = this.pathShares;
     const c = this.normaliser;
     let sum = 0;
     for (let t = 0; t < this.roots.length; t++) {
       let node = this.roots[t]!;
       let depth = 0;
       let f = this.feature[node]!;
+      let separated = 0;
       while (f >= 0) {
-        path[depth++] = f;
         node = x[f]! < this.threshold[node]! ? this.left[node]! : this.left[node]! + 1;
+        path[depth] = f;
+        shares[depth++] = this.otherShare[node]!;
+        separated += this.otherShare[node]!;
         f = this.feature[node]!;
       }
       const gain = (c - this.leafValue[node]!) / c;
-      if (gain <= 0 || depth === 0) continue;
-      const share = gain / depth;
-      for (let i = 0; i < depth; i++) credit[path[i]!]! += share;
+      if (gain <= 0 || separated === 0) continue;
+      for (let i = 0; i < depth; i++) credit[path[i]!]! += (gain * shares[i]!) / separated;
       sum += gain;
     }
     if (sum === 0) return [];
