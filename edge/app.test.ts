@@ -116,3 +116,16 @@ describe("configuration", () => {
     vi.restoreAllMocks();
   });
 });
+
+describe("placement settings", () => {
+  it("CARD_STATE_JURISDICTION=eu where jurisdictions are unavailable (local workerd) → 500 CONFIG_INVALID naming it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const env = { ...testEnv, CARD_STATE_JURISDICTION: "eu" };
+    const res = await worker.fetch(new Request(`${BASE}/v1/health`) as Request<unknown, IncomingRequestCfProperties>, env, createExecutionContext());
+    expect(res.status).toBe(500);
+    const body = await res.json<ErrorJson>();
+    expect(body.error.code).toBe("CONFIG_INVALID");
+    expect(body.error.message).toContain("CARD_STATE_JURISDICTION");
+    vi.restoreAllMocks();
+  });
+});

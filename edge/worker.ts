@@ -51,6 +51,19 @@ export function referenceFor(config: EdgeConfig, logger: Logger): ReferenceData 
   }
 }
 
+/** Local workerd has no jurisdictions: that (or any refusal) is a configuration error naming the setting. */
+function placedScorer(env: Env, config: EdgeConfig): CardScorer {
+  try {
+    return durableObjectScorer(env.CARD_STATE, {
+      jurisdiction: config.CARD_STATE_JURISDICTION,
+      locationHint: config.DO_LOCATION_HINT,
+    });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(["CARD_STATE_JURISDICTION"], `CARD_STATE_JURISDICTION=${config.CARD_STATE_JURISDICTION ?? ""}: ${why}`);
+  }
+}
+
 // The Hono app is built once per isolate too: building it per request recompiled its router on
 // every request (~0.5 ms CPU each, measured by npm run bench:edge:profile). The request's own
 // ExecutionContext reaches deps.waitUntil through AsyncLocalStorage.
