@@ -1,0 +1,161 @@
+import {
+  createEngine,
+  defaultConfig,
+  defaultEngine,
+  defaultModel,
+  defaultRuleSet,
+  RuleSetSchema,
+  type Engine,
+  type Reason,
+  type RuleSet,
+  type ScoreResult,
+  type ScoringConfig,
+} from "../core/index.js";
+import { consoleLogger, type Logger } from "./ports.js";
+
+// Engines for the versions the reference data names. Rule sets are fetched by version from the
+// reference source (`vigil:ruleset:<version>`), validated with core's RuleSetSchema, compiled
+// once per version (rule sets are immutable per version) and cached per isolate. The edge ships
+// one model; a different active model version is scored with the bundled one, and every decision
+// says so with a SYSTEM reason. A rule set that cannot be had falls back to the bundled rules, with
+// a reason too: never a silent substitution.
+
+/** Where rule sets come from: both reference adapters implement it (`loadRuleSet`). */
+export interface RuleSetSource {
+  /** The stored rule set (unvalidated), undefined when none is stored; throws when unreadable. */
+  loadRuleSet(version: string): Promise<unknown>;
+}
+
+export const RULES_VERSION_UNAVAILABLE = "RULES_VERSION_UNAVAILABLE";
+export const MODEL_VERSION_UNAVAILABLE = "MODEL_VERSION_UNAVAILABLE";
+
+export interface EngineRegistryOptions {
+  /** Scoring config every engine is built with (default: core's defaultConfig()). */
+  config?: ScoringConfig;
+  /** How long a missing, invalid or unreadable rule set is not asked for again. */
+  retryAfterMs?: number;
+  clock?: () => number;
+  log?: Logger;
+}
+
+type Loaded = { ok: true; ruleSet: RuleSet } | { ok: false; why: string; until: number };
+
+function reasonFor(code: string, detail: string): Reason {
+  return { code, tier: "SYSTEM", detail, contribution: 0 };
+}
+
+/** The engine, with `reasons` appended to each decision (why the active versions were not all used). */
+function noting(engine: Engine, reasons: Reason[]): Engine {
+  if (reasons.length === 0) return engine;
+  const add = (r: ScoreResult): ScoreResult => ({ features: r.features, decision: { ...r.decision, reasons: [...r.decision.reasons, ...reasons] } });
+  return {
+    rulesVersion: engine.rulesVersion,
+    modelVersion: engine.modelVersion,
+    configVersion: engine.configVersion,
+    score: (e, s, refs) => add(engine.score(e, s, refs)),
+    process: (e, s, refs) => add(engine.process(e, s, refs)),
+  };
+}
+
+export interface EngineRegistry {
+  /** Always an engine: the one asked for, or the bundled one noting what it stands in for. */
+  resolveEngine(rulesVersion?: string, modelVersion?: string): Promise<Engine>;
+  /** The `EngineRegistry` shape of durable-objects/engines.ts. */
+  resolve(rulesVersion: string | undefined, modelVersion: string | undefined): Promise<Engine | undefined>;
+}
+
+export function createEngineRegistry(source: RuleSetSource, opts: EngineRegistryOptions = {}): EngineRegistry {
+  const config = opts.config ?? defaultConfig();
+  const clock = opts.clock ?? (() => Date.now());
+  const retryAfterMs = opts.retryAfterMs ?? 30_000;
+  const log = opts.log ?? consoleLogger({ component: "engines" });
+  const bundled = config === defaultConfig() ? defaultEngine() : createEngine({ config, ruleSet: defaultRuleSet(), model: defaultModel() });
+  const ruleSets = new Map<string, Loaded>();
+  const pending = new Map<string, Promise<Loaded>>();
+  const engines = new Map<string, Engine>();
+
+  const load = (version: string): Promise<Loaded> => {
+    const known = ruleSets.get(version);
+    if (known && (known.ok || clock() < known.until)) return Promise.resolve(known);
+    let p = pending.get(version);
+    if (!p) {
+      p = source
+        .loadRuleSet(version)
+        .then(
+          (raw): Loaded => {
+            if (raw === undefined) return { ok: false, why: "not stored", until: clock() + retryAfterMs };
+            const r = RuleSetSchema.safeParse(raw);
+            if (!r.success) {
+              const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+              log.error("RULESET_INVALID", { rules_version: version, issues });
+              return { ok: false, why: "invalid", until: clock() + retryAfterMs };
+            }
+            if (r.data.version !== version) {
+              log.error("RULESET_INVALID", { rules_version: version, issues: `stored rule set says version ${r.data.version}` });
+              return { ok: false, why: "version mismatch", until: clock() + retryAfterMs };
+            }
+            return { ok: true, ruleSet: r.data };
+          },
+          (err: unknown): Loaded => {
+            log.warn("RULESET_LOAD_FAILED", { rules_version: version, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" });
+            return { ok: false, why: "unreadable", until: clock() + retryAfterMs };
+          },
+        )
+        .then((loaded) => {
+          ruleSets.set(version, loaded);
+          pending.delete(version);
+          return loaded;
+        });
+      pending.set(version, p);
+    }
+    return p;
+  };
+
+  const resolveEngine = async (rulesVersion?: string, modelVersion?: string): Promise<Engine> => {
+    const reasons: Reason[] = [];
+    let engine = bundled;
+    if (rulesVersion !== undefined && rulesVersion !== bundled.rulesVersion) {
+      const loaded = await load(rulesVersion);
+      if (loaded.ok) {
+        let e = engines.get(rulesVersion);
+        if (!e) {
+          try {
+            e = createEngine({ config, ruleSet: loaded.ruleSet, model: defaultModel() });
+            engines.set(rulesVersion, e);
+          } catch (err) {
+            log.error("RULESET_INVALID", { rules_version: rulesVersion, issues: err instanceof Error ? err.message.slice(0, 200) : "compile failed" });
+            ruleSets.set(rulesVersion, { ok: false, why: "does not compile", until: clock() + retryAfterMs });
+          }
+        }
+        if (e) engine = e;
+      }
+      if (engine === bundled) {
+        const why = (ruleSets.get(rulesVersion) as { why?: string } | undefined)?.why ?? "unavailable";
+        reasons.push(reasonFor(RULES_VERSION_UNAVAILABLE, `active rules ${rulesVersion} ${why} at the edge; scored with ${bundled.rulesVersion}`));
+      }
+    }
+    if (modelVersion !== undefined && modelVersion !== engine.modelVersion) {
+      reasons.push(reasonFor(MODEL_VERSION_UNAVAILABLE, `active model ${modelVersion} is not bundled at the edge; scored with ${engine.modelVersion}`));
+    }
+    return noting(engine, reasons);
+  };
+
+  return {
+    resolveEngine,
+    resolve: (rv, mv) => resolveEngine(rv, mv),
+  };
+}
+
+/** One-shot form of the brief: an engine for the named versions from `loader` (prefer a long-lived registry). */
+export function resolveEngine(loader: RuleSetSource, rulesVersion?: string, modelVersion?: string): Promise<Engine> {
+  return registryFor(loader).resolveEngine(rulesVersion, modelVersion);
+}
+
+const registries = new WeakMap<RuleSetSource, EngineRegistry>();
+
+/** The registry of a source, created once per isolate so compiled rule sets are reused (opts count on the first call). */
+export function registryFor(source: RuleSetSource, opts?: EngineRegistryOptions): EngineRegistry {
+  let r = registries.get(source);
+  if (!r) registries.set(source, (r = createEngineRegistry(source, opts)));
+  return r;
+}
