@@ -1,8 +1,10 @@
 // Seeded randomness for everything in core/ that needs it (training, simulation, tests).
 // sfc32 (Chris Doty-Humphrey's Small Fast Counting generator): 128-bit state, passes PractRand,
 // and uses only 32-bit integer operations (Math.imul, >>>, |0), so a seed gives the same
-// sequence in V8, workerd and Deno. Seeds are expanded with splitmix32 so nearby seeds
-// (1, 2, 3 …) start from unrelated states.
+// integer sequence in every conforming JavaScript engine. Seeds are expanded with splitmix32 so
+// nearby seeds (1, 2, 3 …) start from unrelated states. normal/logNormal/exponential go through
+// Math.log/sqrt/cos, which ECMAScript lets engines round differently: they are bit-identical
+// across V8-based runtimes (Node, Deno, workerd), which is what the shipped model relies on.
 
 export interface Rng {
   /** Uniform in [0, 1), 32 bits of resolution. */
