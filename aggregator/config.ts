@@ -37,6 +37,8 @@ const EnvSchema = z
     S3_ACCESS_KEY_ID: z.string().min(1).default("vigil-local"),
     S3_SECRET_ACCESS_KEY: z.string().min(1).default("vigil-local-secret"),
     S3_FORCE_PATH_STYLE: bool.default(true),
+    /** Put in front of every archive key: several environments (or test runs) in one bucket. */
+    S3_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9._=/-]*$/, "letters, digits and . _ = / - only").default(""),
     VIGIL_DATA_DIR: z.string().min(1).default(".data/embedded"),
     SINK_GROUP_CASSANDRA: z.string().min(1).default("vigil-sink-cassandra"),
     SINK_GROUP_POSTGRES: z.string().min(1).default("vigil-sink-postgres"),

@@ -123,7 +123,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
       } else {
         archive = createLocalArchive(join(config.VIGIL_DATA_DIR, "archive"));
       }
-      handlers.s3 = createArchiveSink(archive);
+      handlers.s3 = createArchiveSink(archive, config.S3_KEY_PREFIX ? { rootPrefix: config.S3_KEY_PREFIX } : {});
     }
 
     const consumers: SinkConsumer[] = [];

@@ -30,7 +30,11 @@ export interface KafkaBusOptions {
 }
 
 export type KafkaFactory = (config: KafkaConfig) => Kafka;
-export type KafkaBus = EventBus & TopicAdmin;
+export type KafkaBus = EventBus &
+  TopicAdmin & {
+    /** Deletes topics (logical names, under this bus's prefix): clean-up of test namespaces. */
+    deleteTopics(names: string[]): Promise<void>;
+  };
 
 const defaultLog: NonNullable<KafkaBusOptions["log"]> = (level, message, extra) => {
   process.stderr.write(`${JSON.stringify({ level, component: "kafka-bus", message, ...extra })}\n`);
@@ -247,6 +251,17 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     }
   }
 
+  async function deleteTopics(logical: string[]): Promise<void> {
+    try {
+      const a = await getAdmin();
+      const existing = new Set(await a.listTopics());
+      const topics = logical.map(names.physical).filter((t) => existing.has(t));
+      if (topics.length > 0) await a.deleteTopics({ topics });
+    } catch (e) {
+      throw toPortError(e, "delete topics");
+    }
+  }
+
   async function close(): Promise<void> {
     if (closed) return;
     closed = true;
@@ -257,5 +272,5 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     if (a) await a.then((x) => x.disconnect()).catch(() => undefined);
   }
 
-  return { publish, subscribe, close, ensureTopics };
+  return { publish, subscribe, close, ensureTopics, deleteTopics };
 }
