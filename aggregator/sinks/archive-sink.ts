@@ -10,13 +10,19 @@ import type { BatchHandler } from "./store-sinks.js";
 // Why this is exactly-once with commit-after-every-batch: the runner commits a batch's offsets
 // only after this handler resolved, so the only re-delivery is of an uncommitted batch, and it
 // always restarts at the committed offset, i.e. at THIS batch's first offset. The re-delivered
-// batch therefore derives the same keys and overwrites the same objects with the same rows (or a
-// superset when more messages arrived meanwhile) instead of adding a duplicate file, and the next
-// batch starts after the last committed offset, so no message lands in two keys.
-// One corner remains: if a failed attempt had already written an hour file and the retry's batch
-// is SMALLER and ends before that hour's rows, the stale file keeps rows that the next batch
-// writes again under its own first offset. Every row carries kafka_partition + kafka_offset, so
-// readers de-duplicate exactly on them (SELECT DISTINCT ON / QUALIFY by offset).
+// batch therefore derives the same keys and overwrites the same objects (each put is atomic) with
+// the same rows, or a superset when more messages arrived, instead of adding a duplicate file;
+// the next batch starts after the last committed offset, so no message lands in two keys.
+//
+// The one corner that overwriting alone misses: a failed attempt wrote an hour file, and the
+// retry's batch is SMALLER and has no row in that hour. That file's rows all lie beyond the
+// retry's end, so the batches that follow write them again under their own keys. To close it,
+// each batch first records the keys it will write in a per-partition manifest
+// (_manifests/<topic>/partition-<p>.json, keyed by first offset); a retry from the same first
+// offset finds the earlier attempt's keys there and overwrites the ones it does not write with
+// an empty Parquet file of the same schema. The manifest is written BEFORE the data, so a crash
+// at any point leaves the next retry a complete list. (Every row also carries kafka_partition
+// and kafka_offset, so readers can always verify uniqueness.)
 
 export const DEFAULT_ARCHIVE_PREFIXES: Record<SinkSchema, string> = {
   "vigil.raw-transaction": "raw/transactions",
@@ -62,11 +68,36 @@ export function createArchiveSink(archive: Archive, options: ArchiveSinkOptions 
       g.rows.push(m);
       groups.set(`${m.schema}|${key}`, g);
     }
+    const manifestKey = `${root}_manifests/${batch.topic}/partition-${pad(batch.partition, 5)}.json`;
+    const writing = [...groups.values()].map((g) => ({ key: g.key, schema: g.schema }));
+    const previous = parseManifest(await archive.get(manifestKey));
+    const stale = previous?.first_offset === firstOffset ? previous.keys.filter((p) => !writing.some((w) => w.key === p.key)) : [];
+    const manifest: Manifest = { first_offset: firstOffset, keys: [...writing, ...stale] };
+    await archive.put(manifestKey, new TextEncoder().encode(JSON.stringify(manifest)), "application/json");
     // sequential: a 2-core box gains nothing from parallel encoding, and the order is deterministic
     for (const g of groups.values()) {
-      await archive.put(g.key, encode(g.schema, g.rows), "application/vnd.apache.parquet");
+      await archive.put(g.key, encode(g.schema, g.rows), PARQUET);
     }
+    for (const s of stale) await archive.put(s.key, encode(s.schema, []), PARQUET);
   };
+}
+
+const PARQUET = "application/vnd.apache.parquet";
+
+interface Manifest {
+  first_offset: string;
+  keys: Array<{ key: string; schema: SinkSchema }>;
+}
+
+function parseManifest(body: Uint8Array | undefined): Manifest | undefined {
+  if (body === undefined) return undefined;
+  try {
+    const m = JSON.parse(new TextDecoder().decode(body)) as Manifest;
+    const known = (x: { schema?: unknown }) => typeof x.schema === "string" && x.schema in DEFAULT_ARCHIVE_PREFIXES;
+    return typeof m.first_offset === "string" && Array.isArray(m.keys) && m.keys.every(known) ? m : undefined;
+  } catch {
+    return undefined; // unreadable manifest: nothing to clean, the data keys are still correct
+  }
 }
 
 function encode(schema: SinkSchema, rows: ParsedMessage[]): Uint8Array {

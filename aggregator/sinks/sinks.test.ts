@@ -111,7 +111,7 @@ describe("archive sink (local folder, read back with DuckDB)", () => {
     );
     const sink = createArchiveSink(archive, { rootPrefix });
     await sink(batchOf(TOPICS.verdicts, 3, 100, events.map(env.scored)));
-    const keys = await archive.list(`${rootPrefix}/`);
+    const keys = await archive.list(`${rootPrefix}/verdicts/`);
     expect(keys).toEqual([
       `${rootPrefix}/${archiveKey("verdicts", iso(H0), 3, "100")}`,
       `${rootPrefix}/${archiveKey("verdicts", iso(H0 + HOUR_MS), 3, "100")}`,
@@ -138,17 +138,36 @@ describe("archive sink (local folder, read back with DuckDB)", () => {
     const sink = createArchiveSink(archive, { rootPrefix });
     await sink(batchOf(TOPICS.raw, 0, 2000, events.slice(0, 4).map(env.raw)));
     await sink(batchOf(TOPICS.raw, 0, 2000, events.map(env.raw))); // re-delivered, more arrived
-    let keys = await archive.list(`${rootPrefix}/`);
+    let keys = await archive.list(`${rootPrefix}/raw/`);
     expect(keys).toEqual([`${rootPrefix}/raw/transactions/year=2026/month=06/day=15/hour=14/part-00000-00000000000000002000.parquet`]);
     expect((await readParquetWithDuckDb(keys.map((k) => join(root, k)))).rows).toHaveLength(7);
     await sink(batchOf(TOPICS.raw, 0, 2000, events.slice(0, 2).map(env.raw))); // smaller re-delivery
     await sink(batchOf(TOPICS.raw, 0, 2002, events.slice(2).map(env.raw))); // then the rest
-    keys = await archive.list(`${rootPrefix}/`);
+    keys = await archive.list(`${rootPrefix}/raw/`);
     expect(keys).toHaveLength(2);
     const { rows, columns } = await readParquetWithDuckDb(keys.map((k) => join(root, k)));
     expect(rows.map((r) => r.transaction_id)).toEqual(events.map((e) => e.event.transaction_id));
     expect(columns).toMatchObject({ region: "VARCHAR", geo_lat: "DOUBLE", card_present: "BOOLEAN" });
     expect(rows[0]).toMatchObject({ card_present: null, card_bin: null, geo_lat: 40.7128 });
+  });
+
+  it("a smaller retry blanks the hour files only the failed attempt wrote, so no row is archived twice", async () => {
+    const rootPrefix = `t-${uniq()}`;
+    const sink = createArchiveSink(archive, { rootPrefix });
+    const at = [0, 1, 61, 62].map((m) => iso(H0 + m * 60_000)); // two rows in hour 14, two in hour 15
+    const events = at.map((ts) => scoredEvent({ ts }));
+    await sink(batchOf(TOPICS.verdicts, 5, 300, events.map(env.scored))); // attempt 1: writes both hours, then "fails" before commit
+    await sink(batchOf(TOPICS.verdicts, 5, 300, events.slice(0, 2).map(env.scored))); // retry, smaller: hour 14 only
+    await sink(batchOf(TOPICS.verdicts, 5, 302, events.slice(2).map(env.scored))); // the next batch
+    const keys = await archive.list(`${rootPrefix}/verdicts/`);
+    expect(keys.map((k) => k.split("/").slice(-2).join("/"))).toEqual([
+      "hour=14/part-00005-00000000000000000300.parquet",
+      "hour=15/part-00005-00000000000000000300.parquet",
+      "hour=15/part-00005-00000000000000000302.parquet",
+    ]);
+    const { rows } = await readParquetWithDuckDb(keys.map((k) => join(root, k)));
+    expect(rows.map((r) => r.kafka_offset)).toEqual([300n, 301n, 302n, 303n]);
+    expect(rows.map((r) => r.transaction_id)).toEqual(events.map((e) => e.event.transaction_id));
   });
 
   it("archives alerts under fraud_alerts/ by alert hour", async () => {
