@@ -1,6 +1,6 @@
 import { FEATURE_NAMES, type FeatureName, type FeatureVector, type ReferenceSignals, type TransactionEvent } from "../schemas.js";
 import { NO_COUNTRY, countryIdAt, haversineKm } from "../geo/geo.js";
-import { CardState, DAY_MS, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS } from "../window/card-state.js";
+import { CardState, DAY_MS, DAY_REC, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS, REC } from "../window/card-state.js";
 import { fnv1a } from "../window/hash.js";
 import { parseEventTime } from "../window/time.js";
 
@@ -44,8 +44,8 @@ const idx = (n: RuleFeatureName): number => RULE_FEATURE_NAMES.indexOf(n);
 /** Index of each feature in the vectors. */
 export const F = Object.fromEntries(RULE_FEATURE_NAMES.map((n) => [n, idx(n)])) as Record<RuleFeatureName, number>;
 
-const seenMerch = new Int32Array(MAX_RECENT + 1);
-const seenCountry = new Int16Array(MAX_RECENT + 1);
+const seenMerch = new Float64Array(MAX_RECENT + 1);
+const seenCountry = new Float64Array(MAX_RECENT + 1);
 
 /**
  * Fills `out` (length ≥ N_RULE_FEATURES) with the features of `e` at time T, then the extras.
@@ -68,18 +68,20 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
   // today is later than T); for an out-of-order one the buffer gives the exact "before T" sums if it
   // still covers the start of the day, else the bucket is used whole (day granularity).
   const todayFromBuffer = T < s.watermarkMs && !(s.evictedMs >= dayStart);
-  const t = s.t, a = s.amt, lats = s.lat, lons = s.lon, countries = s.country, merch = s.merch;
+  const r = s.rec;
   for (let i = s.end - 1; i >= s.start; i--) {
-    const ti = t[i] ?? 0;
+    const o = i * REC;
+    const ti = r[o] ?? 0;
     if (ti > T) continue;
     if (ti <= e24) break;
     if (Number.isNaN(prevT)) prevT = ti;
-    const ai = a[i] ?? 0;
+    const ai = r[o + 1] ?? 0;
     if (todayFromBuffer && ti >= dayStart) { todayN++; todaySum += ai; todaySq += ai * ai; }
-    if (Number.isNaN(locT) && !Number.isNaN(lats[i] ?? NaN)) {
-      locT = ti; locLat = lats[i] ?? NaN; locLon = lons[i] ?? NaN; locCountry = countries[i] ?? NO_COUNTRY;
+    const ci = r[o + 3] ?? NO_COUNTRY;
+    if (Number.isNaN(locT)) {
+      const lat = r[o + 4] ?? NaN;
+      if (!Number.isNaN(lat)) { locT = ti; locLat = lat; locLon = r[o + 5] ?? NaN; locCountry = ci; }
     }
-    const ci = countries[i] ?? NO_COUNTRY;
     if (ci !== NO_COUNTRY) {
       let k = 0;
       while (k < nc && seenCountry[k] !== ci) k++;
@@ -87,7 +89,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
     }
     if (ti > e60) {
       c60++; s60 += ai;
-      const m = merch[i] ?? 0;
+      const m = r[o + 2] ?? 0;
       let k = 0;
       while (k < nm && seenMerch[k] !== m) k++;
       if (k === nm) seenMerch[nm++] = m;
@@ -105,10 +107,11 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
 
   const today = Math.floor(T / DAY_MS);
   let n = todayN, sum = todaySum, sq = todaySq;
-  for (let k = 0; k < HISTORY_DAYS; k++) {
-    const d = s.dayIdx[k] ?? -1;
+  const days = s.days;
+  for (let k = 0; k < HISTORY_DAYS * DAY_REC; k += DAY_REC) {
+    const d = days[k] ?? -1;
     if (d > today - HISTORY_DAYS && (d < today || (d === today && !todayFromBuffer))) {
-      n += s.dayCount[k] ?? 0; sum += s.daySum[k] ?? 0; sq += s.daySumSq[k] ?? 0;
+      n += days[k + 1] ?? 0; sum += days[k + 2] ?? 0; sq += days[k + 3] ?? 0;
     }
   }
   let avg = 0, dev = 0;

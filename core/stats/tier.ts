@@ -56,8 +56,8 @@ export class StatTier {
     let best = 0;
     for (let m = 0; m < N_METRICS; m++) {
       const v = x[m] ?? 0;
-      const mu = w * (b.mean[m] ?? 0) + (1 - w) * (this.pMean[m] ?? 0);
-      const variance = w * (b.variance[m] ?? 0) + (1 - w) * (this.pVar[m] ?? 0);
+      const mu = w * b.mean(m) + (1 - w) * (this.pMean[m] ?? 0);
+      const variance = w * b.variance(m) + (1 - w) * (this.pVar[m] ?? 0);
       const sd = Math.max(Math.sqrt(variance), this.sdFloor[m] ?? 0);
       const z = (v - mu) / sd;
       let d = clamp01((z - c.z_threshold) / (c.z_full - c.z_threshold));

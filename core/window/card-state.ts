@@ -14,12 +14,17 @@ export const MAX_RECENT = 128;
 export const HISTORY_DAYS = 30;
 export const MAX_DEVICES = 16;
 const INITIAL_CAPACITY = 8;
+/** Doubles per recent-event record: time, amount, merchant hash, country id, lat, lon. */
+export const REC = 6;
+/** Doubles per daily bucket: day index, count, sum, sum of squares. */
+export const DAY_REC = 4;
 
 /**
  * One card's recent behaviour, on event time. Bounded per card:
- * - recent events of the last 24 h (time, amount, merchant hash, country, lat/lon) in typed arrays
- *   sorted by event time, at most MAX_RECENT (128) of them (≈ 5 kB when full, 8 slots to start);
- * - 30 daily buckets {count, sum, sum of squares} of amounts for the 30-day average/deviation;
+ * - recent events of the last 24 h (time, amount, merchant hash, country, lat/lon) as 48-byte
+ *   records in one Float64Array sorted by event time, at most MAX_RECENT (128) of them (6 kB when
+ *   full; 8 records to start, doubling as needed);
+ * - 30 daily buckets {count, sum, sum of squares} of amounts for the 30-day average/deviation (1 kB);
  * - at most MAX_DEVICES (16) device fingerprint hashes, least recently seen replaced first;
  * - the tier-2 baseline (stats/baseline.ts, ≈ 3.8 kB);
  * - the latest located event that left the buffer (anchor for geo features).
@@ -33,13 +38,12 @@ const INITIAL_CAPACITY = 8;
  * Fields are public for the feature extractor and the codec; treat them as read-only elsewhere.
  */
 export class CardState {
-  t = new Float64Array(INITIAL_CAPACITY);
-  amt = new Float64Array(INITIAL_CAPACITY);
-  merch = new Int32Array(INITIAL_CAPACITY);
-  country = new Int16Array(INITIAL_CAPACITY);
-  lat = new Float64Array(INITIAL_CAPACITY);
-  lon = new Float64Array(INITIAL_CAPACITY);
-  /** Recent events live in [start, end). */
+  /**
+   * Recent events as records of REC doubles [time, amount, merchant hash, country id, lat, lon]
+   * (lat/lon NaN when absent), records [start, end) in event-time order. One array, so a card's
+   * recent history is a few contiguous cache lines.
+   */
+  rec = new Float64Array(INITIAL_CAPACITY * REC);
   start = 0;
   end = 0;
   watermarkMs = -Infinity;
@@ -51,12 +55,10 @@ export class CardState {
   anchorLat = NaN;
   anchorLon = NaN;
   anchorCountry = NO_COUNTRY;
-  readonly dayIdx = new Int32Array(HISTORY_DAYS).fill(-1);
-  readonly dayCount = new Float64Array(HISTORY_DAYS);
-  readonly daySum = new Float64Array(HISTORY_DAYS);
-  readonly daySumSq = new Float64Array(HISTORY_DAYS);
-  readonly devHash = new Int32Array(MAX_DEVICES);
-  readonly devSeen = new Float64Array(MAX_DEVICES);
+  /** Daily buckets [day index (−1 empty), count, sum, sum of squares] × HISTORY_DAYS, slot = day mod 30. */
+  readonly days = new Float64Array(HISTORY_DAYS * DAY_REC).fill(-1);
+  /** Devices [hash, last seen ms] × MAX_DEVICES; devLen in use. */
+  readonly dev = new Float64Array(MAX_DEVICES * 2);
   devLen = 0;
   baseline = new Baseline();
 
@@ -101,7 +103,7 @@ export class CardState {
     if (T > this.watermarkMs) {
       this.watermarkMs = T;
       const edge = T - RECENT_WINDOW_MS;
-      while (this.start < this.end && (this.t[this.start] ?? 0) <= edge) this.evictOldest();
+      while (this.start < this.end && (this.rec[this.start * REC] ?? 0) <= edge) this.evictOldest();
     }
     if (this.end - this.start >= MAX_RECENT) this.evictOldest();
     this.makeRoom();
@@ -117,12 +119,13 @@ export class CardState {
   observe(T: number, amount: number, out: Float64Array): void {
     let c1 = 1, c5 = 1, c15 = 1, s1 = amount, s5 = amount, s15 = amount;
     const e1 = T - MINUTE_MS, e5 = T - 5 * MINUTE_MS, e15 = T - 15 * MINUTE_MS;
-    const t = this.t, a = this.amt;
+    const r = this.rec;
     for (let i = this.end - 1; i >= this.start; i--) {
-      const ti = t[i] ?? 0;
+      const o = i * REC;
+      const ti = r[o] ?? 0;
       if (ti > T) continue;
       if (ti <= e15) break;
-      const ai = a[i] ?? 0;
+      const ai = r[o + 1] ?? 0;
       c15++; s15 += ai;
       if (ti > e5) { c5++; s5 += ai; if (ti > e1) { c1++; s1 += ai; } }
     }
@@ -133,72 +136,85 @@ export class CardState {
 
   /** Whether a device hash is known on this card. */
   knowsDevice(h: number): boolean {
-    for (let i = 0; i < this.devLen; i++) if (this.devHash[i] === h) return true;
+    const d = this.dev;
+    for (let i = 0; i < this.devLen; i++) if (d[2 * i] === h) return true;
     return false;
   }
 
+  /** Event times of the recent buffer, oldest first (tests, diagnostics). */
+  recentTimes(): number[] {
+    const out: number[] = [];
+    for (let i = this.start; i < this.end; i++) out.push(this.rec[i * REC] ?? 0);
+    return out;
+  }
+
+  /** Capacity of the recent buffer in events. */
+  get recentCapacity(): number {
+    return this.rec.length / REC;
+  }
+
   private rememberDevice(h: number, T: number): void {
+    const d = this.dev;
     for (let i = 0; i < this.devLen; i++) {
-      if (this.devHash[i] === h) {
-        if (T > (this.devSeen[i] ?? 0)) this.devSeen[i] = T;
+      if (d[2 * i] === h) {
+        if (T > (d[2 * i + 1] ?? 0)) d[2 * i + 1] = T;
         return;
       }
     }
     let slot = this.devLen;
     if (slot === MAX_DEVICES) {
       slot = 0;
-      for (let i = 1; i < MAX_DEVICES; i++) if ((this.devSeen[i] ?? 0) < (this.devSeen[slot] ?? 0)) slot = i;
+      for (let i = 1; i < MAX_DEVICES; i++) if ((d[2 * i + 1] ?? 0) < (d[2 * slot + 1] ?? 0)) slot = i;
     } else {
       this.devLen++;
     }
-    this.devHash[slot] = h;
-    this.devSeen[slot] = T;
+    d[2 * slot] = h;
+    d[2 * slot + 1] = T;
   }
 
   private addToDay(T: number, amount: number): void {
     const day = Math.floor(T / DAY_MS);
     if (day <= Math.floor(this.watermarkMs / DAY_MS) - HISTORY_DAYS) return; // beyond the 30 days held: dropped
-    const slot = ((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS;
-    const held = this.dayIdx[slot] ?? -1;
+    const k = (((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS) * DAY_REC;
+    const b = this.days;
+    const held = b[k] ?? -1;
     if (held > day) return; // slot already holds a newer day (defensive; the check above covers it)
     if (held < day) {
-      this.dayIdx[slot] = day;
-      this.dayCount[slot] = 0;
-      this.daySum[slot] = 0;
-      this.daySumSq[slot] = 0;
+      b[k] = day;
+      b[k + 1] = 0;
+      b[k + 2] = 0;
+      b[k + 3] = 0;
     }
-    this.dayCount[slot] = (this.dayCount[slot] ?? 0) + 1;
-    this.daySum[slot] = (this.daySum[slot] ?? 0) + amount;
-    this.daySumSq[slot] = (this.daySumSq[slot] ?? 0) + amount * amount;
+    b[k + 1] = (b[k + 1] ?? 0) + 1;
+    b[k + 2] = (b[k + 2] ?? 0) + amount;
+    b[k + 3] = (b[k + 3] ?? 0) + amount * amount;
   }
 
   private evictOldest(): void {
-    const i = this.start++;
-    const ti = this.t[i] ?? 0;
+    const o = this.start++ * REC;
+    const r = this.rec;
+    const ti = r[o] ?? 0;
     if (!(ti <= this.evictedMs)) this.evictedMs = ti;
-    const lat = this.lat[i] ?? NaN;
+    const lat = r[o + 4] ?? NaN;
     if (!Number.isNaN(lat) && !(ti < this.anchorT)) {
       this.anchorT = ti;
       this.anchorLat = lat;
-      this.anchorLon = this.lon[i] ?? NaN;
-      this.anchorCountry = this.country[i] ?? NO_COUNTRY;
+      this.anchorLon = r[o + 5] ?? NaN;
+      this.anchorCountry = r[o + 3] ?? NO_COUNTRY;
     }
   }
 
-  /** Guarantees a free slot at `end`: compacts to the front, or doubles capacity up to MAX_RECENT. */
+  /** Guarantees a free record at `end`: compacts to the front, or doubles capacity up to MAX_RECENT. */
   private makeRoom(): void {
-    if (this.end < this.t.length) return;
+    const cap = this.rec.length / REC;
+    if (this.end < cap) return;
     const len = this.end - this.start;
-    if (len < this.t.length && this.start > 0 && (this.t.length >= MAX_RECENT || len * 2 < this.t.length)) {
-      for (const arr of [this.t, this.amt, this.merch, this.country, this.lat, this.lon]) arr.copyWithin(0, this.start, this.end);
+    if (this.start > 0 && (cap >= MAX_RECENT || len * 2 < cap)) {
+      this.rec.copyWithin(0, this.start * REC, this.end * REC);
     } else {
-      const cap = Math.min(MAX_RECENT, this.t.length * 2);
-      this.t = grow(this.t, new Float64Array(cap), this.start, this.end);
-      this.amt = grow(this.amt, new Float64Array(cap), this.start, this.end);
-      this.merch = grow(this.merch, new Int32Array(cap), this.start, this.end);
-      this.country = grow(this.country, new Int16Array(cap), this.start, this.end);
-      this.lat = grow(this.lat, new Float64Array(cap), this.start, this.end);
-      this.lon = grow(this.lon, new Float64Array(cap), this.start, this.end);
+      const next = new Float64Array(Math.min(MAX_RECENT, cap * 2) * REC);
+      next.set(this.rec.subarray(this.start * REC, this.end * REC));
+      this.rec = next;
     }
     this.start = 0;
     this.end = len;
@@ -206,24 +222,19 @@ export class CardState {
 
   /** Inserts at the event-time position (after events with the same time: arrival order). */
   private insert(T: number, amount: number, merch: number, country: number, lat: number, lon: number): void {
+    const r = this.rec;
     let p = this.end;
-    while (p > this.start && (this.t[p - 1] ?? 0) > T) p--;
-    if (p < this.end) {
-      for (const arr of [this.t, this.amt, this.merch, this.country, this.lat, this.lon]) arr.copyWithin(p + 1, p, this.end);
-    }
-    this.t[p] = T;
-    this.amt[p] = amount;
-    this.merch[p] = merch;
-    this.country[p] = country;
-    this.lat[p] = lat;
-    this.lon[p] = lon;
+    while (p > this.start && (r[(p - 1) * REC] ?? 0) > T) p--;
+    if (p < this.end) r.copyWithin((p + 1) * REC, p * REC, this.end * REC);
+    const o = p * REC;
+    r[o] = T;
+    r[o + 1] = amount;
+    r[o + 2] = merch;
+    r[o + 3] = country;
+    r[o + 4] = lat;
+    r[o + 5] = lon;
     this.end++;
   }
-}
-
-function grow<A extends Float64Array | Int32Array | Int16Array>(from: A, to: A, start: number, end: number): A {
-  to.set(from.subarray(start, end));
-  return to;
 }
 
 const scratchObs = new Float64Array(N_METRICS);

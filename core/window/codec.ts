@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NO_COUNTRY, countryCode, countryId } from "../geo/geo.js";
-import { Baseline, BASELINE_WINDOW, N_METRICS } from "../stats/baseline.js";
-import { CardState, HISTORY_DAYS, MAX_DEVICES, MAX_RECENT } from "./card-state.js";
+import { Baseline, BASELINE_WINDOW, METRICS, N_METRICS } from "../stats/baseline.js";
+import { CardState, DAY_REC, HISTORY_DAYS, MAX_DEVICES, MAX_RECENT, REC } from "./card-state.js";
 
 /**
  * Serialized CardState: JSON with a format version. Countries travel as ISO codes (the in-memory
@@ -35,16 +35,18 @@ const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
 export function encodeCardState(s: CardState): string {
   const recent: StateV1["recent"] = [];
+  const r = s.rec;
   for (let i = s.start; i < s.end; i++) {
-    recent.push([s.t[i] ?? 0, s.amt[i] ?? 0, s.merch[i] ?? 0, countryCode(s.country[i] ?? NO_COUNTRY) ?? null, orNull(s.lat[i] ?? NaN), orNull(s.lon[i] ?? NaN)]);
+    const o = i * REC;
+    recent.push([r[o] ?? 0, r[o + 1] ?? 0, r[o + 2] ?? 0, countryCode(r[o + 3] ?? NO_COUNTRY) ?? null, orNull(r[o + 4] ?? NaN), orNull(r[o + 5] ?? NaN)]);
   }
   const days: StateV1["days"] = [];
-  for (let k = 0; k < HISTORY_DAYS; k++) {
-    const d = s.dayIdx[k] ?? -1;
-    if (d >= 0) days.push([d, s.dayCount[k] ?? 0, s.daySum[k] ?? 0, s.daySumSq[k] ?? 0]);
+  for (let k = 0; k < HISTORY_DAYS * DAY_REC; k += DAY_REC) {
+    const d = s.days[k] ?? -1;
+    if (d >= 0) days.push([d, s.days[k + 1] ?? 0, s.days[k + 2] ?? 0, s.days[k + 3] ?? 0]);
   }
   const devices: StateV1["devices"] = [];
-  for (let i = 0; i < s.devLen; i++) devices.push([s.devHash[i] ?? 0, s.devSeen[i] ?? 0]);
+  for (let i = 0; i < s.devLen; i++) devices.push([s.dev[2 * i] ?? 0, s.dev[2 * i + 1] ?? 0]);
   const b = s.baseline;
   const out: StateV1 = {
     v: CARD_STATE_FORMAT_VERSION,
@@ -56,7 +58,7 @@ export function encodeCardState(s: CardState): string {
     recent,
     days,
     devices,
-    baseline: { n: b.n, mean: Array.from(b.mean), variance: Array.from(b.variance), history: b.history() },
+    baseline: { n: b.n, mean: METRICS.map((_, m) => b.mean(m)), variance: METRICS.map((_, m) => b.variance(m)), history: b.history() },
   };
   return JSON.stringify(out);
 }
@@ -93,33 +95,20 @@ export function decodeCardState(text: string): CardState {
   let cap = 8;
   while (cap < d.recent.length) cap *= 2;
   cap = Math.min(cap, MAX_RECENT);
-  s.t = new Float64Array(cap);
-  s.amt = new Float64Array(cap);
-  s.merch = new Int32Array(cap);
-  s.country = new Int16Array(cap);
-  s.lat = new Float64Array(cap);
-  s.lon = new Float64Array(cap);
+  s.rec = new Float64Array(cap * REC);
+  let prev = -Infinity;
   d.recent.forEach(([t, a, m, c, lat, lon], i) => {
-    s.t[i] = t;
-    s.amt[i] = a;
-    s.merch[i] = m;
-    s.country[i] = c === null ? NO_COUNTRY : countryId(c);
-    s.lat[i] = lat ?? NaN;
-    s.lon[i] = lon ?? NaN;
+    if (t < prev) throw new Error(`card state: invalid at recent.${i}: events out of time order`);
+    prev = t;
+    s.rec.set([t, a, m, c === null ? NO_COUNTRY : countryId(c), lat ?? NaN, lon ?? NaN], i * REC);
   });
   s.start = 0;
   s.end = d.recent.length;
   for (const [day, c, sum, sq] of d.days) {
-    const k = ((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS;
-    s.dayIdx[k] = day;
-    s.dayCount[k] = c;
-    s.daySum[k] = sum;
-    s.daySumSq[k] = sq;
+    const k = (((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS) * DAY_REC;
+    s.days.set([day, c, sum, sq], k);
   }
-  d.devices.forEach(([h, seen], i) => {
-    s.devHash[i] = h;
-    s.devSeen[i] = seen;
-  });
+  d.devices.forEach(([h, seen], i) => s.dev.set([h, seen], 2 * i));
   s.devLen = d.devices.length;
   s.baseline = Baseline.restore(d.baseline.n, d.baseline.mean, d.baseline.variance, d.baseline.history);
   return s;
