@@ -3,6 +3,7 @@ import { CardState as CardWindow, decodeCardState, encodeCardState } from "../co
 import type { Decision, FeatureVector } from "../core/schemas.js";
 import type { ScoreItem, ScoreOutcome } from "../edge/ports.js";
 import { resolveEngines, type EngineEnv, type ScoringEngine } from "./engines.js";
+import { registryFromEnv } from "./registry.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
@@ -53,7 +54,7 @@ export class CardState extends DurableObject<EngineEnv> {
   async scoreEvents(items: ScoreItem[]): Promise<ScoreOutcome[]> {
     // Engines (rule set / model versions) are resolved first; the state is not touched until the
     // synchronous section below, so this await cannot cause a lost update.
-    const engines = await resolveEngines(this.env, items);
+    const engines = await resolveEngines(this.env, items, registryFromEnv(this.env));
     const now = Date.now();
     let outcomes: ScoreOutcome[];
     try {

@@ -7,9 +7,8 @@ import { configFailureResponse, createApp } from "./app.js";
 import { ConfigError, loadEdgeConfig, type EdgeConfig } from "./config.js";
 import { handleScoredEventBatch, type ForwardEnv } from "./forwarding/consumer.js";
 import { createQueueForwarder } from "./forwarding/queue-forwarder.js";
-import { consoleLogger, type CardScorer, type Forwarder, type Logger, type ReferenceData } from "./ports.js";
-import { createSnapshotReferenceData, httpSnapshotFetcher } from "./reference/snapshot-adapter.js";
-import { createUpstashReferenceData } from "./reference/upstash.js";
+import { consoleLogger, type CardScorer, type Forwarder, type ReferenceData } from "./ports.js";
+import { referenceFor } from "./reference-source.js";
 
 // Cloudflare Workers entry: builds the app's dependencies from bindings and vars (once per
 // isolate; waitUntil per request), consumes the scored-events queue, and exports the CardState
@@ -32,24 +31,6 @@ interface Isolate {
   forwarder: Forwarder;
 }
 
-/** The reference adapter the configuration names; "none" answers UNAVAILABLE (never silently: the engine adds a reason). */
-export function referenceFor(config: EdgeConfig, logger: Logger): ReferenceData {
-  switch (config.REFERENCE_SOURCE) {
-    case "upstash":
-      return createUpstashReferenceData({
-        url: config.UPSTASH_REDIS_REST_URL ?? "",
-        token: config.UPSTASH_REDIS_REST_TOKEN ?? "",
-        log: logger,
-      });
-    case "snapshot":
-      return createSnapshotReferenceData({
-        fetchSnapshot: httpSnapshotFetcher(config.REFERENCE_SNAPSHOT_URL ?? "", config.REFERENCE_SNAPSHOT_TOKEN ? { token: config.REFERENCE_SNAPSHOT_TOKEN } : {}),
-        log: logger,
-      });
-    case "none":
-      return { lookup: () => Promise.resolve({ signals: { status: "UNAVAILABLE" } }) };
-  }
-}
 
 /** Local workerd has no jurisdictions: that (or any refusal) is a configuration error naming the setting. */
 function placedScorer(env: Env, config: EdgeConfig): CardScorer {

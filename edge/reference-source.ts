@@ -1,0 +1,30 @@
+import type { EdgeConfig } from "./config.js";
+import type { Logger, ReferenceData } from "./ports.js";
+import type { CachedReferenceData } from "./reference/cached.js";
+import { createSnapshotReferenceData, httpSnapshotFetcher } from "./reference/snapshot-adapter.js";
+import { createUpstashReferenceData } from "./reference/upstash.js";
+
+// The reference adapter a configuration names. Used by the worker (lookups per request) and by the
+// CardState object (rule sets by version for the engine registry).
+
+/** "none" answers UNAVAILABLE (never silently: the engine adds a reason) and has no rule sets. */
+export function referenceFor(config: EdgeConfig, log: Logger): ReferenceData & Partial<Pick<CachedReferenceData, "loadRuleSet">> {
+  switch (config.REFERENCE_SOURCE) {
+    case "upstash":
+      return createUpstashReferenceData({
+        url: config.UPSTASH_REDIS_REST_URL ?? "",
+        token: config.UPSTASH_REDIS_REST_TOKEN ?? "",
+        log,
+      });
+    case "snapshot":
+      return createSnapshotReferenceData({
+        fetchSnapshot: httpSnapshotFetcher(
+          config.REFERENCE_SNAPSHOT_URL ?? "",
+          config.REFERENCE_SNAPSHOT_TOKEN ? { token: config.REFERENCE_SNAPSHOT_TOKEN } : {},
+        ),
+        log,
+      });
+    case "none":
+      return { lookup: () => Promise.resolve({ signals: { status: "UNAVAILABLE" } }) };
+  }
+}
