@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Client as CassandraClient } from "cassandra-driver";
 import { PortError } from "./ports.js";
 import type { SqlClient } from "./stores/sql-client.js";
@@ -8,8 +9,9 @@ import type { SqlClient } from "./stores/sql-client.js";
 // Schema set-up at start. SQL: numbered files applied in name order, each once, recorded in
 // schema_migrations. CQL: statements written to be idempotent (IF NOT EXISTS), re-run each start.
 
-export const DEFAULT_SQL_MIGRATIONS_DIR = "infra/postgres/migrations";
-export const DEFAULT_CQL_DIR = "infra/cassandra";
+// Resolved from this file, not the working directory, so the service starts from anywhere.
+export const DEFAULT_SQL_MIGRATIONS_DIR = fileURLToPath(new URL("../infra/postgres/migrations", import.meta.url));
+export const DEFAULT_CQL_DIR = fileURLToPath(new URL("../infra/cassandra", import.meta.url));
 
 /** Arbitrary constant shared by every Vigil process: the advisory lock that serialises migrators. */
 const MIGRATION_LOCK_KEY = 7_240_517_001;
