@@ -23,15 +23,16 @@ function toHex(buf: ArrayBuffer): string {
   return out;
 }
 
-function fromHex(hex: string): Uint8Array | undefined {
+function fromHex(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (!/^[0-9a-f]{64}$/.test(hex)) return undefined;
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out;
 }
 
-function signedPayload(timestampSeconds: number, body: string): Uint8Array {
-  return encoder.encode(`v1:${timestampSeconds}:${body}`);
+// Typed over ArrayBuffer (encode always makes a fresh one): Deno's TypeScript 6 WebCrypto types insist.
+function signedPayload(timestampSeconds: number, body: string): Uint8Array<ArrayBuffer> {
+  return encoder.encode(`v1:${timestampSeconds}:${body}`) as Uint8Array<ArrayBuffer>;
 }
 
 /** Returns the headers to send with `body`; `nowSeconds` comes from the caller's clock. */

@@ -29,6 +29,9 @@ export interface CardScorer {
   scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]>;
 }
 
+/** The card-state port by its storage-side name: the Deno KV store (edge/deno/) implements it too. */
+export type CardStateStore = CardScorer;
+
 /** Reference data (block lists, risk values, active versions). Never throws: on failure returns status "UNAVAILABLE" signals. */
 export interface ReferenceData {
   /** `ctx.waitUntil` lets a background refresh outlive the request (stale-while-revalidate). */

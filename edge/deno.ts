@@ -1,0 +1,35 @@
+import { consoleLogger } from "./ports.js";
+import { createDenoEdge } from "./deno/edge.js";
+
+// Deno entry: `Deno.serve` the same Hono app as the Workers entry (edge/worker.ts), built over the
+// Deno adapters in edge/deno/. Settings come from the environment (the same names as wrangler vars
+// and secrets) plus:
+//   PORT (8790), HOST (127.0.0.1), DENO_KV_PATH (.data/deno-kv/vigil.sqlite3; ":memory:" for tests),
+//   FORWARD_CONSUMER ("off" leaves queued events for another process's listener).
+// Run: `npm run dev:deno` or `deno task serve` (needs --unstable-kv, set in deno.json).
+
+const log = consoleLogger({ service: "vigil-edge", runtime: "deno" });
+const env = Deno.env.toObject();
+const port = Number(env.PORT ?? "8790");
+const hostname = env.HOST ?? "127.0.0.1";
+const kvPath = env.DENO_KV_PATH ?? ".data/deno-kv/vigil.sqlite3";
+
+if (kvPath !== ":memory:") {
+  const dir = kvPath.slice(0, Math.max(0, kvPath.lastIndexOf("/")));
+  if (dir) await Deno.mkdir(dir, { recursive: true });
+}
+const kv = await Deno.openKv(kvPath);
+const edge = createDenoEdge({ env, kv, log, consume: env.FORWARD_CONSUMER !== "off" });
+
+const server = Deno.serve({ port, hostname, onListen: (a) => log.info("LISTENING", { url: `http://${a.hostname}:${a.port}`, kv: kvPath }) }, (req) => edge.fetch(req));
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log.info("STOPPING", { signal });
+  await server.shutdown();
+  await edge.close();
+  Deno.exit(0);
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => void stop(sig));

@@ -1,0 +1,151 @@
+import { CardState as CardWindow, decodeCardState, encodeCardState } from "../../core/index.js";
+import type { Decision, FeatureVector } from "../../core/schemas.js";
+import { resolveEngines, type EngineEnv, type EngineRegistry, type ScoringEngine } from "../../durable-objects/engines.js";
+import type { CardStateStore, Logger, ScoreItem, ScoreOutcome } from "../ports.js";
+
+// The Deno CardStateStore: a card's window state in Deno KV, scored with the same engines as the
+// CardState Durable Object. Each read-score-write is one atomic check-and-set on the card key's
+// versionstamp, retried with jitter on conflict, so concurrent writers (other isolates/processes
+// on the same KV) cannot lose an update. Inside one process the calls for one card are also
+// queued behind each other, as the Durable Object does: otherwise N parallel requests for a hot
+// card would all read the same versionstamp and N-1 of them would retry each round.
+//
+// Keys:
+//   ["card", cardHash]                 encodeCardState string (≤ ~15 KiB measured at full windows;
+//                                      a state over the 64 KiB value limit throws, not truncates)
+//   ["card", cardHash, "seen", txId]   {d: decision, f: features, e: event ms} (~2.5 KiB): one key
+//                                      per transaction, so the idempotency memory is not bounded by
+//                                      the 64 KiB value limit; bounded in time instead (below).
+// Expiry (Deno KV TTL): the card key expires IDLE_TTL_MS (90 days) after its last event (rewritten
+// with a fresh expireIn on every event); seen keys expire SEEN_TTL_MS (35 days) after they were
+// written, so an idle card's keys are all gone within 90 days, as on Workers. Unlike the Durable
+// Object there is no 2000-per-card count cap on seen keys: the TTL bounds them.
+
+export const IDLE_TTL_MS = 90 * 86_400_000;
+export const SEEN_TTL_MS = 35 * 86_400_000;
+/** Deno KV limits: 1000 mutations and 800 KiB per atomic commit, 10 keys per getMany. */
+export const MAX_ITEMS_PER_COMMIT = 100;
+const MAX_VALUE_BYTES = 65_536;
+const GET_MANY = 10;
+
+export const cardKey = (cardHash: string): Deno.KvKey => ["card", cardHash];
+export const seenKey = (cardHash: string, txId: string): Deno.KvKey => ["card", cardHash, "seen", txId];
+
+interface SeenRecord {
+  d: Decision;
+  f: FeatureVector;
+  e: number;
+}
+
+/** Every attempt lost the check-and-set to another writer: the app answers 503, retriable. */
+export class CardStateConflictError extends Error {
+  readonly code = "CARD_STATE_CONFLICT";
+  readonly retriable = true;
+  constructor(readonly cardHash: string, readonly attempts: number) {
+    super(`card state for ${cardHash} changed under ${attempts} attempts; retry the request`);
+    this.name = "CardStateConflictError";
+  }
+}
+
+export interface KvCardStoreOptions {
+  kv: Deno.Kv;
+  /** Engine settings (REFERENCE_FAILURE_POLICY), as the Durable Object reads them from its env. */
+  env: EngineEnv;
+  registry?: EngineRegistry | undefined;
+  log: Logger;
+  /** Check-and-set attempts per slice before CardStateConflictError (default 8). */
+  maxAttempts?: number;
+  /** [0,1) for retry jitter. */
+  random?: () => number;
+  /** Queue calls for one card inside this process (default true); false leaves it all to the check-and-set. */
+  serializeLocally?: boolean;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
+  const maxAttempts = o.maxAttempts ?? 8;
+  const random = o.random ?? Math.random;
+  const tails = new Map<string, Promise<unknown>>();
+
+  /** Runs fn after every earlier call for the same card has settled. */
+  const exclusive = <T>(card: string, fn: () => Promise<T>): Promise<T> => {
+    if (o.serializeLocally === false) return fn();
+    const prev = tails.get(card) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.then(() => undefined, () => undefined);
+    tails.set(card, tail);
+    void tail.then(() => {
+      if (tails.get(card) === tail) tails.delete(card);
+    });
+    return run;
+  };
+
+  /** One check-and-set attempt for a slice; undefined when another writer got there first. */
+  const attempt = async (card: string, items: ScoreItem[], engines: ScoringEngine[]): Promise<ScoreOutcome[] | undefined> => {
+    const entry = await o.kv.get<string>(cardKey(card));
+    const window = entry.value === null ? CardWindow.empty() : decodeCardState(entry.value);
+    const ids = [...new Set(items.map((i) => i.event.transaction_id))];
+    const seen = new Map<string, SeenRecord>();
+    for (let k = 0; k < ids.length; k += GET_MANY) {
+      const got = await o.kv.getMany<SeenRecord[]>(ids.slice(k, k + GET_MANY).map((id) => seenKey(card, id)));
+      for (const g of got) if (g.value !== null) seen.set(String(g.key[3]), g.value);
+    }
+    const outcomes: ScoreOutcome[] = [];
+    const fresh: [string, SeenRecord][] = [];
+    items.forEach((item, i) => {
+      const id = item.event.transaction_id;
+      const prior = seen.get(id);
+      if (prior) {
+        outcomes.push({ decision: prior.d, features: prior.f, duplicate: true });
+        return;
+      }
+      const engine = engines[i];
+      if (!engine) throw new Error("no engine resolved for item");
+      const { decision, features } = engine.process(item.event, window, item.refs);
+      const rec: SeenRecord = { d: decision, f: features, e: Date.parse(item.event.timestamp_utc) };
+      seen.set(id, rec); // the same id later in this call is a duplicate, as in the Durable Object
+      fresh.push([id, rec]);
+      outcomes.push({ decision, features, duplicate: false });
+    });
+    // Only duplicates: nothing to write (and nothing changed: they were read consistently enough,
+    // since seen records are written once and never updated).
+    if (fresh.length === 0) return outcomes;
+    const state = encodeCardState(window);
+    if (state.length > MAX_VALUE_BYTES) throw new Error(`card state is ${state.length} bytes, over the KV value limit`);
+    const op = o.kv.atomic().check({ key: cardKey(card), versionstamp: entry.versionstamp });
+    op.set(cardKey(card), state, { expireIn: IDLE_TTL_MS });
+    for (const [id, rec] of fresh) op.set(seenKey(card, id), rec, { expireIn: SEEN_TTL_MS });
+    const res = await op.commit();
+    return res.ok ? outcomes : undefined;
+  };
+
+  const scoreSlice = async (card: string, items: ScoreItem[], engines: ScoringEngine[]): Promise<ScoreOutcome[]> => {
+    for (let n = 1; n <= maxAttempts; n++) {
+      const done = await attempt(card, items, engines);
+      if (done) return done;
+      if (n < maxAttempts) {
+        // Full jitter on a doubling ceiling (5 ms … 320 ms): racing writers spread out.
+        await sleep(random() * Math.min(320, 5 * 2 ** (n - 1)));
+      }
+    }
+    o.log.warn("CARD_STATE_CONFLICT", { card_hash: card, attempts: maxAttempts, items: items.length });
+    throw new CardStateConflictError(card, maxAttempts);
+  };
+
+  return {
+    async scoreCard(cardHash, items) {
+      // Engines first (may await the registry); the state is read afterwards, inside each attempt.
+      const engines = await resolveEngines(o.env, items, o.registry);
+      return exclusive(cardHash, async () => {
+        const out: ScoreOutcome[] = [];
+        // Each slice is one atomic commit (KV's per-commit limits); a batch with more than
+        // MAX_ITEMS_PER_COMMIT events for one card is applied slice by slice, in order.
+        for (let k = 0; k < items.length; k += MAX_ITEMS_PER_COMMIT) {
+          out.push(...(await scoreSlice(cardHash, items.slice(k, k + MAX_ITEMS_PER_COMMIT), engines.slice(k, k + MAX_ITEMS_PER_COMMIT))));
+        }
+        return out;
+      });
+    },
+  };
+}
