@@ -22,3 +22,26 @@ describe("defaultEngine", () => {
     expect(s.eventCount).toBe(1);
   });
 });
+
+describe("determinism on simulated traffic", () => {
+  it("two engines over the same seeded stream give identical decisions and states", async () => {
+    const { generateStream } = await import("./sim/index.js");
+    const { createEngine } = await import("./engine.js");
+    const { encodeCardState } = await import("./window/codec.js");
+    const run = () => {
+      const e = createEngine({ config: defaultConfig(), ruleSet: defaultRuleSet(), model: defaultModel() });
+      const states = new Map<string, CardState>();
+      const out: unknown[] = [];
+      for (const le of generateStream({ seed: 5, cards: 50, events: 3000, startMs: Date.UTC(2026, 10, 1), fraudRate: 0.05 })) {
+        let s = states.get(le.event.card_number_hash);
+        if (!s) states.set(le.event.card_number_hash, (s = CardState.empty()));
+        out.push(e.process(le.event, s, le.refs));
+      }
+      return { out, states: [...states.entries()].map(([k, s]) => [k, encodeCardState(s)]) };
+    };
+    const a = run();
+    const b = run();
+    expect(b.out).toEqual(a.out);
+    expect(b.states).toEqual(a.states);
+  });
+});

@@ -86,6 +86,18 @@ describe("engine", () => {
     expect(encodeCardState(b)).toBe(encodeCardState(a));
   });
 
+  it("process leaves the same state as CardState.apply, and returns what score returned", () => {
+    const viaEngine = CardState.empty();
+    const viaApply = CardState.empty();
+    for (let i = 0; i < 60; i++) {
+      const e = ev(((i * 7919) % 50) * 20_000 + i * 1000, { amount_usd: 5 + ((i * 31) % 200), merchant_id: `MCH-${i % 6}`, device_fingerprint: `fp-${i % 3}` });
+      const scored = engine.score(e, viaEngine, NO_REFERENCE);
+      expect(engine.process(e, viaEngine, NO_REFERENCE)).toEqual(scored);
+      viaApply.apply(e);
+    }
+    expect(encodeCardState(viaEngine)).toBe(encodeCardState(viaApply));
+  });
+
   it("refuses a model that needs a feature the engine does not compute", () => {
     const m = tinyModel();
     expect(() => createEngine({ config, ruleSet: parseRuleSet(defaultRules), model: { ...m, feature_names: m.feature_names.map((n, i) => (i === 0 ? "zzz" : n)) } })).toThrow(/unknown feature/);

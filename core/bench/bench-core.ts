@@ -23,6 +23,7 @@ import { generateStream } from "../sim/index.js";
 import type { LabelledEvent } from "../sim/index.js";
 
 const { values } = parseArgs({
+  allowNegative: true,
   options: {
     events: { type: "string", default: "1000000" },
     cards: { type: "string", default: "10000" },
