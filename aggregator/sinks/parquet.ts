@@ -90,8 +90,17 @@ export const ALERT_COLUMNS: Array<Column<Positioned<Alert>>> = [
   ...positionColumns<Alert>(),
 ];
 
-/** Rows → one Parquet file (SNAPPY), columns in the order given. */
+/**
+ * Rows → one Parquet file (SNAPPY), columns in the order given. Min/max statistics only on the
+ * numeric and time columns readers prune on (event time, offsets, scores, amounts): on strings
+ * (JSON text, ids) they cost encode time and bytes without helping any query.
+ */
 export function toParquet<R>(columns: Array<Column<R>>, rows: R[]): Uint8Array {
-  const columnData: ColumnSource[] = columns.map((c) => ({ name: c.name, type: c.type, data: rows.map(c.get) }));
+  const columnData: ColumnSource[] = columns.map((c) => ({
+    name: c.name,
+    type: c.type,
+    data: rows.map(c.get),
+    statistics: c.type !== "STRING" && c.type !== "BOOLEAN",
+  }));
   return new Uint8Array(parquetWriteBuffer({ columnData, createdBy: "vigil aggregator (hyparquet-writer)" }));
 }
