@@ -46,3 +46,24 @@ describe("S3 list pagination", () => {
     }
   });
 });
+
+describe("S3 list beyond one server page", () => {
+  it("returns all 1,050 keys under a prefix with the default page size (S3 caps a page at 1,000)", async () => {
+    const client = s3ClientFrom(s3Config);
+    const prefix = `contract-1k-${Date.now()}/`;
+    try {
+      const archive = createS3Archive(client, { bucket: s3Config.S3_BUCKET });
+      const keys = Array.from({ length: 1050 }, (_, i) => `${prefix}hour=${String(i % 24).padStart(2, "0")}/part-${String(i).padStart(5, "0")}.bin`);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < keys.length) await archive.put(keys[next++]!, new Uint8Array([7]), "application/octet-stream");
+        }),
+      );
+      expect(await archive.list(prefix)).toEqual([...keys].sort());
+    } finally {
+      await deletePrefix(client, s3Config.S3_BUCKET, prefix);
+      client.destroy();
+    }
+  });
+});
