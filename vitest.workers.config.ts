@@ -50,7 +50,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["edge/**/*.test.ts", "durable-objects/**/*.test.ts", "tests/workers/**/*.test.ts"],
+    include: ["edge/**/*.test.ts", "durable-objects/**/*.test.ts", "tests/workers/**/*.test.ts", "tests/scenarios/**/*.test.ts"],
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
     globalSetup: existsSync(forwardingSetup) ? [forwardingSetup] : [],
     testTimeout: 60_000,

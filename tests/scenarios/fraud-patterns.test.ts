@@ -1,0 +1,109 @@
+import { beforeAll, describe as group, expect, inject, it } from "vitest";
+import { accountTakeover, bigUsualPurchase, impossibleTravel, legitTraveller, merchantCompromise, velocityAttack, type LabelledEvent } from "../../core/sim/index.js";
+import { caseOf, codes, describe, freshCard, publishScenarioReference, replay, startDaysAgo, type Scored } from "./support.js";
+
+// The four fraud patterns and two legitimate look-alikes, through the edge API: the real worker
+// entry, the CardState Durable Object (SQLite storage) and reference data read from Redis through
+// the Upstash bridge, holding the risk values each scenario's events carry. Verdicts and reason
+// codes are asserted, never exact scores. Each pattern runs with three simulator seeds.
+
+const SEEDS = [1, 2, 3] as const;
+const START = startDaysAgo(5);
+
+type Builder = (card: string, startMs: number, opts: { seed: number; historyDays?: number }) => LabelledEvent[];
+const BUILDERS: Record<string, Builder> = {
+  velocity: velocityAttack,
+  travel: impossibleTravel,
+  takeover: accountTakeover,
+  breach: merchantCompromise,
+  traveller: legitTraveller,
+  // 20 days of history (not the builder's default 30) keeps every event inside MAX_EVENT_AGE_DAYS.
+  big: (card, start, o) => bigUsualPurchase(card, start, { ...o, historyDays: 20 }),
+};
+
+const events = new Map<string, LabelledEvent[]>();
+const key = (name: string, seed: number) => `${name}:${seed}`;
+for (const [name, build] of Object.entries(BUILDERS)) {
+  for (const seed of SEEDS) events.set(key(name, seed), build(freshCard(name), START, { seed }));
+}
+
+beforeAll(async () => {
+  const problem = inject("upstashError");
+  if (problem) throw new Error(problem);
+  await publishScenarioReference([...events.values()].flat(), inject("upstashUrl"), inject("upstashToken"));
+});
+
+const run = (name: string, seed: number): Promise<Scored[]> => replay(events.get(key(name, seed)) ?? []);
+const blocked = (s: Scored[]) => s.filter((x) => x.verdict.verdict === "BLOCKED");
+const allCodes = (s: Scored[]) => new Set(s.flatMap(codes));
+const history = (s: Scored[]) => s.filter((x) => Date.parse(x.labelled.event.timestamp_utc) < START - 3 * 86_400_000);
+
+group.each(SEEDS)("seed %i", (seed) => {
+  it("velocity attack: the burst is BLOCKED, with a VELOCITY_* reason", async () => {
+    const scored = await run("velocity", seed);
+    const burst = caseOf(scored);
+    expect(burst.length).toBeGreaterThanOrEqual(8);
+    expect(blocked(burst).length, describe(burst)).toBeGreaterThan(0);
+    expect([...allCodes(burst)].some((c) => c.startsWith("VELOCITY_") || c === "SPEND_VELOCITY_EXCEEDED"), describe(burst)).toBe(true);
+    expect(blocked(history(scored)), describe(history(scored))).toEqual([]);
+  });
+
+  it("impossible travel: the first use abroad is BLOCKED with IMPOSSIBLE_TRAVEL / CROSS_COUNTRY_MISMATCH; the home purchase is not", async () => {
+    const scored = await run("travel", seed);
+    const [first] = caseOf(scored);
+    expect(first, describe(scored)).toBeDefined();
+    expect(first!.verdict.verdict, describe([first!])).toBe("BLOCKED");
+    expect(codes(first!)).toContain("IMPOSSIBLE_TRAVEL");
+    expect(codes(first!)).toContain("CROSS_COUNTRY_MISMATCH");
+    const anchor = scored.filter((s) => !s.labelled.is_fraud).at(-1)!;
+    expect(anchor.verdict.verdict).toBe("APPROVED");
+  });
+
+  // Known detection gap (issue #6 report): with the default rules and model every takeover event
+  // scores 10–32 (APPROVED). The amounts (≈300–1,100 USD) sit below NEW_DEVICE_HIGH_AMOUNT's
+  // 1,000 USD, or come after the first event on the new device; the stats tier's amount deviation
+  // and ML ≈0.55–0.65 do not reach REVIEW. `it.fails` keeps the expectation visible: it turns red
+  // the day the pattern is caught, and `.fails` should then be dropped.
+  it("account takeover: every event is scored and answered", async () => {
+    const scored = await run("takeover", seed);
+    expect(caseOf(scored).length).toBeGreaterThan(0);
+    expect(caseOf(scored).every((s) => s.verdict.transaction_id === s.labelled.event.transaction_id)).toBe(true);
+  });
+  it.fails("account takeover: at least one event is not APPROVED, with NEW_DEVICE_* or amount deviation reasons [known gap]", async () => {
+    const scored = caseOf(await run("takeover", seed));
+    const flagged = scored.filter((s) => s.verdict.verdict !== "APPROVED");
+    expect(flagged.length, describe(scored)).toBeGreaterThan(0);
+    expect([...allCodes(flagged)].some((c) => c.startsWith("NEW_DEVICE_") || c.includes("AMOUNT_DEVIATION"))).toBe(true);
+  });
+
+  // Known detection gap (issue #6 report): the cash-out happens at ordinary, low-risk merchants
+  // (the compromised shop is where the card was skimmed, two days before), so HIGH_RISK_MERCHANT /
+  // HIGH_RISK_TERMINAL never fire on the fraud; only a cash-out the simulator puts abroad is caught,
+  // by IMPOSSIBLE_TRAVEL, and the rest of the cash-out is APPROVED.
+  it("merchant compromise: every event is scored and answered", async () => {
+    const scored = await run("breach", seed);
+    expect(caseOf(scored).length).toBeGreaterThan(0);
+    expect(caseOf(scored).every((s) => s.verdict.transaction_id === s.labelled.event.transaction_id)).toBe(true);
+  });
+  it.fails("merchant compromise: the cash-out is flagged with HIGH_RISK_MERCHANT / HIGH_RISK_TERMINAL [known gap]", async () => {
+    const scored = caseOf(await run("breach", seed));
+    const flagged = scored.filter((s) => s.verdict.verdict !== "APPROVED");
+    expect(flagged.length, describe(scored)).toBeGreaterThan(0);
+    const why = allCodes(flagged);
+    expect(why.has("HIGH_RISK_MERCHANT") || why.has("HIGH_RISK_TERMINAL"), describe(scored)).toBe(true);
+  });
+
+  it("legitimate traveller: nothing on the trip is BLOCKED", async () => {
+    const scored = await run("traveller", seed);
+    const trip = caseOf(scored, START);
+    expect(trip.length).toBeGreaterThan(0);
+    expect(blocked(scored), describe(trip)).toEqual([]);
+  });
+
+  it("big but usual purchase: not BLOCKED (and no card history event is)", async () => {
+    const scored = await run("big", seed);
+    const big = scored.at(-1)!;
+    expect(big.verdict.verdict, describe([big])).not.toBe("BLOCKED");
+    expect(blocked(scored)).toEqual([]);
+  });
+});
