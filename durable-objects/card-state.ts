@@ -52,6 +52,8 @@ export class CardState extends DurableObject<EngineEnv> {
 
   /** Scores and applies the items in order; one outcome per item. Atomic: all applied or none. */
   async scoreEvents(items: ScoreItem[]): Promise<ScoreOutcome[]> {
+    const card = items[0]?.event.card_number_hash;
+    if (items.some((i) => i.event.card_number_hash !== card)) throw new Error("scoreEvents: items of more than one card");
     // Engines (rule set / model versions) are resolved first; the state is not touched until the
     // synchronous section below, so this await cannot cause a lost update.
     const engines = await resolveEngines(this.env, items, registryFromEnv(this.env));
