@@ -88,6 +88,21 @@ async function main(): Promise<void> {
     console.log(`# ${r.requests} requests in ${(r.duration_us / 1e6).toFixed(1)} s; profile ${(total / 1e6).toFixed(2)} s sampled; self time per request by function:`);
     const top = [...byFn.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(args.top));
     for (const [fn, us] of top) console.log(`${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / r.requests).toFixed(1).padStart(7)} µs/req  ${fn}`);
+    // Inclusive time of the main stages (a function counted once per sample it is on the stack of).
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const stages = ["fetch", "prepare", "parseSingle", "lookup", "scoreAndForward", "scoreCard", "scoreEvents", "resolveEngines", "transactionSync", "applyAll", "process", "encodeCardState", "forward", "sendBatch"];
+    const inclusive = new Map<string, number>(stages.map((s) => [s, 0]));
+    for (const [id, us] of self) {
+      const onStack = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const name = byId.get(cur)?.callFrame.functionName ?? "";
+        if (inclusive.has(name)) onStack.add(name);
+      }
+      for (const name of onStack) inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+    }
+    console.log("# inclusive time per request by stage (JS on the isolate thread):");
+    for (const [name, us] of inclusive) console.log(`${(us / r.requests).toFixed(1).padStart(8)} µs/req  ${name}`);
     console.log(`profile: ${join(WORK, "edge.cpuprofile")}`);
   } finally {
     await w.stop();
