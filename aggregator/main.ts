@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { loadTopicSpecs } from "../infra/kafka/topics.js";
+import { alertsStreamRoutes } from "./alerts-stream.js";
 import { createApp, jsonLogger, type Logger } from "./app.js";
 import { createEmbeddedBus } from "./bus/embedded-bus.js";
 import { createKafkaBus } from "./bus/kafka-bus.js";
@@ -159,7 +160,10 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         ? { ingest: { secret: config.INGEST_SECRET, maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS, maxBodyBytes: config.INGEST_MAX_BODY_BYTES } }
         : {}),
     });
-    if (ops) app.route("/", ops.routes);
+    if (ops) {
+      app.route("/", ops.routes);
+      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log }));
+    }
     let closing: Promise<void> | undefined;
     return {
       app,

@@ -78,6 +78,11 @@ export interface SubscribeOptions {
    * with a retriable error re-delivers the batch; the handler dead-letters what can never be written.
    */
   handleBatch: (batch: MessageBatch) => Promise<void>;
+  /**
+   * A group without committed offsets starts at the log end instead of the oldest message: for
+   * ephemeral live readers (the alert stream), whose group is used once and forgotten.
+   */
+  fromEnd?: boolean;
 }
 
 export interface Subscription {

@@ -175,9 +175,14 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
     }
   }
 
-  async function subscribe({ groupId, topics, handleBatch }: SubscribeOptions): Promise<Subscription> {
+  async function subscribe({ groupId, topics, handleBatch, fromEnd }: SubscribeOptions): Promise<Subscription> {
     if (closed) throw new PortError("embedded bus closed", true);
     for (const t of topics) partitionsOf(t);
+    if (fromEnd && !offsets.has(groupId)) {
+      for (const t of topics) {
+        await Promise.all(partitionsOf(t).map((part, p) => offsets.commit(groupId, `${t}/${p}`, part.messages.length)));
+      }
+    }
     const member: Member = { id: nextMemberId++, groupId, topics: [...topics], handleBatch, workers: new Map() };
     members.set(groupId, [...(members.get(groupId) ?? []), member]);
     rebalance(groupId);
@@ -192,6 +197,8 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
         members.set(groupId, (members.get(groupId) ?? []).filter((x) => x !== member));
         rebalance(groupId);
         await Promise.all(running.map((w) => w.done));
+        // An ephemeral reader's group is not kept in offsets.json once its last member leaves.
+        if (fromEnd && (members.get(groupId) ?? []).length === 0) await offsets.forget(groupId);
       },
       async lag() {
         const out: Array<{ topic: string; partition: number; lag: number }> = [];

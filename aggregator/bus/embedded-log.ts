@@ -96,9 +96,23 @@ export class OffsetStore {
     return this.offsets[group]?.[tp] ?? 0;
   }
 
+  has(group: string): boolean {
+    return this.offsets[group] !== undefined;
+  }
+
+  /** Drops a group's offsets (an ephemeral reader that left); resolves once written. */
+  forget(group: string): Promise<void> {
+    delete this.offsets[group];
+    return this.persist();
+  }
+
   /** Resolves once the new offset is on disk. */
   commit(group: string, tp: string, next: number): Promise<void> {
     (this.offsets[group] ??= {})[tp] = next;
+    return this.persist();
+  }
+
+  private persist(): Promise<void> {
     // Chained so two commits never race on the temp file; each write carries every offset so far.
     this.writing = this.writing.catch(() => undefined).then(async () => {
       const tmp = `${this.file}.tmp`;

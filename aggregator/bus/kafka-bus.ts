@@ -118,7 +118,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     }
   }
 
-  async function subscribe({ groupId, topics, handleBatch }: SubscribeOptions): Promise<Subscription> {
+  async function subscribe({ groupId, topics, handleBatch, fromEnd }: SubscribeOptions): Promise<Subscription> {
     const heartbeatInterval = options.heartbeatIntervalMs ?? 3000;
     const consumer = kafka.consumer({
       groupId,
@@ -135,7 +135,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: topics.map(names.physical), fromBeginning: options.fromBeginning ?? true });
+      await consumer.subscribe({ topics: topics.map(names.physical), fromBeginning: fromEnd ? false : (options.fromBeginning ?? true) });
       await consumer.run({
         autoCommit: true,
         // Commit as soon as one offset is resolved: commitOffsetsIfNecessary after each batch commits.

@@ -71,6 +71,12 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     responses: { 200: { description: "summary", schema: FraudSummaryResponseSchema }, ...bad, ...authErrors },
   },
   {
+    method: "get", path: "/v1/alerts/stream", operationId: "streamAlerts", tags: ["ops"], ...ops("viewer"),
+    summary: "BLOCKED alerts as they are published (Server-Sent Events, one `data:` line of Alert JSON per alert)",
+    description: "Each connection reads fraud-alerts with its own consumer group from the log end: only alerts published after connecting; the group is dropped when the client disconnects.",
+    responses: { 200: { description: "event stream", contentType: "text/event-stream" }, ...authErrors },
+  },
+  {
     method: "get", path: "/v1/review/cases", operationId: "listReviewCases", tags: ["review"], ...ops("viewer"),
     summary: "Review queue, highest score first (keyset pagination via next_cursor)", query: ListCasesQuerySchema,
     responses: { 200: { description: "one page", schema: CaseListResponseSchema }, ...bad, ...authErrors },

@@ -6,7 +6,7 @@ import { ReferenceSnapshotSchema } from "../../edge/reference/snapshot.js";
 import { openApiRoutes } from "../openapi/routes.js";
 import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore } from "../ports.js";
 import type { SqlClient } from "../stores/sql-client.js";
-import { createTokenAuth } from "./auth.js";
+import { createTokenAuth, type TokenAuth } from "./auth.js";
 import type { OpsConfig } from "./config.js";
 import { createRateMeter, redisProbe, type HealthProbe, type LagEntry, type SinkHealth } from "./health.js";
 import { createRiskJob, type RiskJob } from "./job.js";
@@ -40,6 +40,8 @@ export interface OpsRuntime {
   routes: Hono;
   sinks: Array<{ name: string; groupId: string; topics: TopicName[]; sink: Sink }>;
   riskJob: RiskJob;
+  /** The ops token check, for routes mounted beside the ops API (the alert stream). */
+  auth: TokenAuth;
   wrapBus(bus: EventBus): EventBus;
   trackSink(name: string, sink: Sink): Sink;
   start(): void;
@@ -118,11 +120,12 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     return all.flat();
   };
 
+  const auth = createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log("error", code, { error: (e as Error).message }) });
   const ops = createOpsRoutes({
     sql,
     verdicts: input.verdicts,
     summaries: input.summaries,
-    auth: createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log("error", code, { error: (e as Error).message }) }),
+    auth,
     health: {
       // The bus answering lag() is what ingest needs: without it nothing is accepted.
       probes: [...probes, { name: "bus", critical: true, check: async () => (await lag(), { ok: true }) }],
@@ -151,6 +154,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     routes,
     sinks,
     riskJob,
+    auth,
     wrapBus: (bus) => observingBus(bus, verdictMetrics),
     trackSink,
     start: () => {
