@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
 // Shared flag handling for the CLI commands.
 
 export interface Command {
@@ -9,9 +12,23 @@ export interface Command {
 
 export class UsageError extends Error {}
 
+/**
+ * The terminal token `npm start` wrote to .data/dev/secrets.json (working directory), if any: the
+ * default of --token when VIGIL_EDGE_TOKEN is unset, so the CLI talks to a local `npm start` as is.
+ */
+export function devEdgeToken(file = join(process.cwd(), ".data/dev/secrets.json")): string | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const token = (JSON.parse(readFileSync(file, "utf8")) as { edge_token?: unknown }).edge_token;
+    return typeof token === "string" && token !== "" ? token : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const edgeFlags = {
   edge: { type: "string", default: process.env.VIGIL_EDGE_URL ?? "http://127.0.0.1:8787" },
-  token: { type: "string", default: process.env.VIGIL_EDGE_TOKEN ?? "" },
+  token: { type: "string", default: process.env.VIGIL_EDGE_TOKEN ?? devEdgeToken() ?? "" },
 } as const;
 
 /** Parses a numeric flag, refusing junk and out-of-range values with the flag's name. */
