@@ -1,14 +1,15 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, portIsFree, processesUnder, startChild, until, type Child } from "./procs.js";
 
-// `npm start` on a fresh clone of the committed tree: install, start on free ports, wait for the
-// printed URLs, score one transaction with the token start.ts wrote, Ctrl-C, and check that the
-// whole tree is gone and both ports are free. The install is a real `npm ci` (about 4 minutes on
-// a busy 2-core machine); VIGIL_E2E_LINK_NODE_MODULES=1 links this checkout's node_modules instead.
+// `npm start` on a fresh clone of the committed tree: its prestart bootstrap runs a real `npm ci`
+// (1–4 minutes here), then it starts on free ports; the test waits for the printed URLs, scores one
+// transaction with the token start.ts wrote, sends Ctrl-C, and checks that the whole tree is gone
+// and both ports are free. Never link this checkout's node_modules into the clone: the clone's
+// `npm ci` would wipe it through the link.
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "vigil-npm-start-"));
@@ -30,8 +31,6 @@ afterAll(async () => {
 describe("npm start on a fresh clone", () => {
   it("starts, scores a transaction, and stops cleanly on SIGINT", { timeout: 20 * 60_000 }, async () => {
     execFileSync("git", ["clone", "-q", repo, clone], { stdio: "pipe" });
-    if (process.env.VIGIL_E2E_LINK_NODE_MODULES === "1") symlinkSync(join(repo, "node_modules"), join(clone, "node_modules"), "dir");
-    else execFileSync("npm", ["ci", "--no-audit", "--no-fund"], { cwd: clone, stdio: "pipe", timeout: 15 * 60_000 });
 
     const edgePort = await freePort();
     const aggPort = await freePort();
