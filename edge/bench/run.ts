@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeBodies } from "./bodies.js";
+import { benchDeno } from "./deno.js";
 import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdict, startWorkerd, WORK, wrk, type RunningWorkerd } from "./harness.js";
 
 // npm run bench:edge — requests/s and p50/p99 of POST /v1/transactions/score against the edge
@@ -12,7 +13,8 @@ import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdi
 // worker inside the same workerd (nothing consumes it). Reference data: the Upstash bridge when it
 // answers (cache-hit path: one load per isolate, then no network call), else REFERENCE_SOURCE=none.
 // Prints figures; asserts nothing. Options: --duration 15 --warmup 3 --connections 32 --threads 1
-// --cards 5000,50 --storage memory,disk --skip-build --reference auto|upstash|none.
+// --cards 5000,50 --storage memory,disk --skip-build --reference auto|upstash|none
+// --runtimes workers,deno (the Deno rows: edge/bench/deno.ts, same bodies and wrk script).
 
 const { values: args } = parseArgs({
   options: {
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     "upstash-url": { type: "string", default: process.env.UPSTASH_REDIS_REST_URL ?? "http://127.0.0.1:8079" },
     "upstash-token": { type: "string", default: process.env.UPSTASH_REDIS_REST_TOKEN ?? "vigil-local-token" },
     reference: { type: "string", default: "auto" },
+    runtimes: { type: "string", default: "workers,deno" },
   },
 });
 const duration = Number(args.duration);
@@ -34,6 +37,7 @@ const connections = Number(args.connections);
 const threads = Number(args.threads);
 const cardCounts = args.cards.split(",").map(Number);
 const storages = args.storage.split(",") as ("memory" | "disk")[];
+const runtimes = args.runtimes.split(",");
 
 interface Row {
   target: string;
@@ -67,7 +71,7 @@ async function measure(target: string, storage: string, cards: number | "-", por
 
 async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
-  if (!args["skip-build"] || !existsSync(join(OUT, "worker.js"))) build();
+  if (runtimes.includes("workers") && (!args["skip-build"] || !existsSync(join(OUT, "worker.js")))) build();
   ensureWrk();
 
   const reference =
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
   const firstBodies = bodyFiles.get(cardCounts[0] ?? 50) ?? "";
 
   const rows: Row[] = [];
-  for (const storage of storages) {
+  for (const storage of runtimes.includes("workers") ? storages : []) {
     const w = await startWorkerd(storage, edgeVars(reference));
     try {
       console.log(`\n## DO storage: ${storage === "memory" ? "in memory (SQLite on tmpfs)" : "local disk"}: ${w.storageDir}`);
@@ -107,6 +111,11 @@ async function main(): Promise<void> {
     } finally {
       await w.stop();
     }
+  }
+
+  if (runtimes.includes("deno")) {
+    const denoRows = await benchDeno({ vars: edgeVars(reference), bodyFiles, storages, duration, warmup, threads, connections, onRow: (r) => console.log(JSON.stringify(r)) });
+    rows.push(...denoRows);
   }
 
   console.log(
