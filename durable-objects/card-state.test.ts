@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { VerdictResponse } from "../core/schemas.js";
 import type { ScoreItem } from "../edge/ports.js";
 import { cardHash, score, scoreBatch, spyQueue, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
-import { CardState, IDLE_TTL_MS } from "./card-state.js";
+import { CardState, IDLE_TTL_MS, MAX_SEEN } from "./card-state.js";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -136,5 +136,40 @@ describe("CardState Durable Object", () => {
     await score(t);
     const id = testEnv.CARD_STATE.idFromName(t.card_number_hash as string);
     expect((await runInDurableObject(testEnv.CARD_STATE.get(id), (o: CardState) => o.stats())).eventCount).toBe(1);
+  });
+});
+
+describe("idempotency memory bounds", () => {
+  it("forgets transaction ids older than the retention (event time) and keeps the count exact", async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const now = Date.now();
+    const old = item(card, { timestamp_utc: iso(now - 40 * 86_400_000) });
+    await stub.scoreEvents([old]);
+    await stub.scoreEvents([item(card, { timestamp_utc: iso(now - 1000) })]);
+    const { seen, rows } = await runInDurableObject(stub, (o: CardState, state) => ({
+      seen: o.stats().seen,
+      rows: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n,
+    }));
+    expect(rows).toBe(1); // the 40-day-old id left the table (retention 35 days behind the newest event)
+    expect(seen).toBe(rows);
+    expect((await stats(card)).eventCount).toBe(2);
+  });
+
+  it(`remembers at most MAX_SEEN (${MAX_SEEN}) ids per card, oldest event time forgotten first`, async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const base = Date.now() - 3_600_000;
+    const total = MAX_SEEN + 5;
+    for (let i = 0; i < total; i += 250) {
+      const n = Math.min(250, total - i);
+      await stub.scoreEvents(Array.from({ length: n }, (_, k) => item(card, { timestamp_utc: iso(base + (i + k) * 1000) })));
+    }
+    const { seen, rows } = await runInDurableObject(stub, (o: CardState, state) => ({
+      seen: o.stats().seen,
+      rows: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n,
+    }));
+    expect(rows).toBe(MAX_SEEN);
+    expect(seen).toBe(MAX_SEEN);
   });
 });

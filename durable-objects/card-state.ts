@@ -113,14 +113,17 @@ export class CardState extends DurableObject<EngineEnv> {
   private pruneSeen(newestMs: number): void {
     const sql = this.ctx.storage.sql;
     const watermark = this.window.lastEventMs ?? newestMs;
-    sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS);
+    // Indexed range delete: cheap when nothing is that old (the usual case). The count is taken
+    // again only when rows went (rowsWritten may also count index entries: not subtracted).
+    const count = () => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
+    if (sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS).rowsWritten > 0) this.seenCount = count();
     if (this.seenCount > MAX_SEEN) {
       sql.exec(
         "DELETE FROM seen WHERE transaction_id IN (SELECT transaction_id FROM seen ORDER BY event_ms ASC LIMIT ?)",
         this.seenCount - MAX_SEEN,
       );
+      this.seenCount = count();
     }
-    this.seenCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
   }
 
   private async pushAlarm(now: number): Promise<void> {
