@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, portIsFree, processesUnder, startChild, until, type Child } from "./procs.js";
+import { Fatal, freePort, portIsFree, processesUnder, startChild, until, type Child } from "./procs.js";
 
 // `npm start` on a fresh clone of the committed tree: its prestart bootstrap runs a real `npm ci`
 // (1–4 minutes here), then it starts on free ports; the test waits for the printed URLs, scores one
@@ -36,7 +36,7 @@ describe("npm start on a fresh clone", () => {
     const aggPort = await freePort();
     child = startChild("npm", ["start", "--", "--edge-port", String(edgePort), "--aggregator-port", String(aggPort)], { cwd: clone, name: "npm-start", env: { VIGIL_EDGE_TOKEN: undefined } });
     const up = await until("npm start printed its URLs", 10 * 60_000, () => {
-      if (child!.proc.exitCode !== null) throw new Error(`npm start exited early:\n${child!.output().slice(-4000)}`);
+      if (child!.proc.exitCode !== null) throw new Fatal(`npm start exited early:\n${child!.output().slice(-4000)}`);
       return child!.output().includes("Vigil is up") ? child!.output() : undefined;
     }).catch((e: unknown) => {
       throw new Error(`${String(e)}\n--- output ---\n${child!.output().slice(-4000)}`);

@@ -64,6 +64,9 @@ export function startChild(cmd: string, args: string[], opts: { cwd: string; env
   };
 }
 
+/** Thrown by a `until` check to give up at once (a child exited), instead of retrying to the deadline. */
+export class Fatal extends Error {}
+
 /** Waits until `check` returns a value, or throws with `what` (and the last error) at the deadline. */
 export async function until<T>(what: string, ms: number, check: () => Promise<T | undefined> | T | undefined, everyMs = 500): Promise<T> {
   const deadline = Date.now() + ms;
@@ -73,6 +76,7 @@ export async function until<T>(what: string, ms: number, check: () => Promise<T 
       const v = await check();
       if (v !== undefined) return v;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`${what}: not reached within ${ms / 1000} s${last ? ` (last error: ${String(last)})` : ""}`);

@@ -4,12 +4,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
 import { deletePrefix } from "../../aggregator/contract/s3-harness.js";
+import { TOPICS } from "../../aggregator/ports.js";
 import { s3ClientFrom } from "../../aggregator/stores/index.js";
 import { openStackStores, parquetStats, stackConfig, type StackStores } from "../../aggregator/consumers/stack-harness.js";
 import type { VerdictResponse } from "../../core/schemas.js";
 import { generateStream, type LabelledEvent } from "../../core/sim/index.js";
-import { freePort, startChild, until, type Child } from "./procs.js";
+import { Fatal, freePort, startChild, until, type Child } from "./procs.js";
 
 // The stack profile end to end: simulated traffic (core/sim, with fraud) → the edge in local
 // workerd (`wrangler dev`, reference data from Redis through the Upstash bridge) → its Cloudflare
@@ -64,6 +66,9 @@ beforeAll(async () => {
       INGEST_SECRET,
       KAFKA_TOPIC_PREFIX: `e2e-${uniq}.`,
       KAFKA_CLIENT_ID: `vigil-e2e-${uniq}`,
+      // One local broker: the production topic layout (replication 3) cannot be created on it.
+      KAFKA_LOCAL_PARTITIONS: "4",
+      KAFKA_LOCAL_RF: "1",
       SINK_GROUP_CASSANDRA: `e2e-${uniq}-cassandra`,
       SINK_GROUP_POSTGRES: `e2e-${uniq}-postgres`,
       SINK_GROUP_S3: `e2e-${uniq}-s3`,
@@ -79,7 +84,7 @@ beforeAll(async () => {
     },
   });
   await until("aggregator /v1/health", 240_000, () => {
-    if (aggregator!.proc.exitCode !== null) throw new Error(`aggregator exited:\n${aggregator!.output().slice(-3000)}`);
+    if (aggregator!.proc.exitCode !== null) throw new Fatal(`aggregator exited:\n${aggregator!.output().slice(-3000)}`);
     return ok(`${aggUrl}/v1/health`);
   }).catch((e: unknown) => {
     throw new Error(`${String(e)}\n${aggregator!.output().slice(-3000)}`);
@@ -108,7 +113,7 @@ beforeAll(async () => {
     { cwd: repo, name: "edge", env: { WRANGLER_SEND_METRICS: "false", CI: "true" } },
   );
   await until("edge /v1/health", 240_000, () => {
-    if (edge!.proc.exitCode !== null) throw new Error(`wrangler dev exited:\n${edge!.output().slice(-3000)}`);
+    if (edge!.proc.exitCode !== null) throw new Fatal(`wrangler dev exited:\n${edge!.output().slice(-3000)}`);
     return ok(`${edgeUrl}/v1/health`);
   }).catch((e: unknown) => {
     throw new Error(`${String(e)}\n${edge!.output().slice(-3000)}`);
@@ -125,6 +130,9 @@ afterAll(async () => {
     await stores.close().catch(() => undefined);
   }
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
+  const kafka = createKafkaBus({ brokers: ["127.0.0.1:9092"], clientId: `vigil-e2e-cleanup-${uniq}`, topicPrefix: `e2e-${uniq}.`, log: () => undefined });
+  await kafka.deleteTopics(Object.values(TOPICS)).catch(() => undefined);
+  await kafka.close().catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 }, 120_000);
 
@@ -217,5 +225,10 @@ describe("stack profile end to end", () => {
     expect(raw.transactions).toBe(sent.length);
     expect(raw.rows).toBe(raw.positions);
     expect(raw.rows).toBe(sent.length);
+    const count = (v: string) => sent.filter((x) => x.verdict.verdict === v).length;
+    console.log(
+      `stack e2e: ${sent.length} events (${sent.filter((x) => x.labelled.is_fraud).length} fraud) → APPROVED ${count("APPROVED")} REVIEW ${count("REVIEW")} BLOCKED ${count("BLOCKED")}; ` +
+        `summary dates ${[...byDate.keys()].join(",")}; Parquet raw rows ${raw.rows} in ${raw.files} files`,
+    );
   });
 });
