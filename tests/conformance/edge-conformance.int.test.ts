@@ -203,6 +203,20 @@ describe("the same verdicts on every runtime", () => {
   });
 });
 
+describe.each(RUNTIMES)("%s forwarding when the aggregator fails", (rt) => {
+  it("503 twice, then accepted: the events still arrive (retried with backoff), signed", async () => {
+    await fetch(`${nsUrl(rt)}/control`, { method: "POST", body: JSON.stringify({ fail: 2, status: 503 }) });
+    const c = card(rt, "retry");
+    const items = [0, 1, 2].map((k) => event(c, `${rt}-retry-${k}`, 80 * 60_000 + k * 1000));
+    const res = await scoreBatch(edge(rt), items);
+    expect(res.status).toBe(200);
+    const byId = await waitForForwarded(nsUrl(rt), new Set(items.map((i) => i.transaction_id as string)), 120);
+    expect(byId.size).toBe(3);
+    const received = (await (await fetch(`${nsUrl(rt)}/received`)).json()) as { refused: { status: number; reason: string }[] };
+    expect(received.refused.filter((x) => x.reason === "INJECTED").length).toBe(2);
+  });
+});
+
 describe.each(RUNTIMES)("%s under 200 parallel requests for one card", (rt) => {
   const N = 200;
   it("answers every transaction once, loses no update, replays as duplicates", async () => {

@@ -141,9 +141,10 @@ export async function startWranglerDev(settings: RuntimeSettings): Promise<Runni
 export async function startDeno(settings: RuntimeSettings): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), "vigil-conf-deno-"));
   const port = await freePort();
+  // Narrow permissions: loopback only (receiver, Upstash bridge, own port), the repo, the temp KV.
   const child = spawn(
     join(BIN, "deno"),
-    ["run", "--unstable-kv", "--allow-net", "--allow-env", `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, "edge/deno.ts"],
+    ["run", "--unstable-kv", "--allow-net=127.0.0.1", "--allow-env", `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, "edge/deno.ts"],
     {
       cwd: ROOT,
       // Only what the edge needs (plus PATH/HOME for Deno itself): nothing else from this process.
