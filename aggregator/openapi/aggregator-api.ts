@@ -4,6 +4,7 @@ import { FeedbackRequestSchema } from "../ops/labels.js";
 import { DecisionRequestSchema, ListCasesQuerySchema } from "../ops/review.js";
 import {
   CardParamsSchema,
+  CaseDetailResponseSchema,
   CaseListResponseSchema,
   CaseParamsSchema,
   CaseResponseSchema,
@@ -80,6 +81,11 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     method: "get", path: "/v1/review/cases", operationId: "listReviewCases", tags: ["review"], ...ops("viewer"),
     summary: "Review queue, highest score first (keyset pagination via next_cursor)", query: ListCasesQuerySchema,
     responses: { 200: { description: "one page", schema: CaseListResponseSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/review/cases/{id}", operationId: "getReviewCase", tags: ["review"], ...ops("viewer"),
+    summary: "One case with its audit trail (claims and decisions: who, when, from which state)", params: CaseParamsSchema,
+    responses: { 200: { description: "case and events", schema: CaseDetailResponseSchema }, ...bad, ...authErrors, 404: err("no such case") },
   },
   {
     method: "post", path: "/v1/review/cases/{id}/claim", operationId: "claimReviewCase", tags: ["review"], ...ops("analyst"),

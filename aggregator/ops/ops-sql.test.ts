@@ -55,6 +55,8 @@ describe("review cases", () => {
     const [a, b] = await Promise.all([claimCase(sql, c.case_id, "alice", iso(NOW)), claimCase(sql, c.case_id, "bob", iso(NOW))]);
     const winners = [a, b].filter((r) => r.ok);
     expect(winners).toHaveLength(1);
+    const claims = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.case_events WHERE case_id = $1 AND action = 'CLAIM'", [c.case_id]);
+    expect(claims.rows[0]?.n).toBe(1);
     const winner = a.ok ? "alice" : "bob";
     const loser = a.ok ? "bob" : "alice";
     expect(await claimCase(sql, c.case_id, winner, iso(NOW))).toMatchObject({ ok: true });

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { hasRole, requireRole, type OpsEnv } from "./auth.js";
 import { parseRequest, problem } from "./http.js";
 import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
-import { claimCase, decideCase, decodeCursor, DecisionRequestSchema, listCases, ListCasesQuerySchema } from "./review.js";
+import { caseEvents, claimCase, decideCase, decodeCursor, DecisionRequestSchema, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import type { OpsDeps } from "./routes.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
 
@@ -34,6 +34,14 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     return c.json(await listCases(deps.sql, q.value, after));
   });
 
+  app.get("/v1/review/cases/:id", viewer, async (c) => {
+    const p = await parseRequest(c, "params", CaseParamsSchema);
+    if (!p.ok) return p.response;
+    const found = await getCase(deps.sql, p.value.id);
+    if (!found) return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
+    return c.json({ case: found, events: await caseEvents(deps.sql, p.value.id) });
+  });
+
   app.post("/v1/review/cases/:id/claim", analyst, async (c) => {
     const p = await parseRequest(c, "params", CaseParamsSchema);
     if (!p.ok) return p.response;
@@ -59,6 +67,7 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
       return problem(c, r.reason === "NOT_CLAIMANT" ? 403 : 409, r.reason, CONFLICT_MESSAGES[r.reason]);
     }
     deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision });
+    deps.metrics?.labels(r.label_version === 1 ? "created" : "updated", 1);
     deps.riskJob.trigger();
     return c.json({ case: r.case, label_version: r.label_version });
   });

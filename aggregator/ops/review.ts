@@ -128,11 +128,18 @@ export type ClaimResult = { ok: true; case: ReviewCase } | { ok: false; reason: 
 
 /** One conditional UPDATE: of two analysts claiming at once exactly one wins; re-claiming your own case is a no-op. */
 export async function claimCase(sql: SqlQuery, caseId: number, who: string, nowIso: string): Promise<ClaimResult> {
+  // One statement: the event is written only by the claim that moved the case out of OPEN.
   const { rows } = await sql.query<Row>(
-    `UPDATE fraud_ops.review_cases SET status = 'CLAIMED', claimed_by = $2,
-            claimed_at = CASE WHEN status = 'CLAIMED' THEN claimed_at ELSE $3::timestamptz END
-      WHERE case_id = $1 AND (status = 'OPEN' OR (status = 'CLAIMED' AND claimed_by = $2))
-      RETURNING ${COLUMNS}`,
+    `WITH prev AS (SELECT status FROM fraud_ops.review_cases WHERE case_id = $1),
+     upd AS (
+       UPDATE fraud_ops.review_cases SET status = 'CLAIMED', claimed_by = $2,
+              claimed_at = CASE WHEN status = 'CLAIMED' THEN claimed_at ELSE $3::timestamptz END
+        WHERE case_id = $1 AND (status = 'OPEN' OR (status = 'CLAIMED' AND claimed_by = $2))
+        RETURNING *),
+     ev AS (
+       INSERT INTO fraud_ops.case_events (case_id, at, actor, action, from_status, to_status)
+       SELECT upd.case_id, $3::timestamptz, $2, 'CLAIM', prev.status, 'CLAIMED' FROM upd, prev WHERE prev.status = 'OPEN')
+     SELECT ${COLUMNS} FROM upd`,
     [caseId, who, nowIso],
   );
   if (rows[0]) return { ok: true, case: toCase(rows[0]) };
@@ -172,6 +179,11 @@ export async function decideCase(
         WHERE case_id = $1 RETURNING ${COLUMNS}`,
       [caseId, d.decision, who.name, nowIso, d.note],
     );
+    await tx.query(
+      `INSERT INTO fraud_ops.case_events (case_id, at, actor, action, from_status, to_status, previous_claimed_by, decision, note)
+       VALUES ($1, $2, $3, 'DECIDE', $4, 'DECIDED', $5, $6, $7)`,
+      [caseId, nowIso, who.name, c.status, c.claimed_by, d.decision, d.note],
+    );
     const label = await writeLabel(
       tx,
       { transaction_id: c.transaction_id, is_fraud: d.decision === "FRAUD", source: "ANALYST", note: d.note, actor: who.name, case_id: caseId },
@@ -181,4 +193,24 @@ export async function decideCase(
     if (!updated) throw new Error(`case ${caseId} vanished inside its own transaction`);
     return { ok: true, case: toCase(updated), label_version: label.version } as const;
   });
+}
+
+export interface CaseEvent {
+  at: string;
+  actor: string;
+  action: "CLAIM" | "DECIDE";
+  from_status: CaseStatus;
+  to_status: CaseStatus;
+  previous_claimed_by: string | null;
+  decision: "FRAUD" | "LEGIT" | null;
+  note: string | null;
+}
+
+export async function caseEvents(sql: SqlQuery, caseId: number): Promise<CaseEvent[]> {
+  const { rows } = await sql.query<Omit<CaseEvent, "at"> & { at: unknown }>(
+    `SELECT at, actor, action, from_status, to_status, previous_claimed_by, decision, note
+       FROM fraud_ops.case_events WHERE case_id = $1 ORDER BY event_id`,
+    [caseId],
+  );
+  return rows.map((r) => ({ ...r, at: isoOf(r.at) }));
 }

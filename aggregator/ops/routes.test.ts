@@ -89,6 +89,7 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "GET", path: "/v1/cards/card-hash-aaaa/fraud-history", min: "viewer" },
   { method: "GET", path: "/v1/metrics/fraud-summary?date=2026-06-30", min: "viewer" },
   { method: "GET", path: "/v1/review/cases", min: "viewer" },
+  { method: "GET", path: "/v1/review/cases/1", min: "viewer" },
   { method: "GET", path: "/v1/reference/snapshot", min: "viewer" },
   { method: "POST", path: "/v1/review/cases/999/claim", min: "analyst" },
   { method: "POST", path: "/v1/review/cases/999/decision", min: "analyst", body: { decision: "FRAUD", note: "x" } },
@@ -170,6 +171,16 @@ describe("review queue and feedback", () => {
     const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed" });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ label_version: 1, case: { status: "DECIDED", decided_by: "analyst" } });
+    const detail = await (await req("GET", `/v1/review/cases/${c.case_id}`, TOKENS.viewer)).json();
+    expect(detail).toMatchObject({
+      case: { status: "DECIDED" },
+      events: [
+        { action: "CLAIM", actor: "analyst", from_status: "OPEN", to_status: "CLAIMED" },
+        { action: "DECIDE", actor: "analyst", from_status: "CLAIMED", to_status: "DECIDED", previous_claimed_by: "analyst", decision: "LEGIT", note: "cardholder confirmed" },
+      ],
+    });
+    expect((detail as { events: unknown[] }).events).toHaveLength(2);
+    expect((await req("GET", "/v1/review/cases/424242", TOKENS.viewer)).status).toBe(404);
     const labels = await (await req("GET", "/v1/transactions/TXN-2/labels", TOKENS.viewer)).json();
     expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed" }] });
     expect((await req("POST", "/v1/review/cases/abc/claim", TOKENS.analyst)).status).toBe(400);

@@ -100,6 +100,17 @@ export const HealthResponseSchema = z.object({
 
 export const CaseListResponseSchema = z.object({ cases: z.array(ReviewCaseSchema), next_cursor: z.string().nullable() });
 export const CaseResponseSchema = z.object({ case: ReviewCaseSchema });
+export const CaseEventSchema = z.object({
+  at: z.string(),
+  actor: z.string(),
+  action: z.enum(["CLAIM", "DECIDE"]),
+  from_status: z.enum(["OPEN", "CLAIMED", "DECIDED"]),
+  to_status: z.enum(["OPEN", "CLAIMED", "DECIDED"]),
+  previous_claimed_by: z.string().nullable(),
+  decision: z.enum(["FRAUD", "LEGIT"]).nullable(),
+  note: z.string().nullable(),
+});
+export const CaseDetailResponseSchema = z.object({ case: ReviewCaseSchema, events: z.array(CaseEventSchema) });
 export const DecisionResponseSchema = z.object({ case: ReviewCaseSchema, label_version: z.number().int() });
 
 export const FeedbackResponseSchema = z.object({
