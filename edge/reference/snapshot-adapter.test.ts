@@ -9,7 +9,7 @@ import type { ReferenceSnapshot } from "./snapshot.js";
 // The snapshot adapter and the cache policy both adapters share: freshness, stale-while-revalidate,
 // the hard staleness limit, and what a caller gets when the source is down or hangs.
 
-const SNAPSHOT: ReferenceSnapshot = { version: 3, ...REFERENCE_FIXTURE, rule_sets: { "rules-fixture-1": { version: "rules-fixture-1" } } };
+const SNAPSHOT: ReferenceSnapshot = { version: 3, ...REFERENCE_FIXTURE, model_version: "model-fixture-1", rule_sets: { "rules-fixture-1": { version: "rules-fixture-1" } } };
 
 function event(over: Partial<TransactionEvent> = {}): TransactionEvent {
   return {

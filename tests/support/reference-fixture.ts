@@ -1,4 +1,5 @@
 import { Redis } from "@upstash/redis/cloudflare";
+import { defaultRuleSet } from "../../core/index.js";
 import { REDIS_KEYS } from "../../edge/reference/upstash.js";
 import type { ReferenceSnapshot } from "../../edge/reference/snapshot.js";
 
@@ -16,9 +17,15 @@ export const REFERENCE_FIXTURE = {
   terminal_risk: { "t-risky": 0.8, "t-clean": 0.05 },
   ip_risk: { "ip-hash-blocked-1": 1, "ip-hash-shady": 0.7 },
   card_tier: { "card-hash-high-0001": "HIGH", "card-hash-med-0001": "MEDIUM" },
+  // Names a rule set that is published with it (the bundled rules under another version), so an
+  // edge reading this Redis later (dev, bench) scores with it instead of noting a missing version.
+  // No model_version: the edge ships one model, and naming another would add a reason to every verdict.
   rules_version: "rules-fixture-1",
-  model_version: "model-fixture-1",
 } satisfies Omit<ReferenceSnapshot, "version">;
+
+export function fixtureRuleSets(): Record<string, unknown> {
+  return { "rules-fixture-1": { ...defaultRuleSet(), version: "rules-fixture-1" } };
+}
 
 export function fixtureRedis(url = LOCAL_UPSTASH_URL, token = LOCAL_UPSTASH_TOKEN): Redis {
   return new Redis({ url, token, enableTelemetry: false, automaticDeserialization: false, retry: { retries: 2, backoff: () => 100 } });
@@ -28,7 +35,7 @@ export function fixtureRedis(url = LOCAL_UPSTASH_URL, token = LOCAL_UPSTASH_TOKE
 export async function publishReference(
   redis: Redis,
   data: Omit<ReferenceSnapshot, "version"> = REFERENCE_FIXTURE,
-  ruleSets: Record<string, unknown> = {},
+  ruleSets: Record<string, unknown> = fixtureRuleSets(),
 ): Promise<number> {
   const p = redis.multi();
   p.del(REDIS_KEYS.blockedBins, REDIS_KEYS.blockedIps, REDIS_KEYS.merchantRisk, REDIS_KEYS.terminalRisk, REDIS_KEYS.ipRisk, REDIS_KEYS.cardTier);
