@@ -24,6 +24,8 @@ export interface KafkaBusOptions {
   partitionsConsumedConcurrently?: number;
   /** Wait before a failed batch is delivered again. */
   redelivery?: BackoffPolicy;
+  /** Upper bound on messages coalesced into one produce request (default 4000). */
+  maxMessagesPerRequest?: number;
   /** A new consumer group starts at the oldest retained message (default) instead of the end. */
   fromBeginning?: boolean;
   log?: (level: "error" | "warn" | "info", message: string, extra?: Record<string, unknown>) => void;
@@ -96,9 +98,52 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     if (p) await p.then((x) => x.disconnect()).catch(() => undefined);
   }
 
-  async function publish(messages: OutgoingMessage[]): Promise<void> {
-    if (closed) throw toPortError(new Error("bus closed"), "publish");
-    if (messages.length === 0) return;
+  // Concurrent publishes (one per HTTP request) are coalesced into one produce request while the
+  // previous one is in flight: the idempotent producer sends one request per broker at a time
+  // anyway, and one large request costs about as much as one small one on a busy broker.
+  interface Pending {
+    messages: OutgoingMessage[];
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }
+  const queue: Pending[] = [];
+  let sending = false;
+  const maxCoalesced = options.maxMessagesPerRequest ?? 4000;
+
+  function publish(messages: OutgoingMessage[]): Promise<void> {
+    if (closed) return Promise.reject(toPortError(new Error("bus closed"), "publish"));
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      queue.push({ messages, resolve, reject });
+      void drain();
+    });
+  }
+
+  async function drain(): Promise<void> {
+    if (sending) return;
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        const group: Pending[] = [queue.shift()!];
+        let count = group[0]!.messages.length;
+        while (queue.length > 0 && count + queue[0]!.messages.length <= maxCoalesced) {
+          const p = queue.shift()!;
+          count += p.messages.length;
+          group.push(p);
+        }
+        try {
+          await send(group.flatMap((p) => p.messages));
+          for (const p of group) p.resolve();
+        } catch (e) {
+          for (const p of group) p.reject(e);
+        }
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  async function send(messages: OutgoingMessage[]): Promise<void> {
     const byTopic = new Map<string, Array<{ key: string; value: string }>>();
     for (const m of messages) {
       const topic = names.physical(m.topic);

@@ -21,8 +21,13 @@ export function isKafkaRetriable(e: unknown): boolean {
 
 export function toPortError(e: unknown, operation: string): PortError {
   if (e instanceof PortError) return e;
-  const message = e instanceof Error ? e.message : String(e);
+  let message = e instanceof Error ? e.message : String(e);
   const kind = e instanceof Error ? e.name : "Error";
+  // An aggregate (e.g. per-topic creation errors) says nothing useful until its parts are listed.
+  const parts = (e as { errors?: unknown }).errors;
+  if (Array.isArray(parts) && parts.length > 0) {
+    message += `: ${parts.slice(0, 5).map((p: unknown) => (p instanceof Error ? p.message : String(p))).join("; ")}`;
+  }
   return new PortError(`kafka ${operation} failed: ${kind}: ${message}`, isKafkaRetriable(e), { cause: e });
 }
 
