@@ -12,6 +12,7 @@ import { createRiskJob } from "./job.js";
 import { createOpsRoutes } from "./routes.js";
 import { createReviewCases } from "./review.js";
 import { insertScoredTransactions } from "./sinks.js";
+import { registeredRoutes } from "../openapi/coverage.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -113,6 +114,11 @@ describe("auth on every route", () => {
       expect([401, 403]).not.toContain((await req(r.method, r.path, TOKENS.admin2, r.body)).status);
     });
   }
+  it("covers every route the ops API registers", () => {
+    const covered = (method: string, path: string) =>
+      ROUTES.some((r) => r.method.toLowerCase() === method && new RegExp(`^${path.replace(/\{[^}]+\}/g, "[^/?]+")}(\\?.*)?$`).test(r.path));
+    expect(registeredRoutes(app).filter((r) => !covered(r.method, r.path))).toEqual([]);
+  });
   it("never logs a token", () => {
     for (const t of Object.values(TOKENS)) expect(logs.join("\n")).not.toContain(t);
   });
