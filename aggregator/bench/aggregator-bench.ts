@@ -25,7 +25,7 @@ const run = `bench${randomUUID().slice(0, 6)}`;
 const secret = `bench-secret-${randomUUID()}`;
 const root = new URL("../..", import.meta.url).pathname;
 const quietLog = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => {
-  if (level === "error") process.stderr.write(`${JSON.stringify({ level, code, ...fields })}\n`.slice(0, 400));
+  if (level === "error" || process.env.BENCH_VERBOSE) process.stderr.write(`${JSON.stringify({ level, code, ...fields })}\n`.slice(0, 400));
 };
 
 const config = stackConfig({
