@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     if (msg.type === "tick" && Math.round(msg.t ?? 0) % 10 === 0) {
       process.stdout.write(`  t=${Math.round(msg.t ?? 0)}s accepted ${fmt(msg.accepted)}, stored cassandra ${fmt(stored.cassandra.events)} postgres ${fmt(stored.postgres.events)} s3 ${fmt(stored.s3.events)}, lag ${fmt(lagSamples.at(-1) ?? NaN)}\n`);
     }
-    if (msg.type === "done") done = msg as typeof done;
+    if (msg.type === "done") done = msg as unknown as typeof done;
   }
   const loadSeconds = (Date.now() - t0) / 1000;
   const cpuLoad = process.cpuUsage(cpu0);
