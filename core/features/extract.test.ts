@@ -113,6 +113,25 @@ describe("behavioural features", () => {
     expect(extractFeatures(ev(1000), s, OK).new_device_flag).toBe(false);
   });
 
+  it("novelty extras: new IP, new MCC (not on a first event), device+IP first seen within 24 h", async () => {
+    const { extractInto, F, N_RULE_FEATURES } = await import("./extract.js");
+    const s = stateOf(ev(0, { device_fingerprint: "fp-a", ip_address_hash: "ip-a" }));
+    const v = new Float64Array(N_RULE_FEATURES);
+    const at = (t: number, over: Parameters<typeof ev>[1]) => {
+      const e = ev(t, over);
+      extractInto(e, Date.parse(e.timestamp_utc), s, OK, v);
+      return [v[F.new_ip_flag], v[F.new_mcc_flag], v[F.fresh_device_ip_flag]];
+    };
+    expect(at(1000, { device_fingerprint: "fp-a", ip_address_hash: "ip-a" })).toEqual([0, 0, 1]);
+    expect(at(86_400_000, { device_fingerprint: "fp-a", ip_address_hash: "ip-a" })).toEqual([0, 0, 0]);
+    expect(at(86_400_000, { device_fingerprint: "fp-b", ip_address_hash: "ip-b", merchant_category_code: "4829" })).toEqual([1, 1, 1]);
+    expect(at(86_400_000, { device_fingerprint: "fp-a", ip_address_hash: "ip-b" })).toEqual([1, 0, 0]);
+    expect(at(86_400_000, { ip_address_hash: "ip-b" })).toEqual([1, 0, 0]);
+    const first = ev(0, { merchant_category_code: "4829" });
+    extractInto(first, Date.parse(first.timestamp_utc), CardState.empty(), OK, v);
+    expect(v[F.new_mcc_flag]).toBe(0);
+  });
+
   it.each([
     ["IN_STORE", { card_present: false }, true],
     ["IN_STORE", { card_present: true }, false],

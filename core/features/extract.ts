@@ -1,6 +1,6 @@
 import { FEATURE_NAMES, type FeatureName, type FeatureVector, type ReferenceSignals, type TransactionEvent } from "../schemas.js";
 import { NO_COUNTRY, countryIdAt, haversineKm } from "../geo/geo.js";
-import { CardState, DAY_MS, DAY_REC, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS, REC } from "../window/card-state.js";
+import { CardState, DAY_MS, DAY_REC, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS, NOVELTY_WARMUP_MS, REC, mccNumber } from "../window/card-state.js";
 import { fnv1a } from "../window/hash.js";
 import { parseEventTime } from "../window/time.js";
 
@@ -28,6 +28,14 @@ import { parseEventTime } from "../window/time.js";
  * - card_present_mismatch: IN_STORE/ATM with card_present === false, or with an ip_address_hash
  *   and no terminal_id; ONLINE/MOBILE with card_present === true.
  * - merchant/ip/terminal risk: from refs, 0 (no known risk) when absent.
+ * Extras (rules and models may use them; not in the forwarded FeatureVector):
+ * - new_ip_flag: an ip_address_hash is given and was never seen on the card (like new_device_flag).
+ * - new_mcc_flag: the card has history and never used this merchant category code.
+ * - fresh_device_ip_flag: device and IP both given, each first seen on the card less than 24 h
+ *   before T (or never): the first hours of a new device on a new network, i.e. an account
+ *   takeover's whole session, not only its first event.
+ * After a migration from card-state format 1 (no IP/MCC lists) new_ip_flag and new_mcc_flag stay 0
+ * for NOVELTY_WARMUP_MS of event time (see window/codec.ts).
  */
 export const TIME_SINCE_CAP_S = 30 * 24 * 3600;
 export const GEO_MIN_DT_S = 60;
@@ -35,7 +43,9 @@ export const DEVIATION_FLOOR_USD = 5;
 export const DEVIATION_CLAMP = 50;
 
 /** Extra quantities rules may test besides the features (appended after FEATURE_NAMES). */
-export const EXTRA_RULE_FEATURES = ["geo_distance_km", "history_events"] as const;
+export const EXTRA_RULE_FEATURES = ["geo_distance_km", "history_events", "new_ip_flag", "new_mcc_flag", "fresh_device_ip_flag"] as const;
+/** How long after its first use a device or IP still counts as fresh. */
+export const FRESH_MS = DAY_MS;
 export type RuleFeatureName = FeatureName | (typeof EXTRA_RULE_FEATURES)[number];
 export const RULE_FEATURE_NAMES: readonly RuleFeatureName[] = [...FEATURE_NAMES, ...EXTRA_RULE_FEATURES];
 export const N_FEATURES = FEATURE_NAMES.length;
@@ -128,7 +138,15 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
     vel = dist / (Math.max((T - locT) / 1000, GEO_MIN_DT_S) / 3600);
   }
   const cross = cur !== NO_COUNTRY && locCountry !== NO_COUNTRY && cur !== locCountry;
-  const newDevice = e.device_fingerprint !== undefined && !s.knowsDevice(fnv1a(e.device_fingerprint));
+  const fp = e.device_fingerprint, ip = e.ip_address_hash;
+  const devFirst = fp === undefined ? undefined : s.deviceFirstSeen(fnv1a(fp));
+  const ipFirst = ip === undefined ? undefined : s.ipFirstSeen(fnv1a(ip));
+  const newDevice = fp !== undefined && devFirst === undefined;
+  const tracked = T >= s.noveltyFromMs + NOVELTY_WARMUP_MS;
+  const newIp = tracked && ip !== undefined && ipFirst === undefined;
+  const newMcc = tracked && s.count > 0 && !s.knowsMcc(mccNumber(e.merchant_category_code));
+  const fresh = tracked && fp !== undefined && ip !== undefined &&
+    (devFirst === undefined || T - devFirst < FRESH_MS) && (ipFirst === undefined || T - ipFirst < FRESH_MS);
   const ch = e.channel;
   const mismatch =
     ch === "IN_STORE" || ch === "ATM"
@@ -146,6 +164,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
   out[20] = refs.terminal_risk_score ?? 0;
   out[21] = dist;
   out[22] = s.count;
+  out[23] = newIp ? 1 : 0; out[24] = newMcc ? 1 : 0; out[25] = fresh ? 1 : 0;
   return cur;
 }
 

@@ -123,11 +123,49 @@ describe("default rules fire on their signal and not without it", () => {
     expect(triggers([], ev(0), { status: "OK", terminal_risk_score: 0.95 })).toEqual(["HIGH_RISK_TERMINAL"]);
     expect(triggers([], ev(0), { status: "OK", card_risk_tier: "HIGH" })).toEqual(["HIGH_RISK_CARD"]);
   });
+  // A card with a few days of 50 USD grocery purchases, in-store and online from its own phone.
+  const usual = Array.from({ length: 8 }, (_, i) =>
+    ev(i * 8 * 3_600_000, i % 2 ? { channel: "ONLINE", terminal_id: undefined, device_fingerprint: "fp-own", ip_address_hash: "ip-own" } : {}));
+  const online = (t: number, over: Partial<TransactionEvent> = {}) =>
+    ev(t, { channel: "ONLINE", terminal_id: undefined, geolocation: undefined, device_fingerprint: "fp-new", ip_address_hash: "ip-new", ...over });
+  const later = 4 * 86_400_000;
+  it("NEW_DEVICE_NEW_IP_POOR_REPUTATION", () => {
+    const poor: ReferenceSignals = { status: "OK", ip_reputation_score: 0.5 };
+    expect(triggers(usual, online(later, { amount_usd: 300 }), poor)).toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+    expect(triggers(usual, online(later, { amount_usd: 300 }), { status: "OK", ip_reputation_score: 0.1 })).not.toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+    expect(triggers(usual, online(later, { amount_usd: 300, device_fingerprint: "fp-own" }), poor)).not.toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+    expect(triggers(usual, online(later, { amount_usd: 100 }), poor)).not.toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+    // still fresh an hour into the session, no longer a day later
+    const session = [...usual, online(later, { amount_usd: 20 })];
+    expect(triggers(session, online(later + 3_600_000, { amount_usd: 300 }), poor)).toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+    expect(triggers(session, online(later + 86_400_000, { amount_usd: 300 }), poor)).not.toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
+  });
+  it("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION", () => {
+    const transfer = { amount_usd: 900, merchant_category_code: "4829" };
+    expect(triggers(usual, online(later, transfer))).toContain("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION");
+    expect(triggers(usual, online(later, { ...transfer, merchant_category_code: "5411" }))).not.toContain("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION");
+    expect(triggers(usual, online(later, { ...transfer, ip_address_hash: "ip-own" }))).not.toContain("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION");
+    expect(triggers(usual, online(later, { ...transfer, amount_usd: 200 }))).not.toContain("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION");
+    expect(triggers(usual.slice(0, 2), online(later, transfer))).not.toContain("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION");
+  });
+  it("COMPROMISED_CARD_UNUSUAL_USE", () => {
+    const cpp: ReferenceSignals = { status: "OK", card_risk_tier: "MEDIUM" };
+    const far = ev(later, { geolocation: { lat: 34.05, lon: -118.24 }, amount_usd: 60 });
+    expect(triggers(usual, far, cpp)).toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, far, { status: "OK", card_risk_tier: "HIGH" })).toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, far, { status: "OK", card_risk_tier: "LOW" })).not.toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, far)).not.toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, ev(later, { amount_usd: 60 }), cpp)).not.toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, ev(later, { amount_usd: 400, merchant_category_code: "5944" }), cpp)).toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, ev(later, { amount_usd: 55, merchant_category_code: "5944" }), cpp)).not.toContain("COMPROMISED_CARD_UNUSUAL_USE");
+    expect(triggers(usual, online(later, { amount_usd: 60 }), cpp)).toContain("COMPROMISED_CARD_UNUSUAL_USE");
+  });
   it("every default rule is covered by a test above", () => {
     const codes = new Set(parseRuleSet(defaultRules).rules.map((r) => r.reason_code));
     expect([...codes].sort()).toEqual([
-      "BLACKLISTED_IP", "BLOCKED_BIN", "CARD_PRESENT_MISMATCH", "CROSS_COUNTRY_MISMATCH", "HIGH_RISK_CARD", "HIGH_RISK_MERCHANT",
-      "HIGH_RISK_TERMINAL", "IMPOSSIBLE_TRAVEL", "MULTI_COUNTRY_24H", "NEW_DEVICE_HIGH_AMOUNT", "POOR_IP_REPUTATION",
+      "BLACKLISTED_IP", "BLOCKED_BIN", "CARD_PRESENT_MISMATCH", "COMPROMISED_CARD_UNUSUAL_USE", "CROSS_COUNTRY_MISMATCH", "HIGH_RISK_CARD",
+      "HIGH_RISK_MERCHANT", "HIGH_RISK_TERMINAL", "IMPOSSIBLE_TRAVEL", "MULTI_COUNTRY_24H", "NEW_DEVICE_HIGH_AMOUNT",
+      "NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION", "NEW_DEVICE_NEW_IP_POOR_REPUTATION", "POOR_IP_REPUTATION",
       "SPEND_VELOCITY_EXCEEDED", "VELOCITY_EXCEEDED",
     ]);
   });

@@ -187,6 +187,7 @@ export function emit(em: Emitter, s: Spec, isFraud: boolean, pattern?: LabelledE
     terminal_risk_score: s.terminal?.risk,
     bin_blocked: s.binBlocked,
     ip_blocked: s.ipBlocked,
+    card_risk_tier: undefined,
   };
   return isFraud ? { event, is_fraud: true, pattern, refs } : { event, is_fraud: false, pattern: undefined, refs };
 }

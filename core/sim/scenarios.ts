@@ -2,7 +2,7 @@ import { createRng, type Rng } from "../random.js";
 import { CITIES } from "./cities.js";
 import { createCard, createEmitter, emit, farCity, flightMs, legitSpec, type Card, type Emitter } from "./cards.js";
 import { accountTakeover as ato, impossibleTravel as it, merchantCompromise as mc, velocityAttack as va, type Incident } from "./fraud.js";
-import { nextTime } from "./stream.js";
+import { CPP_DELAY_MS, CPP_TIER, nextTime } from "./stream.js";
 import type { LabelledEvent } from "./types.js";
 import { buildWorld, randomHex, type World } from "./world.js";
 
@@ -82,11 +82,15 @@ export function accountTakeover(cardHash: string, startMs: number, opts: Scenari
   return run(ctx, ato(ctx.rng, ctx.card, startMs));
 }
 
-/** The card is skimmed at a compromised shop two days before startMs, then cashed out from startMs. */
+/**
+ * The card is skimmed at a compromised shop two days before startMs, then cashed out from startMs.
+ * The shop is one the CPP job already knows (Merchant.compromiseKnown), so from CPP_DELAY_MS after
+ * the skim the card's events carry CPP_TIER in their reference signals, as in the stream.
+ */
 export function merchantCompromise(cardHash: string, startMs: number, opts: ScenarioOptions = {}): LabelledEvent[] {
   const ctx = setup(cardHash, startMs, opts, "breach");
-  const shop = ctx.em.world.merchants.find((m) => m.compromised && m.city === ctx.card.home);
-  if (shop === undefined) throw new Error("no compromised merchant in the home city");
+  const shop = ctx.em.world.merchants.find((m) => m.compromiseKnown && m.city === ctx.card.home);
+  if (shop === undefined) throw new Error("no known compromised merchant in the home city");
   const t = startMs - 2 * 86_400_000;
   const s = legitSpec(ctx.em, ctx.card, t);
   Object.assign(s, {
@@ -96,7 +100,9 @@ export function merchantCompromise(cardHash: string, startMs: number, opts: Scen
   const skim = emit(ctx.em, s, false);
   const at = ctx.out.findIndex((e) => e.event.timestamp_utc > skim.event.timestamp_utc);
   ctx.out.splice(at < 0 ? ctx.out.length : at, 0, skim);
-  return run(ctx, mc(ctx.rng, ctx.card, startMs));
+  const out = run(ctx, mc(ctx.rng, ctx.card, startMs));
+  for (const e of out) if (Date.parse(e.event.timestamp_utc) >= t + CPP_DELAY_MS) e.refs.card_risk_tier = CPP_TIER;
+  return out;
 }
 
 /**

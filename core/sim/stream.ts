@@ -35,6 +35,15 @@ const DIURNAL = [0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1, 1, 1, 1
 const DIURNAL_MEAN = DIURNAL.reduce((a, b) => a + b, 0) / 24;
 const HOUR_MS = 3_600_000;
 
+/**
+ * Common point of purchase: once a merchant is known compromised (Merchant.compromiseKnown), the
+ * ops risk job publishes an elevated tier for every card seen there in-store; the simulator puts
+ * it on all of that card's events (the holder's own too) from CPP_DELAY_MS after the exposure.
+ * Cards exposed at a compromised merchant nobody has identified carry no tier.
+ */
+export const CPP_TIER = "MEDIUM" as const;
+export const CPP_DELAY_MS = 6 * HOUR_MS;
+
 function check(opts: StreamOptions): void {
   const bad = (field: string, why: string) => new RangeError(`generateStream: ${field} ${why}`);
   if (!Number.isInteger(opts.cards) || opts.cards < 1) throw bad("cards", "must be a positive integer");
@@ -143,6 +152,8 @@ export function* generateStream(opts: StreamOptions): Generator<LabelledEvent, v
   // Cards that paid at a compromised merchant, in time order: the pool MERCHANT_COMPROMISE uses.
   const exposedCard: number[] = [];
   const exposedAt: number[] = [];
+  // Per card: event time from which reference data holds its CPP tier (Infinity: none).
+  const cppFrom = new Float64Array(nCards).fill(Infinity);
   let emitted = 0;
   while (emitted < opts.events && size > 0) {
     const id = heap[0]!;
@@ -159,11 +170,14 @@ export function* generateStream(opts: StreamOptions): Generator<LabelledEvent, v
       if (spec.merchant.compromised && spec.channel === "IN_STORE") {
         exposedCard.push(id);
         exposedAt.push(t);
+        if (spec.merchant.compromiseKnown && t + CPP_DELAY_MS < cppFrom[id]!) cppFrom[id] = t + CPP_DELAY_MS;
       }
       key[id] = nextTime(traffic, card, t);
       siftDown(0);
       emitted++;
-      yield emit(em, spec, false);
+      const ev = emit(em, spec, false);
+      if (t >= cppFrom[id]!) ev.refs.card_risk_tier = CPP_TIER;
+      yield ev;
     } else {
       const inc = incidents[id - nCards]!;
       if (inc.card === undefined) inc.card = victimOfBreach(traffic, cards, exposedCard, exposedAt, t);
@@ -176,7 +190,9 @@ export function* generateStream(opts: StreamOptions): Generator<LabelledEvent, v
         if (size > 0) siftDown(0);
       }
       emitted++;
-      yield inc.step(em, inc.card, k, t);
+      const ev = inc.step(em, inc.card, k, t);
+      if (t >= cppFrom[inc.card.index]!) ev.refs.card_risk_tier = CPP_TIER;
+      yield ev;
     }
   }
 }

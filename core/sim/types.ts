@@ -16,4 +16,4 @@ export interface LabelledEvent {
 }
 
 /** Bumped whenever the same seed would generate different traffic (recorded in trained models). */
-export const GENERATOR_VERSION = "vigil-sim/2";
+export const GENERATOR_VERSION = "vigil-sim/3";

@@ -53,6 +53,12 @@ export interface Merchant {
   terminals: Terminal[];
   /** Card data captured here (skimmer, breached checkout) is later used for fraud. */
   compromised: boolean;
+  /**
+   * Compromised and already identified by the ops common-point-of-purchase job: cards seen here get
+   * an elevated card_risk_tier in reference data (see CPP_TIER in stream.ts). About 70% of the
+   * compromised merchants; the rest are breaches nobody has found yet.
+   */
+  compromiseKnown: boolean;
 }
 
 export interface World {
@@ -87,6 +93,15 @@ export interface WorldOptions {
 
 const localPerCity = LOCAL_CATEGORIES.reduce((a, n) => a + CATEGORIES[n].count, 0);
 export const DEFAULT_MERCHANTS = localPerCity * CITIES.length + ONLINE_CATEGORIES.reduce((a, n) => a + CATEGORIES[n].count, 0);
+
+/**
+ * Whether a compromised merchant (by its sequence number) is already known to the CPP job: a fixed
+ * ~70% split derived from the number, not drawn from the generator, so the rest of the world (and
+ * every stream built on it) stays what it was.
+ */
+function knownBreach(seq: number): boolean {
+  return (Math.imul(seq + 1, 0x9e3779b1) >>> 0) % 10 < 7;
+}
 
 export function buildWorld(rng: Rng, opts: WorldOptions = {}): World {
   const compromisedShare = opts.compromisedShare ?? 0.01;
@@ -125,6 +140,7 @@ export function buildWorld(rng: Rng, opts: WorldOptions = {}): World {
           risk: compromised ? round3(rng.range(0.45, 0.8)) : merchantRisk(rng),
           terminals,
           compromised,
+          compromiseKnown: compromised && knownBreach(seq),
         };
         list.push(m);
         merchants.push(m);
@@ -137,7 +153,7 @@ export function buildWorld(rng: Rng, opts: WorldOptions = {}): World {
     const cat = CATEGORIES[name];
     const list: Merchant[] = [];
     for (let k = 0; k < countOf(cat); k++) {
-      const m: Merchant = { id: nextId("WEB"), category: cat, city: -1, risk: merchantRisk(rng), terminals: [], compromised: false };
+      const m: Merchant = { id: nextId("WEB"), category: cat, city: -1, risk: merchantRisk(rng), terminals: [], compromised: false, compromiseKnown: false };
       list.push(m);
       merchants.push(m);
     }

@@ -13,6 +13,19 @@ export const RECENT_WINDOW_MS = DAY_MS;
 export const MAX_RECENT = 128;
 export const HISTORY_DAYS = 30;
 export const MAX_DEVICES = 16;
+/** IP address hashes remembered per card (least recently seen replaced first). */
+export const MAX_IPS = 16;
+/** Merchant category codes remembered per card (least recently seen replaced first). */
+export const MAX_MCCS = 32;
+/** Doubles per device / IP record: hash, last seen ms, first seen ms (−Infinity: before format 2). */
+export const ID_REC = 3;
+/** Doubles per MCC record: numeric MCC, last seen ms. */
+export const MCC_REC = 2;
+/**
+ * A state migrated from format 1 had no IP / MCC lists: for this long after the migration every IP
+ * and MCC would look new, so the novelty flags stay 0 until the lists have filled (see codec.ts).
+ */
+export const NOVELTY_WARMUP_MS = 14 * 24 * 60 * 60_000;
 const INITIAL_CAPACITY = 8;
 /** Doubles per recent-event record: time, amount, merchant hash, country id, lat, lon. */
 export const REC = 6;
@@ -25,7 +38,9 @@ export const DAY_REC = 4;
  *   records in one Float64Array sorted by event time, at most MAX_RECENT (128) of them (6 kB when
  *   full; 8 records to start, doubling as needed);
  * - 30 daily buckets {count, sum, sum of squares} of amounts for the 30-day average/deviation (1 kB);
- * - at most MAX_DEVICES (16) device fingerprint hashes, least recently seen replaced first;
+ * - at most MAX_DEVICES (16) device fingerprint hashes and MAX_IPS (16) IP address hashes with
+ *   first/last seen times, and MAX_MCCS (32) merchant category codes, least recently seen replaced
+ *   first (for the novelty features: new IP, new MCC, device+IP pair first seen within 24 h);
  * - the tier-2 baseline (stats/baseline.ts, ≈ 3.8 kB);
  * - the latest located event that left the buffer (anchor for geo features).
  *
@@ -57,9 +72,17 @@ export class CardState {
   anchorCountry = NO_COUNTRY;
   /** Daily buckets [day index (−1 empty), count, sum, sum of squares] × HISTORY_DAYS, slot = day mod 30. */
   readonly days = new Float64Array(HISTORY_DAYS * DAY_REC).fill(-1);
-  /** Devices [hash, last seen ms] × MAX_DEVICES; devLen in use. */
-  readonly dev = new Float64Array(MAX_DEVICES * 2);
+  /** Devices [hash, last seen ms, first seen ms] × MAX_DEVICES; devLen in use. */
+  readonly dev = new Float64Array(MAX_DEVICES * ID_REC);
   devLen = 0;
+  /** IP address hashes [hash, last seen ms, first seen ms] × MAX_IPS; ipLen in use. */
+  readonly ips = new Float64Array(MAX_IPS * ID_REC);
+  ipLen = 0;
+  /** Merchant category codes [mcc, last seen ms] × MAX_MCCS; mccLen in use. */
+  readonly mccs = new Float64Array(MAX_MCCS * MCC_REC);
+  mccLen = 0;
+  /** IP/MCC novelty is reported only for events at or after this time (set by a format-1 migration). */
+  noveltyFromMs = -Infinity;
   baseline = new Baseline();
 
   static empty(): CardState {
@@ -93,7 +116,9 @@ export class CardState {
    */
   applyParsed(e: TransactionEvent, T: number, obs: Float64Array, country?: number): void {
     this.count++;
-    if (e.device_fingerprint !== undefined) this.rememberDevice(fnv1a(e.device_fingerprint), T);
+    if (e.device_fingerprint !== undefined) remember(this.dev, this, "devLen", MAX_DEVICES, fnv1a(e.device_fingerprint), T);
+    if (e.ip_address_hash !== undefined) remember(this.ips, this, "ipLen", MAX_IPS, fnv1a(e.ip_address_hash), T);
+    this.rememberMcc(mccNumber(e.merchant_category_code), T);
     this.addToDay(T, e.amount_usd);
     if (T <= this.watermarkMs - RECENT_WINDOW_MS) {
       this.lateCount++;
@@ -136,8 +161,23 @@ export class CardState {
 
   /** Whether a device hash is known on this card. */
   knowsDevice(h: number): boolean {
-    const d = this.dev;
-    for (let i = 0; i < this.devLen; i++) if (d[2 * i] === h) return true;
+    return firstSeen(this.dev, this.devLen, h) !== undefined;
+  }
+
+  /** First-seen time of a device hash on this card; undefined when unknown. */
+  deviceFirstSeen(h: number): number | undefined {
+    return firstSeen(this.dev, this.devLen, h);
+  }
+
+  /** First-seen time of an IP address hash on this card; undefined when unknown. */
+  ipFirstSeen(h: number): number | undefined {
+    return firstSeen(this.ips, this.ipLen, h);
+  }
+
+  /** Whether a merchant category code (as mccNumber gives it) is known on this card. */
+  knowsMcc(m: number): boolean {
+    const d = this.mccs;
+    for (let i = 0; i < this.mccLen; i++) if (d[MCC_REC * i] === m) return true;
     return false;
   }
 
@@ -153,23 +193,23 @@ export class CardState {
     return this.rec.length / REC;
   }
 
-  private rememberDevice(h: number, T: number): void {
-    const d = this.dev;
-    for (let i = 0; i < this.devLen; i++) {
-      if (d[2 * i] === h) {
-        if (T > (d[2 * i + 1] ?? 0)) d[2 * i + 1] = T;
+  private rememberMcc(m: number, T: number): void {
+    const d = this.mccs;
+    for (let i = 0; i < this.mccLen; i++) {
+      if (d[MCC_REC * i] === m) {
+        if (T > (d[MCC_REC * i + 1] ?? 0)) d[MCC_REC * i + 1] = T;
         return;
       }
     }
-    let slot = this.devLen;
-    if (slot === MAX_DEVICES) {
+    let slot = this.mccLen;
+    if (slot === MAX_MCCS) {
       slot = 0;
-      for (let i = 1; i < MAX_DEVICES; i++) if ((d[2 * i + 1] ?? 0) < (d[2 * slot + 1] ?? 0)) slot = i;
+      for (let i = 1; i < MAX_MCCS; i++) if ((d[MCC_REC * i + 1] ?? 0) < (d[MCC_REC * slot + 1] ?? 0)) slot = i;
     } else {
-      this.devLen++;
+      this.mccLen++;
     }
-    d[2 * slot] = h;
-    d[2 * slot + 1] = T;
+    d[MCC_REC * slot] = m;
+    d[MCC_REC * slot + 1] = T;
   }
 
   private addToDay(T: number, amount: number): void {
@@ -238,3 +278,41 @@ export class CardState {
 }
 
 const scratchObs = new Float64Array(N_METRICS);
+
+/** An MCC as a number (4 digits by the schema); a non-numeric one is kept by its hash. */
+export function mccNumber(mcc: string): number {
+  const n = Number(mcc);
+  return Number.isInteger(n) ? n : fnv1a(mcc);
+}
+
+function firstSeen(d: Float64Array, len: number, h: number): number | undefined {
+  for (let i = 0; i < len; i++) if (d[ID_REC * i] === h) return d[ID_REC * i + 2];
+  return undefined;
+}
+
+/**
+ * Records hash h seen at T in an [hash, last seen, first seen] list: updates last/first seen of a
+ * known one (an out-of-order event can move first seen back), else takes a free slot or replaces
+ * the least recently seen.
+ */
+function remember(d: Float64Array, s: CardState, lenKey: "devLen" | "ipLen", max: number, h: number, T: number): void {
+  const len = s[lenKey];
+  for (let i = 0; i < len; i++) {
+    const o = ID_REC * i;
+    if (d[o] === h) {
+      if (T > (d[o + 1] ?? 0)) d[o + 1] = T;
+      if (T < (d[o + 2] ?? 0)) d[o + 2] = T;
+      return;
+    }
+  }
+  let slot = len;
+  if (slot === max) {
+    slot = 0;
+    for (let i = 1; i < max; i++) if ((d[ID_REC * i + 1] ?? 0) < (d[ID_REC * slot + 1] ?? 0)) slot = i;
+  } else {
+    s[lenKey] = len + 1;
+  }
+  d[ID_REC * slot] = h;
+  d[ID_REC * slot + 1] = T;
+  d[ID_REC * slot + 2] = T;
+}

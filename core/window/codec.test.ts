@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ev } from "../features/fixtures.js";
+import * as extractMod from "../features/extract.js";
 import { extractFeatures } from "../features/extract.js";
 import { CardState, DAY_MS } from "./card-state.js";
 import { CARD_STATE_FORMAT_VERSION, decodeCardState, encodeCardState } from "./codec.js";
@@ -50,8 +51,27 @@ describe("card state codec", () => {
 
   it("refuses unknown format versions with a clear error", () => {
     const text = encodeCardState(busy()).replace(`"v":${CARD_STATE_FORMAT_VERSION}`, '"v":99');
-    expect(() => decodeCardState(text)).toThrow(/unknown format version 99 \(this build reads 1\)/);
+    expect(() => decodeCardState(text)).toThrow(/unknown format version 99 \(this build reads 1 and 2\)/);
     expect(() => decodeCardState("{}")).toThrow(/unknown format version undefined/);
+  });
+
+  it("migrates format 1: devices long known, IP/MCC novelty off for 14 days of event time", () => {
+    const s = busy();
+    const v2 = JSON.parse(encodeCardState(s)) as Record<string, unknown> & { devices: number[][] };
+    const v1: Record<string, unknown> = { ...v2, v: 1, devices: v2.devices.map(([h, seen]) => [h, seen]) };
+    for (const k of ["ips", "mccs", "novelty_from"]) delete v1[k];
+    const d = decodeCardState(JSON.stringify(v1));
+    const after = (days: number) => 60 * 37 * 60_000 + days * DAY_MS;
+    const probe = (t: number) => ev(t, { device_fingerprint: "fp-2", ip_address_hash: "ip-x", merchant_category_code: "5944" });
+    const f = extractFeatures(probe(after(1)), d, { status: "OK" });
+    expect(f.new_device_flag).toBe(false);
+    expect(f.txn_amount_deviation).toBe(extractFeatures(probe(after(1)), s, { status: "OK" }).txn_amount_deviation);
+    const { extractInto, F, N_RULE_FEATURES } = extractMod;
+    const v = new Float64Array(N_RULE_FEATURES);
+    const at = (t: number) => (extractInto(probe(t), t + Date.parse(ev(0).timestamp_utc), d, { status: "OK" }, v), [v[F.new_ip_flag], v[F.new_mcc_flag], v[F.fresh_device_ip_flag]]);
+    expect(at(after(1))).toEqual([0, 0, 0]);
+    expect(at(after(15))).toEqual([1, 1, 0]);
+    expect(JSON.parse(encodeCardState(d)).v).toBe(CARD_STATE_FORMAT_VERSION);
   });
 
   it("refuses malformed input naming the field", () => {

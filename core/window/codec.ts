@@ -1,19 +1,26 @@
 import { z } from "zod";
 import { NO_COUNTRY, countryCode, countryId } from "../geo/geo.js";
 import { Baseline, BASELINE_WINDOW, METRICS, N_METRICS } from "../stats/baseline.js";
-import { CardState, DAY_REC, HISTORY_DAYS, MAX_DEVICES, MAX_RECENT, REC } from "./card-state.js";
+import { CardState, DAY_REC, HISTORY_DAYS, ID_REC, MAX_DEVICES, MAX_IPS, MAX_MCCS, MAX_RECENT, MCC_REC, REC } from "./card-state.js";
 
 /**
  * Serialized CardState: JSON with a format version. Countries travel as ISO codes (the in-memory
  * ids are per process); NaN coordinates as null. Doubles survive JSON exactly (shortest
  * round-trip form), so a decoded state scores exactly like the original.
+ *
+ * Format 2 (this build writes it) adds first-seen times to devices and the IP and MCC lists.
+ * Format 1 is still read, as a migration: its devices get first seen = unknown (null: long known,
+ * never "fresh"), the IP and MCC lists start empty, and `novelty_from` is set to the state's
+ * watermark so new_ip_flag / new_mcc_flag stay 0 for NOVELTY_WARMUP_MS (14 days of event time)
+ * while the lists fill, instead of calling every IP and MCC of an old card new. Any other version
+ * is refused.
  */
-export const CARD_STATE_FORMAT_VERSION = 1;
+export const CARD_STATE_FORMAT_VERSION = 2;
 
 const num = z.number();
 const nullableNum = z.number().nullable();
 const StateV1 = z.strictObject({
-  v: z.literal(CARD_STATE_FORMAT_VERSION),
+  v: z.literal(1),
   watermark: nullableNum,
   count: z.number().int().nonnegative(),
   late: z.number().int().nonnegative(),
@@ -30,6 +37,15 @@ const StateV1 = z.strictObject({
   }),
 });
 type StateV1 = z.infer<typeof StateV1>;
+const idList = (max: number) => z.array(z.tuple([z.number().int(), num, nullableNum])).max(max);
+const StateV2 = StateV1.extend({
+  v: z.literal(2),
+  devices: idList(MAX_DEVICES),
+  ips: idList(MAX_IPS),
+  mccs: z.array(z.tuple([z.number().int(), num])).max(MAX_MCCS),
+  novelty_from: nullableNum,
+});
+type StateV2 = z.infer<typeof StateV2>;
 
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
@@ -45,10 +61,15 @@ export function encodeCardState(s: CardState): string {
     const d = s.days[k] ?? -1;
     if (d >= 0) days.push([d, s.days[k + 1] ?? 0, s.days[k + 2] ?? 0, s.days[k + 3] ?? 0]);
   }
-  const devices: StateV1["devices"] = [];
-  for (let i = 0; i < s.devLen; i++) devices.push([s.dev[2 * i] ?? 0, s.dev[2 * i + 1] ?? 0]);
+  const ids = (d: Float64Array, len: number): StateV2["devices"] => {
+    const out: StateV2["devices"] = [];
+    for (let i = 0; i < len; i++) out.push([d[ID_REC * i] ?? 0, d[ID_REC * i + 1] ?? 0, orNull(d[ID_REC * i + 2] ?? NaN)]);
+    return out;
+  };
+  const mccs: StateV2["mccs"] = [];
+  for (let i = 0; i < s.mccLen; i++) mccs.push([s.mccs[MCC_REC * i] ?? 0, s.mccs[MCC_REC * i + 1] ?? 0]);
   const b = s.baseline;
-  const out: StateV1 = {
+  const out: StateV2 = {
     v: CARD_STATE_FORMAT_VERSION,
     watermark: orNull(s.watermarkMs),
     count: s.count,
@@ -57,7 +78,10 @@ export function encodeCardState(s: CardState): string {
     anchor: Number.isNaN(s.anchorT) ? null : [s.anchorT, s.anchorLat, s.anchorLon, countryCode(s.anchorCountry) ?? null],
     recent,
     days,
-    devices,
+    devices: ids(s.dev, s.devLen),
+    ips: ids(s.ips, s.ipLen),
+    mccs,
+    novelty_from: orNull(s.noveltyFromMs),
     baseline: { n: b.n, mean: METRICS.map((_, m) => b.mean(m)), variance: METRICS.map((_, m) => b.variance(m)), history: b.history() },
   };
   return JSON.stringify(out);
@@ -71,15 +95,15 @@ export function decodeCardState(text: string): CardState {
     throw new Error("card state: not JSON");
   }
   const v = (raw as { v?: unknown } | null)?.v;
-  if (v !== CARD_STATE_FORMAT_VERSION) {
-    throw new Error(`card state: unknown format version ${JSON.stringify(v)} (this build reads ${CARD_STATE_FORMAT_VERSION})`);
+  if (v !== CARD_STATE_FORMAT_VERSION && v !== 1) {
+    throw new Error(`card state: unknown format version ${JSON.stringify(v)} (this build reads 1 and ${CARD_STATE_FORMAT_VERSION})`);
   }
-  const r = StateV1.safeParse(raw);
+  const r = v === 1 ? StateV1.safeParse(raw) : StateV2.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
     throw new Error(`card state: invalid at ${i?.path.join(".") ?? "?"}: ${i?.message ?? "?"}`);
   }
-  const d = r.data;
+  const d: StateV2 = r.data.v === 2 ? r.data : migrateV1(r.data);
   const s = CardState.empty();
   s.watermarkMs = d.watermark ?? -Infinity;
   s.count = d.count;
@@ -108,8 +132,25 @@ export function decodeCardState(text: string): CardState {
     const k = (((day % HISTORY_DAYS) + HISTORY_DAYS) % HISTORY_DAYS) * DAY_REC;
     s.days.set([day, c, sum, sq], k);
   }
-  d.devices.forEach(([h, seen], i) => s.dev.set([h, seen], 2 * i));
+  d.devices.forEach(([h, seen, first], i) => s.dev.set([h, seen, first ?? -Infinity], ID_REC * i));
   s.devLen = d.devices.length;
+  d.ips.forEach(([h, seen, first], i) => s.ips.set([h, seen, first ?? -Infinity], ID_REC * i));
+  s.ipLen = d.ips.length;
+  d.mccs.forEach(([m, seen], i) => s.mccs.set([m, seen], MCC_REC * i));
+  s.mccLen = d.mccs.length;
+  s.noveltyFromMs = d.novelty_from ?? -Infinity;
   s.baseline = Baseline.restore(d.baseline.n, d.baseline.mean, d.baseline.variance, d.baseline.history);
   return s;
+}
+
+/** Format 1 → 2: see CARD_STATE_FORMAT_VERSION. */
+function migrateV1(d: StateV1): StateV2 {
+  return {
+    ...d,
+    v: 2,
+    devices: d.devices.map(([h, seen]) => [h, seen, null]),
+    ips: [],
+    mccs: [],
+    novelty_from: d.watermark,
+  };
 }
