@@ -41,6 +41,8 @@ describe("npm start on a fresh clone", () => {
     }).catch((e: unknown) => {
       throw new Error(`${String(e)}\n--- output ---\n${child!.output().slice(-4000)}`);
     });
+    // The fresh clone was really installed by the prestart bootstrap, not borrowed.
+    expect(up).toContain("[bootstrap] installing npm dependencies (npm ci)");
     expect(up).toContain(`http://127.0.0.1:${edgePort}/v1`);
     expect(up).toContain(`http://127.0.0.1:${aggPort}/v1`);
 
@@ -51,7 +53,7 @@ describe("npm start on a fresh clone", () => {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({
-        transaction_id: `TXN-NPM-START-${Date.now()}`,
+        transaction_id: `TXN-NPM-START-${Date.now().toString(36)}`,
         card_number_hash: "card_npm_start_e2e_0001",
         merchant_id: "MCH-0022",
         merchant_category_code: "5411",
