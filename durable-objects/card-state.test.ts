@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { VerdictResponse } from "../core/schemas.js";
 import type { ScoreItem } from "../edge/ports.js";
 import { cardHash, score, scoreBatch, spyQueue, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
+import { encodeCardState } from "../core/window/codec.js";
+import { decodeCardStateBinary } from "../core/window/binary-codec.js";
 import { CardState, IDLE_TTL_MS, MAX_SEEN } from "./card-state.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -82,7 +84,7 @@ describe("CardState Durable Object", () => {
     const stub = stubFor(card);
     const base = Date.now() - 20_000;
     const first = await stub.scoreEvents([0, 1, 2].map((i) => item(card, { timestamp_utc: iso(base + i * 1000) })));
-    expect(first.map((o) => o.features.tx_count_1min)).toEqual([1, 2, 3]);
+    expect(first.map((o) => o.features?.tx_count_1min)).toEqual([1, 2, 3]);
 
     await runInDurableObject(stub, (o: CardState) => {
       (o as unknown as { marker?: string }).marker = "old instance";
@@ -92,12 +94,33 @@ describe("CardState Durable Object", () => {
     expect(fresh).toBeUndefined(); // a new instance, state reloaded from SQLite
 
     const next = await stub.scoreEvents([item(card, { timestamp_utc: iso(base + 3000) })]);
-    expect(next[0]?.features.tx_count_1min).toBe(4);
+    expect(next[0]?.features?.tx_count_1min).toBe(4);
     expect((await stats(card)).eventCount).toBe(4);
 
     // The idempotency table survives too.
     const replay = await stub.scoreEvents([{ ...first[0], ...item(card), event: { ...item(card).event, transaction_id: first[0]?.decision.transaction_id ?? "" } }]);
     expect(replay[0]?.duplicate).toBe(true);
+  });
+
+  it("stores the state as a binary blob and still reads a state written as core's JSON text", async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const base = Date.now() - 20_000;
+    await stub.scoreEvents([0, 1].map((i) => item(card, { timestamp_utc: iso(base + i * 1000) })));
+    const stored = await runInDurableObject(stub, (_o: CardState, state) => {
+      const row = state.storage.sql.exec<{ state: string | ArrayBuffer }>("SELECT state FROM card").one();
+      const isBlob = row.state instanceof ArrayBuffer;
+      // Rewrite it as the JSON text an earlier build stored.
+      const text = encodeCardState(decodeCardStateBinary(row.state as ArrayBuffer));
+      state.storage.sql.exec("UPDATE card SET state = ?", text);
+      return isBlob;
+    });
+    expect(stored).toBe(true);
+    await evictDurableObject(stub);
+    const next = await stub.scoreEvents([item(card, { timestamp_utc: iso(base + 2000) })]);
+    expect(next[0]?.features?.tx_count_1min).toBe(3);
+    const duplicate = await stub.scoreEvents([{ ...item(card), event: { ...item(card).event, transaction_id: next[0]?.decision.transaction_id ?? "" } }]);
+    expect(duplicate[0]).toMatchObject({ duplicate: true, decision: next[0]?.decision });
   });
 
   it("idle alarm: set ~90 days ahead; early wake-up keeps state; after the TTL it deletes everything", async () => {
@@ -128,7 +151,7 @@ describe("CardState Durable Object", () => {
 
     // A new event starts a fresh history.
     const next = await stub.scoreEvents([item(card)]);
-    expect(next[0]?.features.tx_count_1min).toBe(1);
+    expect(next[0]?.features?.tx_count_1min).toBe(1);
   });
 
   it("the worker reaches one object per card hash (idFromName)", async () => {

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { CardState as CardWindow, decodeCardState, encodeCardState } from "../core/index.js";
-import type { Decision, FeatureVector } from "../core/schemas.js";
+import { CardState as CardWindow, decodeCardState } from "../core/index.js";
+import type { Decision } from "../core/schemas.js";
+import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
 import type { ScoreItem, ScoreOutcome } from "../edge/ports.js";
 import { resolveEngines, type EngineEnv, type ScoringEngine } from "./engines.js";
 import { registryFromEnv } from "./registry.js";
@@ -11,24 +12,32 @@ import { registryFromEnv } from "./registry.js";
 
 /** Idle cards are forgotten this long after their last event (the spec's 90-day TTL). */
 export const IDLE_TTL_MS = 90 * 86_400_000;
-/** The idle alarm is pushed out at most this often, so a busy card does not rewrite it per event. */
-const ALARM_SLACK_MS = 3_600_000;
+/**
+ * The idle alarm is moved only when the deadline moved by more than this, so a busy card does not
+ * rewrite it per event (alarm() re-checks the last activity, so an early alarm only reschedules).
+ */
+const ALARM_SLACK_MS = 86_400_000;
 /** Idempotency memory: transaction ids are remembered this long in event time… */
 export const SEEN_RETENTION_MS = 35 * 86_400_000;
 /** …and at most this many per card (oldest event time forgotten first). */
 export const MAX_SEEN = 2000;
 
+// card.state holds core/window/binary-codec.ts's blob (a TEXT string from before: core's JSON codec,
+// still read). seen keeps only what a duplicate answer needs: the first decision (features_json is
+// '' since duplicates are not forwarded again; the column stays for tables created earlier).
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS card (k INTEGER PRIMARY KEY CHECK (k = 0), state TEXT NOT NULL, last_activity_ms INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS seen_event_ms ON seen (event_ms)",
 ];
 
-type SeenRow = { decision_json: string; features_json: string };
+type SeenRow = { decision_json: string };
 
 export class CardState extends DurableObject<EngineEnv> {
   private window: CardWindow = CardWindow.empty();
   private seenCount = 0;
+  /** Oldest event time among the seen rows (Infinity: none): the retention delete runs only when it is due. */
+  private oldestSeenMs = Infinity;
   private lastActivityMs = 0;
   private alarmAt: number | null = null;
 
@@ -44,10 +53,17 @@ export class CardState extends DurableObject<EngineEnv> {
   private load(): void {
     const sql = this.ctx.storage.sql;
     for (const stmt of SCHEMA) sql.exec(stmt);
-    const row = sql.exec<{ state: string; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").toArray()[0];
-    this.window = row ? decodeCardState(row.state) : CardWindow.empty();
+    const row = sql.exec<{ state: string | ArrayBuffer; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").toArray()[0];
+    if (!row) this.window = CardWindow.empty();
+    else this.window = typeof row.state === "string" ? decodeCardState(row.state) : decodeCardStateBinary(row.state);
     this.lastActivityMs = row?.last_activity_ms ?? 0;
-    this.seenCount = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
+    this.countSeen();
+  }
+
+  private countSeen(): void {
+    const r = this.ctx.storage.sql.exec<{ n: number; oldest: number | null }>("SELECT COUNT(*) AS n, MIN(event_ms) AS oldest FROM seen").one();
+    this.seenCount = r.n;
+    this.oldestSeenMs = r.oldest ?? Infinity;
   }
 
   /** Scores and applies the items in order; one outcome per item. Atomic: all applied or none. */
@@ -77,9 +93,9 @@ export class CardState extends DurableObject<EngineEnv> {
     let newestMs = -Infinity;
     for (const [i, item] of items.entries()) {
       const id = item.event.transaction_id;
-      const prior = sql.exec<SeenRow>("SELECT decision_json, features_json FROM seen WHERE transaction_id = ?", id).toArray()[0];
-      if (prior) {
-        outcomes.push({ decision: JSON.parse(prior.decision_json) as Decision, features: JSON.parse(prior.features_json) as FeatureVector, duplicate: true });
+      const prior = sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).next();
+      if (!prior.done) {
+        outcomes.push({ decision: JSON.parse(prior.value.decision_json) as Decision, duplicate: true });
         continue;
       }
       const engine = engines[i];
@@ -87,13 +103,13 @@ export class CardState extends DurableObject<EngineEnv> {
       const { decision, features } = engine.process(item.event, this.window, item.refs);
       const eventMs = Date.parse(item.event.timestamp_utc);
       sql.exec(
-        "INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, ?, ?)",
+        "INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, '', ?)",
         id,
         JSON.stringify(decision),
-        JSON.stringify(features),
         eventMs,
       );
       this.seenCount++;
+      if (eventMs < this.oldestSeenMs) this.oldestSeenMs = eventMs;
       newestMs = Math.max(newestMs, eventMs);
       changed = true;
       outcomes.push({ decision, features, duplicate: false });
@@ -102,7 +118,7 @@ export class CardState extends DurableObject<EngineEnv> {
       this.lastActivityMs = now;
       sql.exec(
         "INSERT INTO card (k, state, last_activity_ms) VALUES (0, ?, ?) ON CONFLICT (k) DO UPDATE SET state = excluded.state, last_activity_ms = excluded.last_activity_ms",
-        encodeCardState(this.window),
+        encodeCardStateBinary(this.window),
         now,
       );
       this.pruneSeen(newestMs);
@@ -113,16 +129,18 @@ export class CardState extends DurableObject<EngineEnv> {
   private pruneSeen(newestMs: number): void {
     const sql = this.ctx.storage.sql;
     const watermark = this.window.lastEventMs ?? newestMs;
-    // Indexed range delete: cheap when nothing is that old (the usual case). The count is taken
-    // again only when rows went (rowsWritten may also count index entries: not subtracted).
-    const count = () => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM seen").one().n;
-    if (sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS).rowsWritten > 0) this.seenCount = count();
+    // Count and oldest time are kept in memory, so the usual event (nothing to forget) runs no
+    // delete at all; after one, both are read again from the table.
+    if (this.oldestSeenMs < watermark - SEEN_RETENTION_MS) {
+      sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS);
+      this.countSeen();
+    }
     if (this.seenCount > MAX_SEEN) {
       sql.exec(
         "DELETE FROM seen WHERE transaction_id IN (SELECT transaction_id FROM seen ORDER BY event_ms ASC LIMIT ?)",
         this.seenCount - MAX_SEEN,
       );
-      this.seenCount = count();
+      this.countSeen();
     }
   }
 

@@ -5,12 +5,13 @@ import type { EdgeConfig } from "./config.js";
 // runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
 
 /** One scored event as the card-state owner answers it. */
-export interface ScoreOutcome {
-  decision: Decision;
-  features: FeatureVector;
-  /** Same transaction_id seen before on this card: the first verdict is returned, windows unchanged. */
-  duplicate: boolean;
-}
+/**
+ * duplicate: the same transaction_id was seen before on this card; the first verdict is returned,
+ * windows unchanged, nothing forwarded again (so a store need not keep the features for it).
+ */
+export type ScoreOutcome =
+  | { decision: Decision; features: FeatureVector; duplicate: false }
+  | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
 
 export interface ScoreItem {
   event: TransactionEvent;
