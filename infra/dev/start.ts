@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     HOST: "127.0.0.1",
     INGEST_SECRET: s.ingest_secret,
     VIGIL_DATA_DIR: join(root, ".data/embedded"),
+    // One local broker cannot hold the spec's 64 partitions at replication 3.
+    ...(profile === "stack" ? { KAFKA_LOCAL_PARTITIONS: process.env.KAFKA_LOCAL_PARTITIONS ?? "4", KAFKA_LOCAL_RF: process.env.KAFKA_LOCAL_RF ?? "1" } : {}),
     OPS_BOOTSTRAP_TOKENS: JSON.stringify([
       { name: "dev-admin", sha256: sha256(s.ops_admin_token), role: "admin" },
       { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "viewer" },
