@@ -7,7 +7,7 @@ import { TEST_TOKENS } from "../../edge/testing/tokens.js";
 import { fixtureRedis } from "../support/reference-fixture.js";
 
 // Scenario plumbing: publish the reference values a scenario's events carry (merchant, terminal
-// and IP risk, blocked BINs and IPs) to Redis through the Upstash bridge, additively so the
+// and IP risk, blocked BINs and IPs, card risk tiers) to Redis through the Upstash bridge, additively so the
 // fixture other Workers tests read stays intact, then replay the events through the real worker
 // entry (exports.default.fetch → Hono app → CardState Durable Object) and keep what it answered.
 
@@ -27,6 +27,7 @@ export async function publishScenarioReference(events: readonly LabelledEvent[],
   const merchant: Record<string, string> = {};
   const terminal: Record<string, string> = {};
   const ip: Record<string, string> = {};
+  const cardTier: Record<string, string> = {};
   const bins = new Set<string>();
   const ips = new Set<string>();
   for (const { event: e, refs } of events) {
@@ -37,12 +38,16 @@ export async function publishScenarioReference(events: readonly LabelledEvent[],
       if (refs.ip_blocked === true) ips.add(e.ip_address_hash);
     }
     if (refs.bin_blocked === true && e.card_bin !== undefined) bins.add(e.card_bin.slice(0, 6));
+    // The tier the ops CPP job publishes for a card exposed at a known compromised merchant. It is
+    // in Redis before the replay starts, so the card's own history is scored under it too.
+    if (refs.card_risk_tier !== undefined) cardTier[e.card_number_hash] = refs.card_risk_tier;
   }
   const redis = fixtureRedis(url, token);
   const p = redis.multi();
   if (Object.keys(merchant).length > 0) p.hset(REDIS_KEYS.merchantRisk, merchant);
   if (Object.keys(terminal).length > 0) p.hset(REDIS_KEYS.terminalRisk, terminal);
   if (Object.keys(ip).length > 0) p.hset(REDIS_KEYS.ipRisk, ip);
+  if (Object.keys(cardTier).length > 0) p.hset(REDIS_KEYS.cardTier, cardTier);
   const [bin0, ...binRest] = [...bins];
   if (bin0 !== undefined) p.sadd(REDIS_KEYS.blockedBins, bin0, ...binRest);
   const [ip0, ...ipRest] = [...ips];
