@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ev } from "../features/fixtures.js";
 import { extractFeatures } from "../features/extract.js";
 import { countryCode } from "../geo/geo.js";
-import { BINARY_FORMAT_VERSION, decodeCardStateBinary, encodeCardStateBinary } from "./binary-codec.js";
+import { BINARY_FORMAT_VERSION, V1_LAYOUT_FINGERPRINT, decodeCardStateBinary, encodeCardStateBinary } from "./binary-codec.js";
+import v1 from "./fixtures/card-state-v1.json" with { type: "json" };
 import { CardState, DAY_MS } from "./card-state.js";
 import { decodeCardState, encodeCardState } from "./codec.js";
 
@@ -23,6 +24,17 @@ function busy(): CardState {
 }
 
 describe("binary card state codec", () => {
+  it("migrates a blob of the layout before format 2 like the JSON codec migrates format 1", () => {
+    expect(V1_LAYOUT_FINGERPRINT.toString(16)).toBe(v1.binary_layout);
+    const fromBinary = decodeCardStateBinary(Uint8Array.from(atob(v1.binary_base64), (c) => c.charCodeAt(0)));
+    const fromJson = decodeCardState(v1.json);
+    expect(encodeCardState(fromBinary)).toBe(encodeCardState(fromJson));
+    expect(fromBinary.noveltyFromMs).toBe(fromJson.watermarkMs);
+    expect(fromBinary.devLen).toBeGreaterThan(0);
+    const d = decodeCardStateBinary(encodeCardStateBinary(fromBinary));
+    expect(encodeCardState(d)).toBe(encodeCardState(fromJson));
+  });
+
   it("decodes to what the JSON codec holds (same encodeCardState text, same features)", () => {
     const s = busy();
     const d = decodeCardStateBinary(encodeCardStateBinary(s));

@@ -1,5 +1,5 @@
 import { NO_COUNTRY, countryCode, countryId } from "../geo/geo.js";
-import { CardState, REC } from "./card-state.js";
+import { CardState, ID_REC, MAX_DEVICES, REC } from "./card-state.js";
 
 /**
  * Binary CardState for hot storage (the Durable Object writes it on every event): the state's own
@@ -51,11 +51,26 @@ const FIELDS: Field[] = [];
 const LAYOUT_DESC: string[] = [];
 discover(CardState.empty(), [], FIELDS, LAYOUT_DESC);
 /** FNV-1a over the layout description: changes when a field is added, renamed, retyped or resized. */
-export const LAYOUT_FINGERPRINT = (() => {
+export const LAYOUT_FINGERPRINT = fingerprint(LAYOUT_DESC);
+
+/**
+ * The layout before card-state format 2 (no IP/MCC lists, devices as [hash, last seen] pairs):
+ * still read, and migrated as the JSON codec migrates format 1 (devices long known, IP/MCC novelty
+ * off for 14 days of event time after the watermark), so Durable Objects holding such blobs keep
+ * their windows instead of failing to load.
+ */
+const V1_NEW_FIELDS = new Set(["ips", "ipLen", "mccs", "mccLen", "noveltyFromMs"]);
+const V1_FIELDS = FIELDS.filter((f) => !(f.path.length === 1 && V1_NEW_FIELDS.has(f.path[0] as string)));
+const V1_DEV_LENGTH = MAX_DEVICES * 2;
+export const V1_LAYOUT_FINGERPRINT = fingerprint(
+  LAYOUT_DESC.filter((d) => !V1_NEW_FIELDS.has(d.split(":")[0] as string)).map((d) => (d.startsWith("dev:") ? `dev:f64[${V1_DEV_LENGTH}]` : d)),
+);
+
+function fingerprint(desc: string[]): number {
   let h = 0x811c9dc5;
-  for (const ch of LAYOUT_DESC.join(";")) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  for (const ch of desc.join(";")) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return h;
-})();
+}
 
 type Holder = Record<string, unknown>;
 
@@ -121,8 +136,9 @@ export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardStat
   // Float64Array needs 8-byte alignment; a view at an odd offset is copied once.
   const aligned = src.byteOffset % 8 === 0 ? src : src.slice();
   const layout = new DataView(aligned.buffer, aligned.byteOffset, HEADER_BYTES).getUint32(8, true);
-  if (layout !== LAYOUT_FINGERPRINT) {
-    throw new Error(`binary card state: layout ${layout.toString(16)} is not this build's ${LAYOUT_FINGERPRINT.toString(16)}`);
+  const v1 = layout === V1_LAYOUT_FINGERPRINT;
+  if (layout !== LAYOUT_FINGERPRINT && !v1) {
+    throw new Error(`binary card state: layout ${layout.toString(16)} is not this build's ${LAYOUT_FINGERPRINT.toString(16)} (nor the migrated ${V1_LAYOUT_FINGERPRINT.toString(16)})`);
   }
   const body = new Float64Array(aligned.buffer, aligned.byteOffset + HEADER_BYTES, (aligned.byteLength - HEADER_BYTES) / 8);
   const s = CardState.empty();
@@ -131,7 +147,7 @@ export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardStat
     if (at >= body.length) throw new Error("binary card state: truncated");
     return body[at++] as number;
   };
-  for (const f of FIELDS) {
+  for (const f of v1 ? V1_FIELDS : FIELDS) {
     const name = f.path[f.path.length - 1] as string;
     const holder = holderOf(s, f.path);
     if (f.kind === "num") {
@@ -151,5 +167,16 @@ export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardStat
     at += len;
   }
   if (at !== body.length) throw new Error("binary card state: trailing data");
+  if (v1) migrateV1(s);
   return s;
+}
+
+/** Devices [hash, last seen] → [hash, last seen, first seen unknown]; novelty from the watermark. */
+function migrateV1(s: CardState): void {
+  const old = s.dev;
+  if (old.length !== V1_DEV_LENGTH) throw new Error(`binary card state: bad length for dev (${old.length})`);
+  const dev = new Float64Array(MAX_DEVICES * ID_REC);
+  for (let i = 0; i < MAX_DEVICES; i++) dev.set([old[2 * i] ?? 0, old[2 * i + 1] ?? 0, -Infinity], ID_REC * i);
+  (s as unknown as Holder).dev = dev;
+  s.noveltyFromMs = s.watermarkMs;
 }
