@@ -29,7 +29,7 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS card (k INTEGER PRIMARY KEY CHECK (k = 0), state TEXT NOT NULL, last_activity_ms INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS seen_event_ms ON seen (event_ms)",
-];
+].join(";\n");
 
 type SeenRow = { decision_json: string };
 
@@ -45,19 +45,30 @@ export class CardState extends DurableObject<EngineEnv> {
     super(ctx, env);
     // SQLite storage is synchronous: the state is in memory before the first call is delivered.
     this.load();
-    void ctx.blockConcurrencyWhile(async () => {
-      this.alarmAt = await ctx.storage.getAlarm();
-    });
   }
 
   private load(): void {
-    const sql = this.ctx.storage.sql;
-    for (const stmt of SCHEMA) sql.exec(stmt);
-    const row = sql.exec<{ state: string | ArrayBuffer; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").toArray()[0];
+    // Most loads find the tables: read first, create them only when a read fails (a new object,
+    // or one the idle alarm emptied) instead of running the schema on every start.
+    let row: { state: string | ArrayBuffer; last_activity_ms: number } | undefined;
+    try {
+      row = this.readCard();
+    } catch {
+      this.ctx.storage.sql.exec(SCHEMA);
+      row = this.readCard();
+    }
     if (!row) this.window = CardWindow.empty();
     else this.window = typeof row.state === "string" ? decodeCardState(row.state) : decodeCardStateBinary(row.state);
     this.lastActivityMs = row?.last_activity_ms ?? 0;
+    // Not read back (getAlarm would hold the first call behind an async read): the first event of
+    // this instance sets the alarm, later ones move it only when it is more than a day short.
+    this.alarmAt = null;
+  }
+
+  private readCard(): { state: string | ArrayBuffer; last_activity_ms: number } | undefined {
+    const row = this.ctx.storage.sql.exec<{ state: string | ArrayBuffer; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").next();
     this.countSeen();
+    return row.done ? undefined : row.value;
   }
 
   private countSeen(): void {
