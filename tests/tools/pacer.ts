@@ -47,7 +47,14 @@ export async function pace(
     onTick?.(released);
     await new Promise((r) => setTimeout(r, 5));
   }
-  await Promise.allSettled([...inFlight]);
+  // AbortSignal.timeout's timers are unref'd: with only stalled requests left, Node would exit
+  // mid-await ("unsettled top-level await") and the report would never print. Hold the loop open.
+  const keepAlive = setInterval(() => undefined, 1000);
+  try {
+    await Promise.allSettled([...inFlight]);
+  } finally {
+    clearInterval(keepAlive);
+  }
   return { released: released - skipped, skippedAtCap: skipped, elapsedSeconds: (performance.now() - start) / 1000 };
 }
 
