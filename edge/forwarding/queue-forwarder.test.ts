@@ -66,6 +66,35 @@ describe("createQueueForwarder", () => {
     expect(() => chunkForQueue([huge])).toThrow(RecordTooLargeError);
   });
 
+  it("requests forwarding while a send is in flight share the next sendBatch; each resolves once its records are sent", async () => {
+    const q = recordingQueue();
+    const f = createQueueForwarder(q.queue);
+    const rs = scoredEvents(4);
+    const done: number[] = [];
+    await Promise.all(rs.map((r, i) => f.forward([r]).then(() => done.push(i))));
+    expect(q.batches.map((b) => b.length)).toEqual([1, 3]);
+    expect(q.batches.flat()).toEqual(rs);
+    expect(done.sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it("a failed shared send rejects every request it carried; an oversized record fails only its own request", async () => {
+    let calls = 0;
+    const failing: Queue<ScoredEvent> = {
+      metrics: () => Promise.reject(new Error("unused")),
+      send: () => Promise.reject(new Error("unused")),
+      sendBatch: () => (++calls === 1 ? Promise.resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } }) as unknown as Promise<QueueSendBatchResponse> : Promise.reject(new Error("queue down"))),
+    };
+    const f = createQueueForwarder(failing);
+    const rs = scoredEvents(3);
+    const huge = { ...scoredEvent(9) };
+    huge.verdict = { ...huge.verdict, reasons: [{ code: "BIG", tier: "SYSTEM", detail: "y".repeat(140 * 1024), contribution: 0 }] };
+    const results = await Promise.allSettled([f.forward([rs[0] as ScoredEvent]), f.forward([rs[1] as ScoredEvent]), f.forward([huge]), f.forward([rs[2] as ScoredEvent])]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "rejected"]);
+    expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(RecordTooLargeError);
+    expect(((results[1] as PromiseRejectedResult).reason as Error).message).toBe("queue down");
+    expect(calls).toBe(2);
+  });
+
   it("sends nothing for no records", async () => {
     const q = recordingQueue();
     await createQueueForwarder(q.queue).forward([]);
