@@ -48,7 +48,9 @@ export const DEFAULT_TRAINING: DefaultTrainingConfig = {
   startMs: Date.UTC(2026, 9, 1),
   warmupDays: 3,
   maxRows: 120_000,
-  trees: 100,
+  // 50 trees, not 100: on `npm run eval` AUC 0.953 → 0.957, AP 0.5725 → 0.5714, false positives
+  // 0.35% → 0.36%, at half the scoring cost (the forest was ~half of the engine's CPU per event).
+  trees: 50,
   subsampleSize: 256,
 };
 
