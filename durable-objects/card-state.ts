@@ -35,6 +35,11 @@ type SeenRow = { decision_json: string };
 
 export class CardState extends DurableObject<EngineEnv> {
   private window: CardWindow = CardWindow.empty();
+  /**
+   * The seen table's transaction ids, in memory (≤ MAX_SEEN): a new id — nearly every event —
+   * costs no SELECT; only a duplicate reads its row. Reloaded with the state after a rollback.
+   */
+  private seenIds = new Set<string>();
   private seenCount = 0;
   /** Oldest event time among the seen rows (Infinity: none): the retention delete runs only when it is due. */
   private oldestSeenMs = Infinity;
@@ -67,14 +72,20 @@ export class CardState extends DurableObject<EngineEnv> {
 
   private readCard(): { state: string | ArrayBuffer; last_activity_ms: number } | undefined {
     const row = this.ctx.storage.sql.exec<{ state: string | ArrayBuffer; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").next();
-    this.countSeen();
+    this.loadSeen();
     return row.done ? undefined : row.value;
   }
 
-  private countSeen(): void {
-    const r = this.ctx.storage.sql.exec<{ n: number; oldest: number | null }>("SELECT COUNT(*) AS n, MIN(event_ms) AS oldest FROM seen").one();
-    this.seenCount = r.n;
-    this.oldestSeenMs = r.oldest ?? Infinity;
+  private loadSeen(): void {
+    const ids = new Set<string>();
+    let oldest = Infinity;
+    for (const r of this.ctx.storage.sql.exec<{ transaction_id: string; event_ms: number }>("SELECT transaction_id, event_ms FROM seen")) {
+      ids.add(r.transaction_id);
+      if (r.event_ms < oldest) oldest = r.event_ms;
+    }
+    this.seenIds = ids;
+    this.seenCount = ids.size;
+    this.oldestSeenMs = oldest;
   }
 
   /** Scores and applies the items in order; one outcome per item. Atomic: all applied or none. */
@@ -104,9 +115,9 @@ export class CardState extends DurableObject<EngineEnv> {
     let newestMs = -Infinity;
     for (const [i, item] of items.entries()) {
       const id = item.event.transaction_id;
-      const prior = sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).next();
-      if (!prior.done) {
-        outcomes.push({ decision: JSON.parse(prior.value.decision_json) as Decision, duplicate: true });
+      if (this.seenIds.has(id)) {
+        const prior = sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).one();
+        outcomes.push({ decision: JSON.parse(prior.decision_json) as Decision, duplicate: true });
         continue;
       }
       const engine = engines[i];
@@ -119,6 +130,7 @@ export class CardState extends DurableObject<EngineEnv> {
         JSON.stringify(decision),
         eventMs,
       );
+      this.seenIds.add(id);
       this.seenCount++;
       if (eventMs < this.oldestSeenMs) this.oldestSeenMs = eventMs;
       newestMs = Math.max(newestMs, eventMs);
@@ -144,14 +156,14 @@ export class CardState extends DurableObject<EngineEnv> {
     // delete at all; after one, both are read again from the table.
     if (this.oldestSeenMs < watermark - SEEN_RETENTION_MS) {
       sql.exec("DELETE FROM seen WHERE event_ms < ?", watermark - SEEN_RETENTION_MS);
-      this.countSeen();
+      this.loadSeen();
     }
     if (this.seenCount > MAX_SEEN) {
       sql.exec(
         "DELETE FROM seen WHERE transaction_id IN (SELECT transaction_id FROM seen ORDER BY event_ms ASC LIMIT ?)",
         this.seenCount - MAX_SEEN,
       );
-      this.countSeen();
+      this.loadSeen();
     }
   }
 
