@@ -130,6 +130,10 @@ describe("behavioural features", () => {
     const first = ev(0, { merchant_category_code: "4829" });
     extractInto(first, Date.parse(first.timestamp_utc), CardState.empty(), OK, v);
     expect(v[F.new_mcc_flag]).toBe(0);
+    expect(v[F.amount_to_avg_30d]).toBe(0);
+    const big = ev(1000, { amount_usd: 200 });
+    extractInto(big, Date.parse(big.timestamp_utc), s, OK, v);
+    expect(v[F.amount_to_avg_30d]).toBe(4);
   });
 
   it.each([

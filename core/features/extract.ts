@@ -34,6 +34,7 @@ import { parseEventTime } from "../window/time.js";
  * - fresh_device_ip_flag: device and IP both given, each first seen on the card less than 24 h
  *   before T (or never): the first hours of a new device on a new network, i.e. an account
  *   takeover's whole session, not only its first event.
+ * - amount_to_avg_30d: amount / avg_txn_amount_30d; 0 without history.
  * After a migration from card-state format 1 (no IP/MCC lists) new_ip_flag and new_mcc_flag stay 0
  * for NOVELTY_WARMUP_MS of event time (see window/codec.ts).
  */
@@ -43,7 +44,7 @@ export const DEVIATION_FLOOR_USD = 5;
 export const DEVIATION_CLAMP = 50;
 
 /** Extra quantities rules may test besides the features (appended after FEATURE_NAMES). */
-export const EXTRA_RULE_FEATURES = ["geo_distance_km", "history_events", "new_ip_flag", "new_mcc_flag", "fresh_device_ip_flag"] as const;
+export const EXTRA_RULE_FEATURES = ["geo_distance_km", "history_events", "new_ip_flag", "new_mcc_flag", "fresh_device_ip_flag", "amount_to_avg_30d"] as const;
 /** How long after its first use a device or IP still counts as fresh. */
 export const FRESH_MS = DAY_MS;
 export type RuleFeatureName = FeatureName | (typeof EXTRA_RULE_FEATURES)[number];
@@ -165,6 +166,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: 
   out[21] = dist;
   out[22] = s.count;
   out[23] = newIp ? 1 : 0; out[24] = newMcc ? 1 : 0; out[25] = fresh ? 1 : 0;
+  out[26] = avg > 0 ? amount / avg : 0;
   return cur;
 }
 
