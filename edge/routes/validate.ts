@@ -22,11 +22,29 @@ export function requireJson(contentType: string | null | undefined): void {
 }
 
 /** Reads at most `limit` bytes: refuses early on Content-Length, and counts while streaming. */
+// One decoder per isolate: decode() without {stream} starts afresh each call.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array | ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new HttpError("INVALID_JSON", "body is not valid UTF-8");
+  }
+}
+
 export async function readBody(req: Request, limit: number): Promise<string> {
   const tooLarge = () => new HttpError("PAYLOAD_TOO_LARGE", `request body larger than ${limit} bytes`);
   const declared = req.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge();
   if (req.body === null) return "";
+  // A declared length within the limit bounds the body (HTTP framing reads exactly that many
+  // bytes): read it in one call instead of chunk by chunk.
+  if (declared !== null && /^\d+$/.test(declared)) {
+    const buf = await req.arrayBuffer();
+    if (buf.byteLength > limit) throw tooLarge();
+    return decodeUtf8(buf);
+  }
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -46,11 +64,7 @@ export async function readBody(req: Request, limit: number): Promise<string> {
     bytes.set(c, off);
     off += c.byteLength;
   }
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new HttpError("INVALID_JSON", "body is not valid UTF-8");
-  }
+  return decodeUtf8(bytes);
 }
 
 export function parseJson(text: string): unknown {
