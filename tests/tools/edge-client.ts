@@ -34,7 +34,10 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const json: unknown = await res.json().catch(() => ({}));
+      // A body that cannot be read (cut off by the timeout mid-stream, or not JSON) is a failed
+      // request, never an answer: counting it as a verdict would corrupt the detection figures.
+      const json: unknown = await res.json().catch(() => undefined);
+      if (json === undefined) return { res: undefined, json: { error: { code: res.ok ? "UNREADABLE_RESPONSE" : `HTTP_${res.status}` } }, latencyMs: performance.now() - started };
       return { res, json, latencyMs: performance.now() - started };
     } catch (e) {
       const code = e instanceof Error && e.name === "TimeoutError" ? "TIMEOUT" : "NETWORK_ERROR";
@@ -50,7 +53,11 @@ export function createEdgeClient(opts: EdgeClientOptions): EdgeClient {
   return {
     async score(event) {
       const { res, json, latencyMs } = await post("/v1/transactions/score", event);
-      if (res?.ok) return { ok: true, verdict: json as VerdictResponse, latencyMs };
+      if (res?.ok) {
+        const v = json as Partial<VerdictResponse>;
+        if (v.verdict === "APPROVED" || v.verdict === "REVIEW" || v.verdict === "BLOCKED") return { ok: true, verdict: json as VerdictResponse, latencyMs };
+        return { ok: false, status: res.status, code: "UNEXPECTED_RESPONSE", latencyMs };
+      }
       return failure(res?.status ?? 0, json, latencyMs);
     },
     async scoreBatch(events) {
