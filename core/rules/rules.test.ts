@@ -140,13 +140,16 @@ describe("default rules fire on their signal and not without it", () => {
     expect(triggers(session, online(later + 3_600_000, { amount_usd: 300 }), poor)).toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
     expect(triggers(session, online(later + 86_400_000, { amount_usd: 300 }), poor)).not.toContain("NEW_DEVICE_NEW_IP_POOR_REPUTATION");
   });
-  it("NEW_DEVICE_NEW_IP_LARGE_AMOUNT", () => {
+  it("NEW_DEVICE_HIGH_AMOUNT relative to the card (takeover-large-amount), forcing REVIEW", () => {
     const rich = [...usual, ...usual.map((e, i) => ({ ...e, transaction_id: `more-${i}`, timestamp_utc: new Date(Date.parse(e.timestamp_utc) + 65 * 3_600_000).toISOString() }))];
     const big = { amount_usd: 260, merchant_category_code: "5999" };
-    expect(triggers(rich, online(later, big))).toContain("NEW_DEVICE_NEW_IP_LARGE_AMOUNT");
-    expect(triggers(rich, online(later, { ...big, amount_usd: 190 }))).not.toContain("NEW_DEVICE_NEW_IP_LARGE_AMOUNT");
-    expect(triggers(usual, online(later, big))).not.toContain("NEW_DEVICE_NEW_IP_LARGE_AMOUNT");
-    expect(triggers(rich, online(later, { ...big, device_fingerprint: "fp-own", ip_address_hash: "ip-own" }))).not.toContain("NEW_DEVICE_NEW_IP_LARGE_AMOUNT");
+    expect(triggers(rich, online(later, big))).toContain("NEW_DEVICE_HIGH_AMOUNT");
+    const s = CardState.empty();
+    for (const p of rich) engine.process(p, s, NO_REFERENCE);
+    expect(engine.score(online(later, big), s, NO_REFERENCE).decision.verdict).not.toBe("APPROVED");
+    expect(triggers(rich, online(later, { ...big, amount_usd: 190 }))).not.toContain("NEW_DEVICE_HIGH_AMOUNT");
+    expect(triggers(usual, online(later, big))).not.toContain("NEW_DEVICE_HIGH_AMOUNT");
+    expect(triggers(rich, online(later, { ...big, device_fingerprint: "fp-own", ip_address_hash: "ip-own" }))).not.toContain("NEW_DEVICE_HIGH_AMOUNT");
   });
   it("NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION", () => {
     const transfer = { amount_usd: 900, merchant_category_code: "4829" };
@@ -173,7 +176,7 @@ describe("default rules fire on their signal and not without it", () => {
     expect([...codes].sort()).toEqual([
       "BLACKLISTED_IP", "BLOCKED_BIN", "CARD_PRESENT_MISMATCH", "COMPROMISED_CARD_UNUSUAL_USE", "CROSS_COUNTRY_MISMATCH", "HIGH_RISK_CARD",
       "HIGH_RISK_MERCHANT", "HIGH_RISK_TERMINAL", "IMPOSSIBLE_TRAVEL", "MULTI_COUNTRY_24H", "NEW_DEVICE_HIGH_AMOUNT",
-      "NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION", "NEW_DEVICE_NEW_IP_LARGE_AMOUNT", "NEW_DEVICE_NEW_IP_POOR_REPUTATION", "POOR_IP_REPUTATION",
+      "NEW_DEVICE_NEW_IP_AMOUNT_DEVIATION", "NEW_DEVICE_NEW_IP_POOR_REPUTATION", "POOR_IP_REPUTATION",
       "SPEND_VELOCITY_EXCEEDED", "VELOCITY_EXCEEDED",
     ]);
   });
