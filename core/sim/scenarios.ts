@@ -40,9 +40,7 @@ interface Ctx {
 
 function setup(cardHash: string, startMs: number, opts: ScenarioOptions, label: string): Ctx {
   const seed = opts.seed ?? 1;
-  // Forked by seed and scenario only, not by card hash: tests give each run a fresh card hash (no
-  // Durable Object state carried over) and still replay the same scenario for the same seed.
-  const rng = createRng(seed).fork(label);
+  const rng = createRng(seed).fork(`${label}:${cardHash}`);
   const world = worldFor(seed);
   const home = CITIES.findIndex((c) => c.code === (opts.home ?? "NYC"));
   if (home < 0) throw new RangeError(`unknown home city ${opts.home ?? ""}`);
