@@ -9,7 +9,7 @@ describe("defaultEngine", () => {
     const e = defaultEngine();
     expect(defaultEngine()).toBe(e);
     expect(e.modelVersion).toBe(defaultModel().model_version);
-    expect(e.rulesVersion).toBe("rules-2026.11.2");
+    expect(e.rulesVersion).toBe("rules-2026.11.3");
     expect(e.configVersion).toBe(defaultConfig().version);
   });
 

@@ -21,7 +21,7 @@ describe("engine", () => {
     const { decision, features } = engine.score(ev(0), CardState.empty(), NO_REFERENCE);
     expect(DecisionSchema.parse(decision)).toEqual(decision);
     expect(decision.verdict).toBe("APPROVED");
-    expect(decision.rules_version).toBe("rules-2026.11.2");
+    expect(decision.rules_version).toBe("rules-2026.11.3");
     expect(decision.model_version).toBe("tiny-test");
     expect(features.tx_count_1min).toBe(1);
   });
