@@ -54,6 +54,9 @@ export default defineConfig({
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
     globalSetup: existsSync(forwardingSetup) ? [forwardingSetup] : [],
     testTimeout: 60_000,
+    // Files share the reference data in Redis (some reset the fixture, the scenarios add to it),
+    // so they run one at a time; tests inside a file still share one workerd.
+    fileParallelism: false,
     // Request logs of passing tests are noise; failing tests keep theirs.
     silent: "passed-only",
   },

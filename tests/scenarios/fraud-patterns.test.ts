@@ -60,7 +60,7 @@ group.each(SEEDS)("seed %i", (seed) => {
   });
 
   // Account takeover: the first hours of a device and a network new to the card, with amounts far
-  // above its usual or a poorly reputed network (NEW_DEVICE_NEW_IP_* rules, rules-2026.11.2).
+  // above its usual or a poorly reputed network (NEW_DEVICE_NEW_IP_* rules, rules-2026.11.3).
   it("account takeover: every event is scored and answered", async () => {
     const scored = await run("takeover", seed);
     expect(caseOf(scored).length).toBeGreaterThan(0);

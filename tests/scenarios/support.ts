@@ -28,7 +28,6 @@ export async function publishScenarioReference(events: readonly LabelledEvent[],
   const terminal: Record<string, string> = {};
   const ip: Record<string, string> = {};
   const cardTier: Record<string, string> = {};
-  const bins = new Set<string>();
   const ips = new Set<string>();
   for (const { event: e, refs } of events) {
     if (refs.merchant_risk_score !== undefined) merchant[e.merchant_id] = String(refs.merchant_risk_score);
@@ -37,7 +36,8 @@ export async function publishScenarioReference(events: readonly LabelledEvent[],
       if (refs.ip_reputation_score !== undefined) ip[e.ip_address_hash] = String(refs.ip_reputation_score);
       if (refs.ip_blocked === true) ips.add(e.ip_address_hash);
     }
-    if (refs.bin_blocked === true && e.card_bin !== undefined) bins.add(e.card_bin.slice(0, 6));
+    // Blocked BINs are not published: a BIN block hits every card of that BIN, and the simulated
+    // world has few BINs, so one scenario's block would leak into other cards' verdicts.
     // The tier the ops CPP job publishes for a card exposed at a known compromised merchant. It is
     // in Redis before the replay starts, so the card's own history is scored under it too.
     if (refs.card_risk_tier !== undefined) cardTier[e.card_number_hash] = refs.card_risk_tier;
@@ -48,8 +48,6 @@ export async function publishScenarioReference(events: readonly LabelledEvent[],
   if (Object.keys(terminal).length > 0) p.hset(REDIS_KEYS.terminalRisk, terminal);
   if (Object.keys(ip).length > 0) p.hset(REDIS_KEYS.ipRisk, ip);
   if (Object.keys(cardTier).length > 0) p.hset(REDIS_KEYS.cardTier, cardTier);
-  const [bin0, ...binRest] = [...bins];
-  if (bin0 !== undefined) p.sadd(REDIS_KEYS.blockedBins, bin0, ...binRest);
   const [ip0, ...ipRest] = [...ips];
   if (ip0 !== undefined) p.sadd(REDIS_KEYS.blockedIps, ip0, ...ipRest);
   p.incr(REDIS_KEYS.refdataVersion);
