@@ -1,4 +1,5 @@
 import { generateStream, type LabelledEvent } from "../../core/sim/index.js";
+import type { ScoreResult } from "./edge-client.js";
 
 // Traffic for the tools: the seeded simulator, with event times placed in the recent past so the
 // edge (which refuses timestamps ahead of its clock) accepts them, one card's events in order.
@@ -32,6 +33,14 @@ export class Tally {
   readonly errors = new Map<string, number>();
   readonly latencies: number[] = [];
   readonly outcomes: Array<{ isFraud: boolean; flagged: boolean; pattern?: string; score: number; card: string }> = [];
+
+  /** Counts one edge answer for a labelled event: a verdict with its outcome, or an error code. */
+  record(item: LabelledEvent, r: ScoreResult): void {
+    if (!r.ok) return this.error(r.code);
+    this.verdicts[r.verdict.verdict]++;
+    this.latencies.push(r.latencyMs);
+    this.outcomes.push({ isFraud: item.is_fraud, flagged: r.verdict.verdict !== "APPROVED", score: r.verdict.fraud_score, card: item.event.card_number_hash, ...(item.pattern ? { pattern: item.pattern } : {}) });
+  }
 
   error(code: string): void {
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);

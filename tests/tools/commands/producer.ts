@@ -28,12 +28,7 @@ export const producer: Command = {
       const n = stream.next();
       if (n.done) return undefined;
       const item = n.value;
-      return client.score(item.event).then((r) => {
-        if (!r.ok) return tally.error(r.code);
-        tally.verdicts[r.verdict.verdict]++;
-        tally.latencies.push(r.latencyMs);
-        tally.outcomes.push({ isFraud: item.is_fraud, flagged: r.verdict.verdict !== "APPROVED", score: r.verdict.fraud_score, card: item.event.card_number_hash, ...(item.pattern ? { pattern: item.pattern } : {}) });
-      });
+      return client.score(item.event).then((r) => tally.record(item, r));
     }, (released) => bar.update(released, { ...tally.verdicts, errors: tally.errorCount }));
     bar.stop();
     const lat = [...tally.latencies].sort((a, b) => a - b);
