@@ -10,8 +10,7 @@ const item = (card: string): ScoreItem => ({ event: txn({ card_number_hash: card
 
 describe("durableObjectScorer placement", () => {
   it("EU deployments address card objects through jurisdiction(\"eu\"), with the location hint", async () => {
-    // workerd does not implement jurisdictions ("Jurisdiction restrictions are not implemented in
-    // workerd"), so the EU sub-namespace is stood in for by the real namespace, observed.
+    // local workerd refuses jurisdictions (it has no jurisdiction restrictions to enforce), so the EU sub-namespace is stood in for by the real namespace, observed.
     const real = testEnv.CARD_STATE;
     const eu = { idFromName: vi.fn((n: string) => real.idFromName(n)), get: vi.fn((id: DurableObjectId, o?: DurableObjectNamespaceGetDurableObjectOptions) => real.get(id, o)) };
     const ns = { jurisdiction: vi.fn(() => eu) } as unknown as DurableObjectNamespace<CardState>;

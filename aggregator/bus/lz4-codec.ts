@@ -5,7 +5,7 @@ const { CompressionCodecs, CompressionTypes } = kafkajs;
 
 // The topics use compression.type=lz4 (the spec's layout), so the broker stores LZ4 batches even
 // when the producer sends them uncompressed, and kafkajs ships no LZ4 codec: without this, every
-// fetch fails with "LZ4 compression not implemented". lz4js is pure JS (no native build) and
+// fetch fails (kafkajs reports LZ4 as an unsupported codec). lz4js is pure JS (no native build) and
 // handles the LZ4 frame format Kafka writes. Decoding only in practice: the producer sends
 // uncompressed batches (the broker compresses them); a broker refused lz4js-compressed produce
 // requests in a quick trial, so producer-side LZ4 stays off until that is understood.
