@@ -11,7 +11,7 @@ const runtimeImports = {
 
 export default tseslint.config(
   // Deno-only files are outside tsconfig.json (Deno globals): `deno check` and `deno lint` cover them.
-  { ignores: ["node_modules/**", ".cache/**", ".data/**", "dist/**", ".wrangler/**", "**/*.js", "**/*.mjs", "**/*.cjs", "edge/deno.ts", "edge/deno/**"] },
+  { ignores: ["node_modules/**", ".cache/**", ".data/**", "dist/**", ".wrangler/**", "**/*.js", "**/*.mjs", "**/*.cjs", "edge/deno/**"] },
   {
     files: ["**/*.ts"],
     languageOptions: {

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // vitest.workers.config.ts, tests against real servers in vitest.int.config.ts.
 export default defineConfig({
   test: {
-    include: ["core/**/*.test.ts", "aggregator/**/*.test.ts", "tests/unit/**/*.test.ts", "tests/tools/**/*.test.ts", "infra/**/*.test.ts"],
+    include: ["core/**/*.test.ts", "aggregator/**/*.test.ts", "cli/**/*.test.ts", "tests/architecture/**/*.test.ts", "tests/contracts/**/*.test.ts", "infra/**/*.test.ts"],
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
     environment: "node",
     testTimeout: 60_000,

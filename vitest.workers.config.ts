@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_TOKENS } from "./edge/testing/tokens.js";
@@ -10,11 +9,10 @@ import { TEST_TOKENS } from "./edge/testing/tokens.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-// Owned by the forwarding engineer: starts a signature-verifying ingest receiver, publishes the
-// reference fixture through the Upstash REST bridge, and `provide`s their addresses (receiverUrl,
-// forwardSecret, upstashUrl, upstashToken). Included when present; without it the worker's queue
-// consumer has nowhere to post and reference lookups go to the default local bridge.
-const forwardingSetup = "tests/support/workers-global-setup.ts";
+// Starts a signature-verifying ingest receiver, publishes the reference fixture through the
+// Upstash REST bridge, and `provide`s their addresses (receiverUrl, forwardSecret, upstashUrl,
+// upstashToken), so the worker's queue consumer has somewhere to post.
+const forwardingSetup = "tests/testing/workers-global-setup.ts";
 
 export default defineConfig({
   plugins: [
@@ -52,7 +50,7 @@ export default defineConfig({
   test: {
     include: ["edge/**/*.test.ts", "durable-objects/**/*.test.ts", "tests/workers/**/*.test.ts", "tests/scenarios/**/*.test.ts"],
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
-    globalSetup: existsSync(forwardingSetup) ? [forwardingSetup] : [],
+    globalSetup: [forwardingSetup],
     testTimeout: 60_000,
     // Files share the reference data in Redis (some reset the fixture, the scenarios add to it),
     // so they run one at a time; tests inside a file still share one workerd.

@@ -6,7 +6,7 @@ import { ForestModelSchema, type ForestModel } from "./ml/model.js";
 import defaultRulesJson from "./rules/default-ruleset.json" with { type: "json" };
 import { parseRuleSet, type RuleSet } from "./rules/schema.js";
 import type { Decision, ReferenceSignals, TransactionEvent } from "./schemas.js";
-import type { CardState } from "./window/card-state.js";
+import type { CardWindow } from "./window/card-window.js";
 
 // The shipped defaults, each parsed once (zod) on first use: a malformed file fails loudly at
 // start-up, not per event.
@@ -39,7 +39,7 @@ const cache = new WeakMap<ForestModel, WeakMap<ScoringConfig, WeakMap<RuleSet, E
 /** The plain functional form: scores `event` against `state` without changing it. */
 export function score(
   event: TransactionEvent,
-  state: CardState,
+  state: CardWindow,
   config: ScoringConfig,
   forest: ForestModel,
   ruleSet: RuleSet = defaultRuleSet(),

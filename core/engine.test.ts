@@ -2,11 +2,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseScoringConfig, type ScoringConfig } from "./config.js";
 import defaultConfigJson from "./default-config.json" with { type: "json" };
 import { createEngine, NO_REFERENCE, type Engine } from "./engine.js";
-import { ev, tinyModel } from "./features/fixtures.js";
+import { ev, tinyModel } from "./testing/features.js";
 import defaultRules from "./rules/default-ruleset.json" with { type: "json" };
 import { parseRuleSet } from "./rules/schema.js";
 import { DecisionSchema } from "./schemas.js";
-import { CardState } from "./window/card-state.js";
+import { CardWindow } from "./window/card-window.js";
 import { decodeCardState, encodeCardState } from "./window/codec.js";
 
 let engine: Engine;
@@ -18,7 +18,7 @@ beforeAll(() => {
 
 describe("engine", () => {
   it("approves an ordinary first purchase with a valid decision", () => {
-    const { decision, features } = engine.score(ev(0), CardState.empty(), NO_REFERENCE);
+    const { decision, features } = engine.score(ev(0), CardWindow.empty(), NO_REFERENCE);
     expect(DecisionSchema.parse(decision)).toEqual(decision);
     expect(decision.verdict).toBe("APPROVED");
     expect(decision.rules_version).toBe("rules-2026.11.3");
@@ -27,7 +27,7 @@ describe("engine", () => {
   });
 
   it("score does not change the state; process does", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     engine.score(ev(0), s, NO_REFERENCE);
     expect(s.eventCount).toBe(0);
     engine.process(ev(0), s, NO_REFERENCE);
@@ -36,7 +36,7 @@ describe("engine", () => {
   });
 
   it("blocks a blocked BIN whatever the other tiers say", () => {
-    const d = engine.score(ev(0, { card_bin: "412345" }), CardState.empty(), { status: "OK", bin_blocked: true }).decision;
+    const d = engine.score(ev(0, { card_bin: "412345" }), CardWindow.empty(), { status: "OK", bin_blocked: true }).decision;
     expect(d.verdict).toBe("BLOCKED");
     expect(d.rule_triggers).toEqual(["BLOCKED_BIN"]);
     expect(d.fraud_score).toBeGreaterThanOrEqual(80);
@@ -44,7 +44,7 @@ describe("engine", () => {
   });
 
   it("velocity burst plus cross-country is BLOCKED (the spec's example)", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (let i = 0; i < 4; i++) engine.process(ev(i * 5_000), s, NO_REFERENCE);
     const d = engine.score(ev(25_000, { geolocation: { lat: 48.85, lon: 2.35 } }), s, NO_REFERENCE).decision;
     expect(d.rule_triggers).toEqual(expect.arrayContaining(["VELOCITY_EXCEEDED", "CROSS_COUNTRY_MISMATCH"]));
@@ -52,17 +52,17 @@ describe("engine", () => {
   });
 
   it("FAIL_CLOSED channel gets at least REVIEW when reference data is unavailable; FAIL_OPEN scores on", () => {
-    const closed = engine.score(ev(0, { channel: "ONLINE", terminal_id: undefined }), CardState.empty(), { status: "UNAVAILABLE" }).decision;
+    const closed = engine.score(ev(0, { channel: "ONLINE", terminal_id: undefined }), CardWindow.empty(), { status: "UNAVAILABLE" }).decision;
     expect(closed.verdict).toBe("REVIEW");
     expect(closed.rule_triggers).toContain("REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED");
-    const open = engine.score(ev(0), CardState.empty(), { status: "UNAVAILABLE" }).decision;
+    const open = engine.score(ev(0), CardWindow.empty(), { status: "UNAVAILABLE" }).decision;
     expect(open.verdict).toBe("APPROVED");
     expect(open.rule_triggers).toContain("REFERENCE_DATA_UNAVAILABLE");
     expect(open.reasons.some((r) => r.code === "REFERENCE_DATA_UNAVAILABLE" && r.tier === "SYSTEM")).toBe(true);
   });
 
   it("reason contributions add up to fraud_score when nothing is forced", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (let i = 0; i < 6; i++) engine.process(ev(i * 3_000, { amount_usd: 400 }), s, NO_REFERENCE);
     const d = engine.score(ev(20_000, { amount_usd: 900 }), s, NO_REFERENCE).decision;
     const total = d.reasons.reduce((a, r) => a + r.contribution, 0);
@@ -73,8 +73,8 @@ describe("engine", () => {
     const stream = Array.from({ length: 40 }, (_, i) =>
       ev(i * 47_000 + (i % 3) * 1000, { amount_usd: 10 + ((i * 37) % 300), merchant_id: `MCH-${i % 5}`, device_fingerprint: `fp-${i % 2}` }),
     );
-    const a = CardState.empty();
-    let b = CardState.empty();
+    const a = CardWindow.empty();
+    let b = CardWindow.empty();
     const da: unknown[] = [];
     const db: unknown[] = [];
     stream.forEach((e, i) => {
@@ -86,9 +86,9 @@ describe("engine", () => {
     expect(encodeCardState(b)).toBe(encodeCardState(a));
   });
 
-  it("process leaves the same state as CardState.apply, and returns what score returned", () => {
-    const viaEngine = CardState.empty();
-    const viaApply = CardState.empty();
+  it("process leaves the same state as CardWindow.apply, and returns what score returned", () => {
+    const viaEngine = CardWindow.empty();
+    const viaApply = CardWindow.empty();
     for (let i = 0; i < 60; i++) {
       const e = ev(((i * 7919) % 50) * 20_000 + i * 1000, { amount_usd: 5 + ((i * 31) % 200), merchant_id: `MCH-${i % 6}`, device_fingerprint: `fp-${i % 3}` });
       const scored = engine.score(e, viaEngine, NO_REFERENCE);

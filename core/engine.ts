@@ -7,7 +7,7 @@ import type { RuleSet } from "./rules/schema.js";
 import type { Decision, FeatureVector, Reason, ReferenceSignals, TransactionEvent, Verdict } from "./schemas.js";
 import { METRICS, N_METRICS } from "./stats/baseline.js";
 import { StatTier } from "./stats/tier.js";
-import { type CardState, RECENT_WINDOW_MS } from "./window/card-state.js";
+import { type CardWindow, RECENT_WINDOW_MS } from "./window/card-window.js";
 import { parseEventTime } from "./window/time.js";
 
 export interface ScoreResult {
@@ -20,9 +20,9 @@ export interface Engine {
   readonly modelVersion: string;
   readonly configVersion: string;
   /** Scores against the state as it is; does not change it. */
-  score(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult;
+  score(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ScoreResult;
   /** score, then apply the event to the state (what the Durable Object calls). */
-  process(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult;
+  process(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ScoreResult;
 }
 
 export interface EngineOptions {
@@ -101,15 +101,15 @@ class VigilEngine implements Engine {
     this.mlSpan = Math.log((1 - cfg.ml.percentile_floor) / (1 - cfg.ml.percentile_full));
   }
 
-  score(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult {
+  score(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ScoreResult {
     return this.run(event, state, refs, false);
   }
 
-  process(event: TransactionEvent, state: CardState, refs: ReferenceSignals): ScoreResult {
+  process(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ScoreResult {
     return this.run(event, state, refs, true);
   }
 
-  private run(e: TransactionEvent, state: CardState, refs: ReferenceSignals, apply: boolean): ScoreResult {
+  private run(e: TransactionEvent, state: CardWindow, refs: ReferenceSignals, apply: boolean): ScoreResult {
     const T = parseEventTime(e.timestamp_utc);
     if (!Number.isFinite(T)) throw new RangeError(`timestamp_utc is not a date-time: ${e.timestamp_utc}`);
     const cfg = this.cfg;
@@ -146,7 +146,7 @@ class VigilEngine implements Engine {
     for (let c = 0; c < points.length; c++) R += points[c] ?? 0;
     if (R > 100) R = 100;
 
-    // Tier 2: the observation is the window part of the features (same definitions as CardState.observe).
+    // Tier 2: the observation is the window part of the features (same definitions as CardWindow.observe).
     const obs = this.obs;
     obs[0] = v[F.tx_count_1min] ?? 0; obs[1] = v[F.tx_count_5min] ?? 0; obs[2] = v[F.tx_count_15min] ?? 0;
     obs[3] = Math.log1p(v[F.spend_velocity_1min] ?? 0); obs[4] = Math.log1p(v[F.spend_velocity_5min] ?? 0);

@@ -1,6 +1,6 @@
 // Public API of the scoring engine. Others code against these names.
 export * from "./schemas.js";
-export { CardState, MAX_RECENT, RECENT_WINDOW_MS, HISTORY_DAYS, MAX_DEVICES } from "./window/card-state.js";
+export { CardWindow, MAX_RECENT, RECENT_WINDOW_MS, HISTORY_DAYS, MAX_DEVICES } from "./window/card-window.js";
 export { encodeCardState, decodeCardState, CARD_STATE_FORMAT_VERSION } from "./window/codec.js";
 export {
   extractFeatures,

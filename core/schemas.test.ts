@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ev } from "./features/fixtures.js";
+import { ev } from "./testing/features.js";
 import { parseWith, ScoreRequestSchema, toTransactionEvent, TransactionEventSchema } from "./schemas.js";
 
 const base = () => ({ ...ev(0), card_number_hash: "sha256_hashed_value" }) as Record<string, unknown>;

@@ -1,11 +1,12 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { VerdictResponse } from "../core/schemas.js";
-import type { ScoreItem } from "../edge/ports.js";
+import type { ScoreItem } from "../core/contracts/scoring.js";
 import { cardHash, score, scoreBatch, spyQueue, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
 import { encodeCardState } from "../core/window/codec.js";
 import { decodeCardStateBinary } from "../core/window/binary-codec.js";
-import { CardState, IDLE_TTL_MS, MAX_SEEN } from "./card-state.js";
+import { IDLE_TTL_MS, MAX_SEEN } from "../edge/scoring/card-items.js";
+import { CardState } from "./card-state.js";
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -1,26 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import { CardState as CardWindow, decodeCardState } from "../core/index.js";
-import type { Decision } from "../core/schemas.js";
+import { CardWindow, decodeCardState, type Engine } from "../core/index.js";
+import type { ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
+import type { Decision, FeatureVector } from "../core/schemas.js";
 import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
-import type { ScoreItem, ScoreOutcome } from "../edge/ports.js";
-import { resolveEngines, type EngineEnv, type ScoringEngine } from "./engines.js";
-import { registryFromEnv } from "./registry.js";
+import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenLedger } from "../edge/scoring/card-items.js";
+import { registryFromEnv, resolveEngines, type EngineEnv } from "../edge/scoring/engines.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
 // synchronous stretch (no await), so concurrent requests cannot interleave and lose an update.
 
-/** Idle cards are forgotten this long after their last event (the spec's 90-day TTL). */
-export const IDLE_TTL_MS = 90 * 86_400_000;
 /**
  * The idle alarm is moved only when the deadline moved by more than this, so a busy card does not
  * rewrite it per event (alarm() re-checks the last activity, so an early alarm only reschedules).
  */
 const ALARM_SLACK_MS = 86_400_000;
-/** Idempotency memory: transaction ids are remembered this long in event time… */
-export const SEEN_RETENTION_MS = 35 * 86_400_000;
-/** …and at most this many per card (oldest event time forgotten first). */
-export const MAX_SEEN = 2000;
 
 // card.state holds core/window/binary-codec.ts's blob (a TEXT string from before: core's JSON codec,
 // still read). seen keeps only what a duplicate answer needs: the first decision (features_json is
@@ -94,7 +88,7 @@ export class CardState extends DurableObject<EngineEnv> {
     if (items.some((i) => i.event.card_number_hash !== card)) throw new Error("scoreEvents: items of more than one card");
     // Engines (rule set / model versions) are resolved first; the state is not touched until the
     // synchronous section below, so this await cannot cause a lost update.
-    const engines = await resolveEngines(this.env, items, registryFromEnv(this.env));
+    const engines = await resolveEngines(items, registryFromEnv(this.env));
     const now = Date.now();
     let outcomes: ScoreOutcome[];
     try {
@@ -108,36 +102,25 @@ export class CardState extends DurableObject<EngineEnv> {
     return outcomes;
   }
 
-  private applyAll(items: ScoreItem[], engines: ScoringEngine[], now: number): ScoreOutcome[] {
+  private applyAll(items: ScoreItem[], engines: Engine[], now: number): ScoreOutcome[] {
     const sql = this.ctx.storage.sql;
-    const outcomes: ScoreOutcome[] = [];
-    let changed = false;
     let newestMs = -Infinity;
-    for (const [i, item] of items.entries()) {
-      const id = item.event.transaction_id;
-      if (this.seenIds.has(id)) {
-        const prior = sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).one();
-        outcomes.push({ decision: JSON.parse(prior.decision_json) as Decision, duplicate: true });
-        continue;
-      }
-      const engine = engines[i];
-      if (!engine) throw new Error("no engine resolved for item");
-      const { decision, features } = engine.process(item.event, this.window, item.refs);
-      const eventMs = Date.parse(item.event.timestamp_utc);
-      sql.exec(
-        "INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, '', ?)",
-        id,
-        JSON.stringify(decision),
-        eventMs,
-      );
-      this.seenIds.add(id);
-      this.seenCount++;
-      if (eventMs < this.oldestSeenMs) this.oldestSeenMs = eventMs;
-      newestMs = Math.max(newestMs, eventMs);
-      changed = true;
-      outcomes.push({ decision, features, duplicate: false });
-    }
-    if (changed) {
+    const ledger: SeenLedger = {
+      // Only an id known to be stored costs a read: nearly every event is new.
+      prior: (id) =>
+        this.seenIds.has(id)
+          ? { decision: JSON.parse(sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).one().decision_json) as Decision }
+          : undefined,
+      record: (id, decision: Decision, _features: FeatureVector, eventMs) => {
+        sql.exec("INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, '', ?)", id, JSON.stringify(decision), eventMs);
+        this.seenIds.add(id);
+        this.seenCount++;
+        if (eventMs < this.oldestSeenMs) this.oldestSeenMs = eventMs;
+        if (eventMs > newestMs) newestMs = eventMs;
+      },
+    };
+    const { outcomes, fresh } = scoreCardItems(items, engines, this.window, ledger);
+    if (fresh > 0) {
       this.lastActivityMs = now;
       sql.exec(
         "INSERT INTO card (k, state, last_activity_ms) VALUES (0, ?, ?) ON CONFLICT (k) DO UPDATE SET state = excluded.state, last_activity_ms = excluded.last_activity_ms",

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ReferenceSignals, ScoredEvent, VerdictResponse } from "../core/schemas.js";
 import { createApp } from "./app.js";
 import { loadEdgeConfig } from "./config.js";
-import type { CardScorer, EdgeDeps, Forwarder, LogFields, ReferenceData, ScoreItem } from "./ports.js";
+import type { EdgeDeps, Forwarder, LogFields, ReferenceData } from "./ports.js";
+import type { CardScorer, ScoreItem } from "../core/contracts/scoring.js";
 import { sha256Hex } from "./auth.js";
 import { txn, type ErrorJson } from "./testing/helpers.js";
 

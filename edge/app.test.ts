@@ -3,7 +3,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ScoredEvent, VerdictResponse } from "../core/schemas.js";
 import { BASE, call, ONLINE, score, scoreBatch, spyQueue, testEnv, txn, type ErrorJson } from "./testing/helpers.js";
-import worker from "./worker.js";
+import worker from "./workers/entry.js";
 
 describe("routes", () => {
   it("GET /v1/health answers without auth: status, version, region only", async () => {

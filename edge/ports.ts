@@ -1,34 +1,9 @@
-import type { Decision, FeatureVector, ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
+import type { CardScorer } from "../core/contracts/scoring.js";
+import type { ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
 import type { EdgeConfig } from "./config.js";
 
 // The edge app's ports. `createApp(deps)` (edge/app.ts) only talks to these, so the same Hono app
 // runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
-
-/** One scored event as the card-state owner answers it. */
-/**
- * duplicate: the same transaction_id was seen before on this card; the first verdict is returned,
- * windows unchanged, nothing forwarded again (so a store need not keep the features for it).
- */
-export type ScoreOutcome =
-  | { decision: Decision; features: FeatureVector; duplicate: false }
-  | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
-
-export interface ScoreItem {
-  event: TransactionEvent;
-  refs: ReferenceSignals;
-  /** Active versions named by the reference data, if any; the owner falls back to its default engine. */
-  rulesVersion?: string;
-  modelVersion?: string;
-}
-
-/**
- * Card state owner: a Durable Object per card on Workers, Deno KV on Deno. Applies one card's
- * events in the given order, atomically; answers one outcome per item, in the same order.
- * Throws on infrastructure failure (the app answers 503, retriable).
- */
-export interface CardScorer {
-  scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]>;
-}
 
 /** The card-state port by its storage-side name: the Deno KV store (edge/deno/) implements it too. */
 export type CardStateStore = CardScorer;

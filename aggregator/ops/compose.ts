@@ -2,7 +2,7 @@ import { Redis } from "@upstash/redis";
 import { Hono } from "hono";
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
-import { ReferenceSnapshotSchema } from "../../edge/reference/snapshot.js";
+import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { openApiRoutes } from "../openapi/routes.js";
 import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore } from "../ports.js";
 import type { SqlClient } from "../stores/sql-client.js";

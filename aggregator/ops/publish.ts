@@ -1,5 +1,5 @@
 import type { Redis } from "@upstash/redis";
-import { ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../edge/reference/snapshot.js";
+import { REDIS_KEYS, ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { OpsSql, SqlQuery } from "./sql.js";
 
 // Publishing label-derived risk into the edge's reference data. Only differences from what was
@@ -13,11 +13,11 @@ export type PublishedKind = "merchant" | "terminal" | "card_tier";
 const KINDS: readonly PublishedKind[] = ["merchant", "terminal", "card_tier"];
 
 export const REDIS_HASH: Record<PublishedKind, string> = {
-  merchant: "vigil:risk:merchant",
-  terminal: "vigil:risk:terminal",
-  card_tier: "vigil:risk:card_tier",
+  merchant: REDIS_KEYS.merchantRisk,
+  terminal: REDIS_KEYS.terminalRisk,
+  card_tier: REDIS_KEYS.cardTier,
 };
-export const REDIS_VERSION_KEY = "vigil:refdata:version";
+export const REDIS_VERSION_KEY = REDIS_KEYS.refdataVersion;
 
 export interface ReferenceDelta {
   set: Record<PublishedKind, Record<string, string>>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AlertSchema, CardHashSchema, CHANNELS, ReasonSchema, VERDICTS } from "../../core/schemas.js";
-import { ReferenceSnapshotSchema } from "../../edge/reference/snapshot.js";
+import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { MAX_FEEDBACK_BATCH } from "./labels.js";
 import { ReviewCaseSchema } from "./review.js";
 

@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import { createEngine } from "../engine.js";
 import { defaultConfig, defaultEngine, defaultRuleSet } from "../engine-default.js";
 import { ForestModelSchema } from "../ml/model.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { extractInto, N_RULE_FEATURES } from "../features/extract.js";
 import { defaultModel } from "../engine-default.js";
 import { parseEventTime } from "../window/time.js";
@@ -51,7 +51,7 @@ const engine = values.model === undefined
 console.log(`engine: rules ${engine.rulesVersion}, model ${engine.modelVersion}, config ${engine.configVersion}`);
 console.log(`stream: ${stream.length} events over ${CARDS} cards generated in ${(genMs / 1000).toFixed(1)} s (not timed); node ${process.version}`);
 
-function run(from: number, to: number, states: Map<string, CardState>, sample: Float64Array | undefined): { ms: number; cpuMs: number; verdicts: number[] } {
+function run(from: number, to: number, states: Map<string, CardWindow>, sample: Float64Array | undefined): { ms: number; cpuMs: number; verdicts: number[] } {
   const verdicts = [0, 0, 0];
   let k = 0;
   const cpu0 = process.cpuUsage();
@@ -61,7 +61,7 @@ function run(from: number, to: number, states: Map<string, CardState>, sample: F
     const key = le.event.card_number_hash;
     let s = states.get(key);
     if (s === undefined) {
-      s = CardState.empty();
+      s = CardWindow.empty();
       states.set(key, s);
     }
     let d;
@@ -80,13 +80,13 @@ function run(from: number, to: number, states: Map<string, CardState>, sample: F
 }
 
 // Throughput pass: warm up on the first WARMUP events, then time the next N on the same states.
-const states = new Map<string, CardState>();
+const states = new Map<string, CardWindow>();
 run(0, WARMUP, states, undefined);
 const tp = run(WARMUP, WARMUP + N, states, undefined);
 const eps = N / (tp.ms / 1000);
 
 // Latency pass on fresh states (same stream), sampling every STRIDE-th event after warm-up.
-const states2 = new Map<string, CardState>();
+const states2 = new Map<string, CardWindow>();
 run(0, WARMUP, states2, undefined);
 const samples = new Float64Array(Math.ceil(N / STRIDE) + 1);
 run(WARMUP, WARMUP + N, states2, samples);
@@ -103,12 +103,12 @@ console.log(`goal: 500,000 events/s, p99 < 20 µs → ${eps >= 500_000 ? "throug
 // parse + window scan/features + state update only; (2) the full engine with a 1-tree forest;
 // (3) the full engine. (2) − (1) ≈ rules + stats + ensemble + Decision; (3) − (2) ≈ 99 more trees.
 if (values.breakdown) {
-  const cpuPass = (fn: (i: number, s: CardState) => void): number => {
-    const st = new Map<string, CardState>();
+  const cpuPass = (fn: (i: number, s: CardWindow) => void): number => {
+    const st = new Map<string, CardWindow>();
     const get = (i: number) => {
       const key = stream[i]!.event.card_number_hash;
       let s = st.get(key);
-      if (s === undefined) st.set(key, (s = CardState.empty()));
+      if (s === undefined) st.set(key, (s = CardWindow.empty()));
       return s;
     };
     for (let i = 0; i < WARMUP; i++) fn(i, get(i));

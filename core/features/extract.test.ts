@@ -1,20 +1,20 @@
 import { describe, expect, it } from "vitest";
 import type { ReferenceSignals } from "../schemas.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { extractFeatures, toVector } from "./extract.js";
-import { ev } from "./fixtures.js";
+import { ev } from "../testing/features.js";
 
 const OK: ReferenceSignals = { status: "OK" };
 
-function stateOf(...events: ReturnType<typeof ev>[]): CardState {
-  const s = CardState.empty();
+function stateOf(...events: ReturnType<typeof ev>[]): CardWindow {
+  const s = CardWindow.empty();
   for (const e of events) s.apply(e);
   return s;
 }
 
 describe("velocity windows", () => {
   it("counts the current event: a card's first event has tx_count_1min = 1", () => {
-    const f = extractFeatures(ev(0, { amount_usd: 12.5 }), CardState.empty(), OK);
+    const f = extractFeatures(ev(0, { amount_usd: 12.5 }), CardWindow.empty(), OK);
     expect(f.tx_count_1min).toBe(1);
     expect(f.tx_count_1hr).toBe(1);
     expect(f.spend_velocity_1min).toBe(12.5);
@@ -46,7 +46,7 @@ describe("velocity windows", () => {
 
 describe("vector", () => {
   it("writes booleans as 0/1 in FEATURE_NAMES order", () => {
-    const f = extractFeatures(ev(0, { device_fingerprint: "fp-1" }), CardState.empty(), OK);
+    const f = extractFeatures(ev(0, { device_fingerprint: "fp-1" }), CardWindow.empty(), OK);
     const v = toVector(f);
     expect(v.length).toBe(21);
     expect(v[16]).toBe(1);
@@ -103,7 +103,7 @@ describe("behavioural features", () => {
     expect(extractFeatures(ev(2000, { geolocation: PARIS }), s, OK).cross_country_flag).toBe(true);
     expect(extractFeatures(ev(2000, { geolocation: NEWARK }), s, OK).cross_country_flag).toBe(false);
     expect(extractFeatures(ev(2000, { geolocation: undefined }), s, OK).cross_country_flag).toBe(false);
-    expect(extractFeatures(ev(0, { geolocation: PARIS }), CardState.empty(), OK).cross_country_flag).toBe(false);
+    expect(extractFeatures(ev(0, { geolocation: PARIS }), CardWindow.empty(), OK).cross_country_flag).toBe(false);
   });
 
   it("flags a device never seen on the card; false when no fingerprint", () => {
@@ -128,7 +128,7 @@ describe("behavioural features", () => {
     expect(at(86_400_000, { device_fingerprint: "fp-a", ip_address_hash: "ip-b" })).toEqual([1, 0, 0]);
     expect(at(86_400_000, { ip_address_hash: "ip-b" })).toEqual([1, 0, 0]);
     const first = ev(0, { merchant_category_code: "4829" });
-    extractInto(first, Date.parse(first.timestamp_utc), CardState.empty(), OK, v);
+    extractInto(first, Date.parse(first.timestamp_utc), CardWindow.empty(), OK, v);
     expect(v[F.new_mcc_flag]).toBe(0);
     expect(v[F.amount_to_avg_30d]).toBe(0);
     const big = ev(1000, { amount_usd: 200 });
@@ -147,13 +147,13 @@ describe("behavioural features", () => {
     ["MOBILE", { card_present: true }, true],
     ["MOBILE", {}, false],
   ] as const)("card_present_mismatch on %s with %j is %s", (channel, over, want) => {
-    expect(extractFeatures(ev(0, { channel, ...over }), CardState.empty(), OK).card_present_mismatch).toBe(want);
+    expect(extractFeatures(ev(0, { channel, ...over }), CardWindow.empty(), OK).card_present_mismatch).toBe(want);
   });
 
   it("takes risk values from refs, 0 when absent", () => {
-    const f = extractFeatures(ev(0), CardState.empty(), { status: "OK", merchant_risk_score: 0.7, ip_reputation_score: 0.2, terminal_risk_score: 0.9 });
+    const f = extractFeatures(ev(0), CardWindow.empty(), { status: "OK", merchant_risk_score: 0.7, ip_reputation_score: 0.2, terminal_risk_score: 0.9 });
     expect([f.merchant_risk_score, f.ip_reputation_score, f.terminal_risk_score]).toEqual([0.7, 0.2, 0.9]);
-    const g = extractFeatures(ev(0), CardState.empty(), OK);
+    const g = extractFeatures(ev(0), CardWindow.empty(), OK);
     expect([g.merchant_risk_score, g.ip_reputation_score, g.terminal_risk_score]).toEqual([0, 0, 0]);
   });
 });

@@ -1,6 +1,6 @@
 import { FEATURE_NAMES, type FeatureName, type FeatureVector, type ReferenceSignals, type TransactionEvent } from "../schemas.js";
 import { NO_COUNTRY, countryIdAt, haversineKm } from "../geo/geo.js";
-import { CardState, DAY_MS, DAY_REC, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS, NOVELTY_WARMUP_MS, REC, mccNumber } from "../window/card-state.js";
+import { CardWindow, DAY_MS, DAY_REC, HISTORY_DAYS, HOUR_MS, MAX_RECENT, MINUTE_MS, NOVELTY_WARMUP_MS, REC, mccNumber } from "../window/card-window.js";
 import { fnv1a } from "../window/hash.js";
 import { parseEventTime } from "../window/time.js";
 
@@ -62,7 +62,7 @@ const seenCountry = new Float64Array(MAX_RECENT + 1);
  * Fills `out` (length ≥ N_RULE_FEATURES) with the features of `e` at time T, then the extras.
  * Returns the current event's country id (so the caller need not look it up again).
  */
-export function extractInto(e: TransactionEvent, T: number, s: CardState, refs: ReferenceSignals, out: Float64Array): number {
+export function extractInto(e: TransactionEvent, T: number, s: CardWindow, refs: ReferenceSignals, out: Float64Array): number {
   const amount = e.amount_usd;
   const g = e.geolocation;
   const cur = g ? countryIdAt(g.lat, g.lon) : NO_COUNTRY;
@@ -184,7 +184,7 @@ export function fromVector(v: Float64Array): FeatureVector {
 }
 
 /** Features of `event` against `state` as of the event's time; does not change the state. */
-export function extractFeatures(event: TransactionEvent, state: CardState, refs: ReferenceSignals): FeatureVector {
+export function extractFeatures(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): FeatureVector {
   const v = new Float64Array(N_RULE_FEATURES);
   extractInto(event, parseEventTime(event.timestamp_utc), state, refs, v);
   return fromVector(v);

@@ -1,5 +1,5 @@
 import { defaultEngine } from "../engine-default.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { GOLDEN } from "./scenario.js";
 
 export interface GoldenExpectation {
@@ -10,13 +10,13 @@ export interface GoldenExpectation {
   rule_triggers: string[];
 }
 
-/** Replays the golden steps through the default engine, one CardState per card. */
+/** Replays the golden steps through the default engine, one CardWindow per card. */
 export function replayGolden(): GoldenExpectation[] {
   const engine = defaultEngine();
-  const states = new Map<string, CardState>();
+  const states = new Map<string, CardWindow>();
   return GOLDEN.map(({ note, event, refs }) => {
     let s = states.get(event.card_number_hash);
-    if (!s) states.set(event.card_number_hash, (s = CardState.empty()));
+    if (!s) states.set(event.card_number_hash, (s = CardWindow.empty()));
     const d = engine.process(event, s, refs).decision;
     return { transaction_id: d.transaction_id, note, verdict: d.verdict, fraud_score: d.fraud_score, rule_triggers: d.rule_triggers };
   });

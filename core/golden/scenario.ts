@@ -2,7 +2,7 @@ import type { ReferenceSignals, TransactionEvent } from "../schemas.js";
 
 // Hand-designed golden events: a few cards, each telling one story. Replayed in the order listed
 // (arrival order; card G's events arrive out of event-time order on purpose), each card with its
-// own CardState, through defaultEngine().process. expected.json holds the decisions the team
+// own CardWindow, through defaultEngine().process. expected.json holds the decisions the team
 // reviewed; `npm run golden:update` rewrites it (review the diff before committing).
 
 export interface GoldenStep {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { extractInto, F, N_RULE_FEATURES } from "../features/extract.js";
 import { FEATURE_NAMES } from "../schemas.js";
 import { accountTakeover, velocityAttack, type LabelledEvent } from "../sim/index.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { compileForest, type CompiledForest } from "./compiled.js";
 import shipped from "./default-model.json";
 import { ForestModelSchema } from "./model.js";
@@ -12,7 +12,7 @@ const model = ForestModelSchema.parse(shipped);
 
 function mlScores(forest: CompiledForest, events: LabelledEvent[]): { score: number; fraud: boolean }[] {
   const cols = forest.featureNames.map((n) => (F as Record<string, number>)[n]!);
-  const s = CardState.empty();
+  const s = CardWindow.empty();
   const v = new Float64Array(N_RULE_FEATURES);
   const x = new Float64Array(cols.length);
   return events.map((le) => {

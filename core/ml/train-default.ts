@@ -2,12 +2,12 @@ import { extractInto, F, N_RULE_FEATURES, type RuleFeatureName } from "../featur
 import { FEATURE_NAMES } from "../schemas.js";
 import { generateNormalTraffic } from "../sim/stream.js";
 import { GENERATOR_VERSION } from "../sim/types.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { trainForest, type SplitSpace } from "./forest.js";
 import type { ForestModel } from "./model.js";
 
 // How the shipped default model (core/ml/default-model.json) is made: legitimate simulated
-// traffic, replayed in event-time order through the same CardState and feature extractor the
+// traffic, replayed in event-time order through the same CardWindow and feature extractor the
 // engine uses, then an Isolation Forest over the behavioural features. Pure and deterministic:
 // `npm run train:model` calls this and writes the file; the same config gives the same bytes.
 
@@ -63,12 +63,12 @@ export interface TrainingRows {
   lastEvent: string;
 }
 
-/** Replays normal traffic through CardState + extractInto and returns the model-feature rows. */
+/** Replays normal traffic through CardWindow + extractInto and returns the model-feature rows. */
 export function buildTrainingRows(cfg: DefaultTrainingConfig): TrainingRows {
   const cols = Int32Array.from(MODEL_FEATURES, (n) => F[n as RuleFeatureName]);
   const d = cols.length;
   const warmEnd = cfg.startMs + cfg.warmupDays * 86_400_000;
-  const states = new Map<string, CardState>();
+  const states = new Map<string, CardWindow>();
   const v = new Float64Array(N_RULE_FEATURES);
   const kept: Float64Array[] = [];
   let firstEvent = "";
@@ -76,7 +76,7 @@ export function buildTrainingRows(cfg: DefaultTrainingConfig): TrainingRows {
   for (const { event, refs } of generateNormalTraffic({ seed: cfg.simSeed, cards: cfg.cards, events: cfg.events, startMs: cfg.startMs })) {
     let s = states.get(event.card_number_hash);
     if (s === undefined) {
-      s = CardState.empty();
+      s = CardWindow.empty();
       states.set(event.card_number_hash, s);
     }
     const T = Date.parse(event.timestamp_utc);
@@ -120,7 +120,7 @@ export function trainDefaultModel(cfg: DefaultTrainingConfig = DEFAULT_TRAINING)
       },
       generated_at_event_time: { from: data.firstEvent, to: data.lastEvent },
       notes:
-        "Legitimate simulated traffic replayed in event-time order through CardState and extractInto " +
+        "Legitimate simulated traffic replayed in event-time order through CardWindow and extractInto " +
         `(features as of each event, before applying it); the first ${cfg.warmupDays} days only build history. ` +
         "Reference look-ups (merchant, IP, terminal risk) are left to the rules. Split values drawn in " +
         "signed-log space for amounts, counts and times, linear for 0/1 flags; thresholds in raw units. " +

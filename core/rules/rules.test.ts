@@ -2,10 +2,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parseScoringConfig } from "../config.js";
 import defaultConfig from "../default-config.json" with { type: "json" };
 import { createEngine, NO_REFERENCE, type Engine } from "../engine.js";
-import { ev, tinyModel } from "../features/fixtures.js";
+import { ev, tinyModel } from "../testing/features.js";
 import { N_RULE_FEATURES, F } from "../features/extract.js";
 import type { ReferenceSignals, TransactionEvent } from "../schemas.js";
-import { CardState } from "../window/card-state.js";
+import { CardWindow } from "../window/card-window.js";
 import { compileRuleSet, N_SIGNALS, SIGNAL_INDEX } from "./compile.js";
 import defaultRules from "./default-ruleset.json" with { type: "json" };
 import { parseRuleSet, type Expr } from "./schema.js";
@@ -71,7 +71,7 @@ describe("default rules fire on their signal and not without it", () => {
     engine = createEngine({ config: parseScoringConfig(defaultConfig), ruleSet: parseRuleSet(defaultRules), model: tinyModel() });
   });
   const triggers = (prior: TransactionEvent[], e: TransactionEvent, refs: ReferenceSignals = NO_REFERENCE) => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (const p of prior) engine.process(p, s, NO_REFERENCE);
     return engine.score(e, s, refs).decision.rule_triggers;
   };
@@ -144,7 +144,7 @@ describe("default rules fire on their signal and not without it", () => {
     const rich = [...usual, ...usual.map((e, i) => ({ ...e, transaction_id: `more-${i}`, timestamp_utc: new Date(Date.parse(e.timestamp_utc) + 65 * 3_600_000).toISOString() }))];
     const big = { amount_usd: 260, merchant_category_code: "5999" };
     expect(triggers(rich, online(later, big))).toContain("NEW_DEVICE_HIGH_AMOUNT");
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (const p of rich) engine.process(p, s, NO_REFERENCE);
     expect(engine.score(online(later, big), s, NO_REFERENCE).decision.verdict).not.toBe("APPROVED");
     expect(triggers(rich, online(later, { ...big, amount_usd: 190 }))).not.toContain("NEW_DEVICE_HIGH_AMOUNT");

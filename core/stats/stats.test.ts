@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseScoringConfig } from "../config.js";
 import defaultConfig from "../default-config.json" with { type: "json" };
-import { ev } from "../features/fixtures.js";
-import { CardState } from "../window/card-state.js";
+import { ev } from "../testing/features.js";
+import { CardWindow } from "../window/card-window.js";
 import { Baseline, BASELINE_WINDOW, METRICS, N_METRICS } from "./baseline.js";
 import { StatTier } from "./tier.js";
 
@@ -87,8 +87,8 @@ describe("StatTier", () => {
     expect(tier.evaluate(obs(1, 1, 1, 1, 1, 1, 1), b).score).toBe(0);
   });
 
-  it("CardState feeds the baseline with the observation as of each event", () => {
-    const s = CardState.empty();
+  it("CardWindow feeds the baseline with the observation as of each event", () => {
+    const s = CardWindow.empty();
     s.apply(ev(0, { amount_usd: 10 }));
     s.apply(ev(30_000, { amount_usd: 20 }));
     expect(s.baseline.n).toBe(2);

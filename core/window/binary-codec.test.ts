@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ev } from "../features/fixtures.js";
+import { ev } from "../testing/features.js";
 import { extractFeatures } from "../features/extract.js";
 import { countryCode } from "../geo/geo.js";
 import { BINARY_FORMAT_VERSION, V1_LAYOUT_FINGERPRINT, decodeCardStateBinary, encodeCardStateBinary } from "./binary-codec.js";
-import v1 from "./fixtures/card-state-v1.json" with { type: "json" };
-import { CardState, DAY_MS } from "./card-state.js";
+import v1 from "../testing/card-state-v1.json" with { type: "json" };
+import { CardWindow, DAY_MS } from "./card-window.js";
 import { decodeCardState, encodeCardState } from "./codec.js";
 
-function busy(): CardState {
-  const s = CardState.empty();
+function busy(): CardWindow {
+  const s = CardWindow.empty();
   for (let i = 0; i < 150; i++) {
     s.apply(ev(i * 9 * 60_000, {
       amount_usd: 5 + ((i * 53) % 400) + 0.37,
@@ -47,8 +47,8 @@ describe("binary card state codec", () => {
   });
 
   it("round-trips an empty state and a JSON-decoded one", () => {
-    const e = decodeCardStateBinary(encodeCardStateBinary(CardState.empty()));
-    expect(encodeCardState(e)).toBe(encodeCardState(CardState.empty()));
+    const e = decodeCardStateBinary(encodeCardStateBinary(CardWindow.empty()));
+    expect(encodeCardState(e)).toBe(encodeCardState(CardWindow.empty()));
     const viaJson = decodeCardState(encodeCardState(busy()));
     expect(encodeCardState(decodeCardStateBinary(encodeCardStateBinary(viaJson)))).toBe(encodeCardState(busy()));
   });

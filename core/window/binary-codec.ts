@@ -1,12 +1,12 @@
 import { NO_COUNTRY, countryCode, countryId } from "../geo/geo.js";
-import { CardState, ID_REC, MAX_DEVICES, REC } from "./card-state.js";
+import { CardWindow, ID_REC, MAX_DEVICES, REC } from "./card-window.js";
 
 /**
- * Binary CardState for hot storage (the Durable Object writes it on every event): the state's own
+ * Binary CardWindow for hot storage (the Durable Object writes it on every event): the state's own
  * numbers and packed Float64Arrays copied as doubles, no JSON, no per-record objects. ~5× cheaper
  * to encode than `encodeCardState` and exact (doubles are copied, not printed).
  *
- * Written generically: the layout is discovered from a fresh `CardState.empty()` (own fields in
+ * Written generically: the layout is discovered from a fresh `CardWindow.empty()` (own fields in
  * declaration order, nested plain objects such as the baseline walked the same way), so a field the
  * core adds is carried without touching this file. A layout fingerprint (field paths, kinds, fresh
  * array lengths) sits in the header; a blob of another layout is refused with an error naming
@@ -49,7 +49,7 @@ function discover(obj: object, prefix: string[], out: Field[], desc: string[]): 
 
 const FIELDS: Field[] = [];
 const LAYOUT_DESC: string[] = [];
-discover(CardState.empty(), [], FIELDS, LAYOUT_DESC);
+discover(CardWindow.empty(), [], FIELDS, LAYOUT_DESC);
 /** FNV-1a over the layout description: changes when a field is added, renamed, retyped or resized. */
 export const LAYOUT_FINGERPRINT = fingerprint(LAYOUT_DESC);
 
@@ -74,7 +74,7 @@ function fingerprint(desc: string[]): number {
 
 type Holder = Record<string, unknown>;
 
-function holderOf(root: CardState, path: string[]): Holder {
+function holderOf(root: CardWindow, path: string[]): Holder {
   let o = root as unknown as Holder;
   for (let i = 0; i < path.length - 1; i++) o = o[path[i] as string] as Holder;
   return o;
@@ -98,7 +98,7 @@ function unpackCountry(x: number): number {
   return countryId(code);
 }
 
-export function encodeCardStateBinary(s: CardState): Uint8Array {
+export function encodeCardStateBinary(s: CardWindow): Uint8Array {
   let doubles = 0;
   for (const f of FIELDS) {
     const v = holderOf(s, f.path)[f.path[f.path.length - 1] as string];
@@ -128,7 +128,7 @@ export function encodeCardStateBinary(s: CardState): Uint8Array {
   return bytes;
 }
 
-export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardState {
+export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardWindow {
   const src = input instanceof Uint8Array ? input : new Uint8Array(input);
   if (src.byteLength < HEADER_BYTES || MAGIC.some((m, i) => src[i] !== m)) throw new Error("binary card state: not a VCSB blob");
   if (src[4] !== BINARY_FORMAT_VERSION) throw new Error(`binary card state: format ${src[4]} (this build reads ${BINARY_FORMAT_VERSION})`);
@@ -141,7 +141,7 @@ export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardStat
     throw new Error(`binary card state: layout ${layout.toString(16)} is not this build's ${LAYOUT_FINGERPRINT.toString(16)} (nor the migrated ${V1_LAYOUT_FINGERPRINT.toString(16)})`);
   }
   const body = new Float64Array(aligned.buffer, aligned.byteOffset + HEADER_BYTES, (aligned.byteLength - HEADER_BYTES) / 8);
-  const s = CardState.empty();
+  const s = CardWindow.empty();
   let at = 0;
   const next = () => {
     if (at >= body.length) throw new Error("binary card state: truncated");
@@ -172,7 +172,7 @@ export function decodeCardStateBinary(input: Uint8Array | ArrayBuffer): CardStat
 }
 
 /** Devices [hash, last seen] → [hash, last seen, first seen unknown]; novelty from the watermark. */
-function migrateV1(s: CardState): void {
+function migrateV1(s: CardWindow): void {
   const old = s.dev;
   if (old.length !== V1_DEV_LENGTH) throw new Error(`binary card state: bad length for dev (${old.length})`);
   const dev = new Float64Array(MAX_DEVICES * ID_REC);

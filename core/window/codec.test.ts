@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ev } from "../features/fixtures.js";
+import { ev } from "../testing/features.js";
 import * as extractMod from "../features/extract.js";
 import { extractFeatures } from "../features/extract.js";
-import { CardState, DAY_MS } from "./card-state.js";
+import { CardWindow, DAY_MS } from "./card-window.js";
 import { CARD_STATE_FORMAT_VERSION, decodeCardState, encodeCardState } from "./codec.js";
 
-function busy(): CardState {
-  const s = CardState.empty();
+function busy(): CardWindow {
+  const s = CardWindow.empty();
   for (let i = 0; i < 60; i++) {
     s.apply(ev(i * 37 * 60_000, {
       amount_usd: 5 + ((i * 53) % 400) + 0.37,
@@ -33,7 +33,7 @@ describe("card state codec", () => {
   });
 
   it("round-trips an empty state", () => {
-    const d = decodeCardState(encodeCardState(CardState.empty()));
+    const d = decodeCardState(encodeCardState(CardWindow.empty()));
     expect(d.eventCount).toBe(0);
     expect(d.lastEventMs).toBeUndefined();
   });

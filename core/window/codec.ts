@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { NO_COUNTRY, countryCode, countryId } from "../geo/geo.js";
 import { Baseline, BASELINE_WINDOW, METRICS, N_METRICS } from "../stats/baseline.js";
-import { CardState, DAY_REC, HISTORY_DAYS, ID_REC, MAX_DEVICES, MAX_IPS, MAX_MCCS, MAX_RECENT, MCC_REC, REC } from "./card-state.js";
+import { CardWindow, DAY_REC, HISTORY_DAYS, ID_REC, MAX_DEVICES, MAX_IPS, MAX_MCCS, MAX_RECENT, MCC_REC, REC } from "./card-window.js";
 
 /**
- * Serialized CardState: JSON with a format version. Countries travel as ISO codes (the in-memory
+ * Serialized CardWindow: JSON with a format version. Countries travel as ISO codes (the in-memory
  * ids are per process); NaN coordinates as null. Doubles survive JSON exactly (shortest
  * round-trip form), so a decoded state scores exactly like the original.
  *
@@ -49,7 +49,7 @@ type StateV2 = z.infer<typeof StateV2>;
 
 const orNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
 
-export function encodeCardState(s: CardState): string {
+export function encodeCardState(s: CardWindow): string {
   const recent: StateV1["recent"] = [];
   const r = s.rec;
   for (let i = s.start; i < s.end; i++) {
@@ -87,7 +87,7 @@ export function encodeCardState(s: CardState): string {
   return JSON.stringify(out);
 }
 
-export function decodeCardState(text: string): CardState {
+export function decodeCardState(text: string): CardWindow {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -104,7 +104,7 @@ export function decodeCardState(text: string): CardState {
     throw new Error(`card state: invalid at ${i?.path.join(".") ?? "?"}: ${i?.message ?? "?"}`);
   }
   const d: StateV2 = r.data.v === 2 ? r.data : migrateV1(r.data);
-  const s = CardState.empty();
+  const s = CardWindow.empty();
   s.watermarkMs = d.watermark ?? -Infinity;
   s.count = d.count;
   s.lateCount = d.late;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BIN, cpuSeconds, freePort, ROOT, sampleVerdict, WORK, wrk } from "./harness.js";
 
 // The Deno rows of `npm run bench:edge` (and all of `npm run bench:edge:deno`): the Deno entry
-// (edge/deno.ts: the same Hono app over Deno KV and the KV queue) beside a hello-world Deno.serve
+// (edge/deno/main.ts: the same Hono app over Deno KV and the KV queue) beside a hello-world Deno.serve
 // (edge/deno/bench-hello.ts), driven by the same wrk script and the same simulator bodies as the
 // workerd rows. KV in memory (":memory:") and on local disk (SQLite under .data/bench/edge).
 // Forwarding: records are enqueued on the KV queue (that cost is measured) but no listener runs
@@ -106,7 +106,7 @@ export async function benchDeno(o: DenoBenchOptions): Promise<DenoRow[]> {
     o.onRow?.(row);
   };
   const firstBodies = [...o.bodyFiles.values()][0] ?? "";
-  console.log("\n## Deno (edge/deno.ts): forwarding = KV enqueue per request, no queue listener; hello-world = Deno.serve constant answer");
+  console.log("\n## Deno (edge/deno/main.ts): forwarding = KV enqueue per request, no queue listener; hello-world = Deno.serve constant answer");
   const hello = await startDeno("edge/deno/bench-hello.ts", {}, "/");
   let helloRow: DenoRow;
   try {
@@ -120,7 +120,7 @@ export async function benchDeno(o: DenoBenchOptions): Promise<DenoRow[]> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const kvPath = storage === "memory" ? ":memory:" : join(dir, "vigil.sqlite3");
-    const edge = await startDeno("edge/deno.ts", { ...o.vars, DENO_KV_PATH: kvPath, FORWARD_CONSUMER: "off" }, "/v1/health", dir);
+    const edge = await startDeno("edge/deno/main.ts", { ...o.vars, DENO_KV_PATH: kvPath, FORWARD_CONSUMER: "off" }, "/v1/health", dir);
     try {
       console.log(`\n## Deno KV: ${storage === "memory" ? "in memory (:memory:)" : `local disk (${kvPath})`}`);
       console.log(`# sample verdict: ${await sampleVerdict(edge.port, firstBodies)}`);

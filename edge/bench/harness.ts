@@ -121,7 +121,7 @@ export async function startWorkerd(storage: "memory" | "disk", vars: Record<stri
   const configPath = join(OUT, `bench-${storage}.capnp`);
   writeFileSync(
     configPath,
-    workerdConfig({ edgeBundle: "worker.js", helloBundle: "bench-hello.js", edgePort, helloPort, storageDir, compatibilityDate, compatibilityFlags: flags, vars }),
+    workerdConfig({ edgeBundle: "entry.js", helloBundle: "bench-hello.js", edgePort, helloPort, storageDir, compatibilityDate, compatibilityFlags: flags, vars }),
   );
   const inspectorPort = inspect ? await freePort() : undefined;
   const argv = ["serve", "--experimental", ...(inspectorPort ? [`--inspector-addr=127.0.0.1:${inspectorPort}`] : []), configPath];

@@ -71,7 +71,7 @@ async function measure(target: string, storage: string, cards: number | "-", por
 
 async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
-  if (runtimes.includes("workers") && (!args["skip-build"] || !existsSync(join(OUT, "worker.js")))) build();
+  if (runtimes.includes("workers") && (!args["skip-build"] || !existsSync(join(OUT, "entry.js")))) build();
   ensureWrk();
 
   const reference =

@@ -3,7 +3,7 @@
 // workerd process. Durable Object storage is SQLite in a directory (tmpfs or local disk).
 
 export interface WorkerdConfigOptions {
-  /** Path of the edge bundle (worker.js), relative to the config file or absolute. */
+  /** Path of the edge bundle (entry.js), relative to the config file or absolute. */
   edgeBundle: string;
   helloBundle: string;
   edgePort: number;

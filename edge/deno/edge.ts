@@ -1,4 +1,3 @@
-import { registryFromEnv } from "../../durable-objects/registry.js";
 import { configFailureResponse, createApp } from "../app.js";
 import { ConfigError, loadEdgeConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../ports.js";
@@ -41,7 +40,7 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
     if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
     const app = createApp({
       config,
-      scorer: createKvCardStore({ kv: o.kv, env, registry: registryFromEnv(env), log }),
+      scorer: createKvCardStore({ kv: o.kv, env, log }),
       reference: referenceFor(config, log),
       forwarder: createKvForwarder(o.kv),
       now: () => Date.now(),

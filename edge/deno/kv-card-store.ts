@@ -1,7 +1,10 @@
-import { CardState as CardWindow, decodeCardState, encodeCardState } from "../../core/index.js";
+import { CardWindow, decodeCardState, encodeCardState, type Engine } from "../../core/index.js";
+import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../../core/schemas.js";
-import { resolveEngines, type EngineEnv, type EngineRegistry, type ScoringEngine } from "../../durable-objects/engines.js";
-import type { CardStateStore, Logger, ScoreItem, ScoreOutcome } from "../ports.js";
+import type { CardStateStore, Logger } from "../ports.js";
+import { IDLE_TTL_MS, SEEN_RETENTION_MS, scoreCardItems } from "../scoring/card-items.js";
+import { registryFromEnv, resolveEngines, type EngineEnv } from "../scoring/engines.js";
+import type { EngineRegistry } from "../scoring/registry.js";
 
 // The Deno CardStateStore: a card's window state in Deno KV, scored with the same engines as the
 // CardState Durable Object. Each read-score-write is one atomic check-and-set on the card key's
@@ -17,12 +20,10 @@ import type { CardStateStore, Logger, ScoreItem, ScoreOutcome } from "../ports.j
 //                                      per transaction, so the idempotency memory is not bounded by
 //                                      the 64 KiB value limit; bounded in time instead (below).
 // Expiry (Deno KV TTL): the card key expires IDLE_TTL_MS (90 days) after its last event (rewritten
-// with a fresh expireIn on every event); seen keys expire SEEN_TTL_MS (35 days) after they were
+// with a fresh expireIn on every event); seen keys expire SEEN_RETENTION_MS (35 days) after they were
 // written, so an idle card's keys are all gone within 90 days, as on Workers. Unlike the Durable
 // Object there is no 2000-per-card count cap on seen keys: the TTL bounds them.
 
-export const IDLE_TTL_MS = 90 * 86_400_000;
-export const SEEN_TTL_MS = 35 * 86_400_000;
 /** Deno KV limits: 1000 mutations and 800 KiB per atomic commit, 10 keys per getMany. */
 export const MAX_ITEMS_PER_COMMIT = 100;
 const MAX_VALUE_BYTES = 65_536;
@@ -51,6 +52,7 @@ export interface KvCardStoreOptions {
   kv: Deno.Kv;
   /** Engine settings (REFERENCE_FAILURE_POLICY), as the Durable Object reads them from its env. */
   env: EngineEnv;
+  /** Default: the env's registry, as the Durable Object builds it. */
   registry?: EngineRegistry | undefined;
   log: Logger;
   /** Check-and-set attempts per slice before CardStateConflictError (default 8). */
@@ -67,6 +69,7 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
   const maxAttempts = o.maxAttempts ?? 8;
   const random = o.random ?? Math.random;
   const tails = new Map<string, Promise<unknown>>();
+  const registry = o.registry ?? registryFromEnv(o.env);
 
   /** Runs fn after every earlier call for the same card has settled. */
   const exclusive = <T>(card: string, fn: () => Promise<T>): Promise<T> => {
@@ -82,7 +85,7 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
   };
 
   /** One check-and-set attempt for a slice; undefined when another writer got there first. */
-  const attempt = async (card: string, items: ScoreItem[], engines: ScoringEngine[]): Promise<ScoreOutcome[] | undefined> => {
+  const attempt = async (card: string, items: ScoreItem[], engines: Engine[]): Promise<ScoreOutcome[] | undefined> => {
     const entry = await o.kv.get<string>(cardKey(card));
     const window = entry.value === null ? CardWindow.empty() : decodeCardState(entry.value);
     const ids = [...new Set(items.map((i) => i.event.transaction_id))];
@@ -91,22 +94,17 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
       const got = await o.kv.getMany<SeenRecord[]>(ids.slice(k, k + GET_MANY).map((id) => seenKey(card, id)));
       for (const g of got) if (g.value !== null) seen.set(String(g.key[3]), g.value);
     }
-    const outcomes: ScoreOutcome[] = [];
     const fresh: [string, SeenRecord][] = [];
-    items.forEach((item, i) => {
-      const id = item.event.transaction_id;
-      const prior = seen.get(id);
-      if (prior) {
-        outcomes.push({ decision: prior.d, features: prior.f, duplicate: true });
-        return;
-      }
-      const engine = engines[i];
-      if (!engine) throw new Error("no engine resolved for item");
-      const { decision, features } = engine.process(item.event, window, item.refs);
-      const rec: SeenRecord = { d: decision, f: features, e: Date.parse(item.event.timestamp_utc) };
-      seen.set(id, rec); // the same id later in this call is a duplicate, as in the Durable Object
-      fresh.push([id, rec]);
-      outcomes.push({ decision, features, duplicate: false });
+    const { outcomes } = scoreCardItems(items, engines, window, {
+      prior: (id) => {
+        const p = seen.get(id);
+        return p ? { decision: p.d, features: p.f } : undefined;
+      },
+      record: (id, decision, features, eventMs) => {
+        const rec: SeenRecord = { d: decision, f: features, e: eventMs };
+        seen.set(id, rec);
+        fresh.push([id, rec]);
+      },
     });
     // Only duplicates: nothing to write (and nothing changed: they were read consistently enough,
     // since seen records are written once and never updated).
@@ -115,12 +113,12 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
     if (state.length > MAX_VALUE_BYTES) throw new Error(`card state is ${state.length} bytes, over the KV value limit`);
     const op = o.kv.atomic().check({ key: cardKey(card), versionstamp: entry.versionstamp });
     op.set(cardKey(card), state, { expireIn: IDLE_TTL_MS });
-    for (const [id, rec] of fresh) op.set(seenKey(card, id), rec, { expireIn: SEEN_TTL_MS });
+    for (const [id, rec] of fresh) op.set(seenKey(card, id), rec, { expireIn: SEEN_RETENTION_MS });
     const res = await op.commit();
     return res.ok ? outcomes : undefined;
   };
 
-  const scoreSlice = async (card: string, items: ScoreItem[], engines: ScoringEngine[]): Promise<ScoreOutcome[]> => {
+  const scoreSlice = async (card: string, items: ScoreItem[], engines: Engine[]): Promise<ScoreOutcome[]> => {
     for (let n = 1; n <= maxAttempts; n++) {
       const done = await attempt(card, items, engines);
       if (done) return done;
@@ -136,7 +134,7 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
   return {
     async scoreCard(cardHash, items) {
       // Engines first (may await the registry); the state is read afterwards, inside each attempt.
-      const engines = await resolveEngines(o.env, items, o.registry);
+      const engines = await resolveEngines(items, registry);
       return exclusive(cardHash, async () => {
         const out: ScoreOutcome[] = [];
         // Each slice is one atomic commit (KV's per-commit limits); a batch with more than

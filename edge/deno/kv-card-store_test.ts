@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeCardState } from "../../core/index.js";
 import type { TransactionEvent } from "../../core/schemas.js";
-import type { Logger, ScoreItem } from "../ports.js";
+import type { Logger } from "../ports.js";
+import type { ScoreItem } from "../../core/contracts/scoring.js";
 import { CardStateConflictError, cardKey, createKvCardStore, seenKey } from "./kv-card-store.js";
 
 // The Deno KV CardStateStore on a real (in-memory) Deno KV: the check-and-set alone keeps every

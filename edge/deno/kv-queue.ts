@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { handleScoredEventBatch, type BatchSummary, type DeadLetter, type ForwardDeps, type ForwardEnv } from "../forwarding/consumer.js";
-import { RecordTooLargeError } from "../forwarding/queue-forwarder.js";
+import { RecordTooLargeError } from "../workers/queue-producer.js";
 import type { Forwarder, Logger } from "../ports.js";
 
 // Forwarding on Deno: the producer enqueues scored events on the Deno KV queue; the listener hands

@@ -3,11 +3,11 @@ import { env } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ScoredEvent } from "../../core/schemas.js";
 import type { Logger } from "../ports.js";
-import { scoredEvent, scoredEvents } from "../../tests/support/scored-events.js";
+import { scoredEvent, scoredEvents } from "../../tests/testing/scored-events.js";
 import { handleScoredEventBatch, type DeadLetter, type ForwardEnv } from "./consumer.js";
 import { backoffSeconds } from "./config.js";
 
-// The queue consumer against a real HTTP receiver (tests/support/ingest-receiver.ts) that checks
+// The queue consumer against a real HTTP receiver (tests/testing/ingest-receiver.ts) that checks
 // the HMAC signature and the batch schema, with real MessageBatch objects from cloudflare:test.
 
 const QUEUE = "vigil-scored-events";

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { TransactionEvent } from "../../core/schemas.js";
-import { REFERENCE_FIXTURE } from "../../tests/support/reference-fixture.js";
+import { REFERENCE_FIXTURE } from "../../tests/testing/reference-fixture.js";
 import type { Logger } from "../ports.js";
 import { createCache } from "./cache.js";
 import { createSnapshotReferenceData, parseSnapshot } from "./snapshot-adapter.js";
-import type { ReferenceSnapshot } from "./snapshot.js";
+import type { ReferenceSnapshot } from "../../core/contracts/reference.js";
 
 // The snapshot adapter and the cache policy both adapters share: freshness, stale-while-revalidate,
 // the hard staleness limit, and what a caller gets when the source is down or hangs.

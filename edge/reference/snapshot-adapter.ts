@@ -5,7 +5,8 @@ import {
   type CacheSettings,
   type CachedReferenceData,
 } from "./cached.js";
-import { indexSnapshot, ReferenceSnapshotSchema, type ReferenceIndex } from "./snapshot.js";
+import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
+import { indexSnapshot, type ReferenceIndex } from "./snapshot.js";
 
 // Reference data from a versioned JSON snapshot (embedded profile: the aggregator serves it at
 // GET /v1/reference/snapshot). Same cache, same mapping and same failure signals as Upstash.

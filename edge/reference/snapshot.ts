@@ -1,34 +1,10 @@
-import { z } from "zod";
+import type { CardTier, ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { ReferenceSignals, TransactionEvent } from "../../core/schemas.js";
 import type { ReferenceLookup } from "../ports.js";
 
-// The reference snapshot: every block list and risk table the edge reads, in one versioned JSON
-// document. The Upstash adapter loads Redis into this shape; the snapshot adapter fetches it whole
-// (GET /v1/reference/snapshot from the aggregator). One mapping function serves both.
-
-const risk = z.number().min(0).max(1);
-const key = z.string().min(1).max(128);
-
-export const CARD_TIERS = ["LOW", "MEDIUM", "HIGH"] as const;
-
-export const ReferenceSnapshotSchema = z.strictObject({
-  /** Monotonic publish counter (`vigil:refdata:version`); 0 when nothing was ever published. */
-  version: z.number().int().min(0),
-  /** Blocked BIN prefixes, 6 to 8 digits; an event's `card_bin` is blocked when any prefix of it is listed. */
-  bins: z.array(z.string().regex(/^\d{6,8}$/, "6 to 8 digits")),
-  /** Blocked IP address hashes (the same hash the terminals send in `ip_address_hash`). */
-  ips: z.array(key),
-  merchant_risk: z.record(key, risk),
-  terminal_risk: z.record(key, risk),
-  ip_risk: z.record(key, risk),
-  /** By card hash: only cards with a tier assigned are listed. */
-  card_tier: z.record(key, z.enum(CARD_TIERS)),
-  rules_version: z.string().min(1).max(64).optional(),
-  model_version: z.string().min(1).max(64).optional(),
-  /** Rule sets by version, for profiles without Redis; validated later by core's RuleSet schema. */
-  rule_sets: z.record(z.string().min(1).max(64), z.unknown()).optional(),
-});
-export type ReferenceSnapshot = z.infer<typeof ReferenceSnapshotSchema>;
+// Lookups in the reference snapshot (core/contracts/reference.ts). The Upstash adapter loads Redis
+// into that shape; the snapshot adapter fetches it whole (GET /v1/reference/snapshot from the
+// aggregator). One mapping function serves both.
 
 /** The snapshot compiled for lookups: sets and maps instead of arrays and records. */
 export interface ReferenceIndex {
@@ -38,7 +14,7 @@ export interface ReferenceIndex {
   merchantRisk: ReadonlyMap<string, number>;
   terminalRisk: ReadonlyMap<string, number>;
   ipRisk: ReadonlyMap<string, number>;
-  cardTier: ReadonlyMap<string, (typeof CARD_TIERS)[number]>;
+  cardTier: ReadonlyMap<string, CardTier>;
   rulesVersion?: string;
   modelVersion?: string;
   ruleSets: ReadonlyMap<string, unknown>;

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { TransactionEvent } from "../../core/schemas.js";
-import { fixtureRedis, REFERENCE_FIXTURE } from "../../tests/support/reference-fixture.js";
+import { fixtureRedis, REFERENCE_FIXTURE } from "../../tests/testing/reference-fixture.js";
 import type { Logger } from "../ports.js";
-import { createUpstashReferenceData, REDIS_KEYS } from "./upstash.js";
+import { REDIS_KEYS } from "../../core/contracts/reference.js";
+import { createUpstashReferenceData } from "./upstash.js";
 
 // Against the real Redis through the local Upstash REST bridge; the global setup published
 // REFERENCE_FIXTURE. Network calls are counted with a pass-through spy on fetch.

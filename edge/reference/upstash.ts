@@ -6,23 +6,12 @@ import {
   type CacheSettings,
   type CachedReferenceData,
 } from "./cached.js";
-import { CARD_TIERS, indexSnapshot, type ReferenceIndex, type ReferenceSnapshot } from "./snapshot.js";
+import { CARD_TIERS, REDIS_KEYS, type ReferenceSnapshot } from "../../core/contracts/reference.js";
+import { indexSnapshot, type ReferenceIndex } from "./snapshot.js";
 
 // Reference data in Redis over the Upstash REST API (fetch only: Workers, Deno, Node). The whole
 // snapshot is cached in the isolate and refreshed in one pipeline; see README.md for the layout.
 
-export const REDIS_KEYS = {
-  blockedBins: "vigil:blocked:bins",
-  blockedIps: "vigil:blocked:ips",
-  merchantRisk: "vigil:risk:merchant",
-  terminalRisk: "vigil:risk:terminal",
-  ipRisk: "vigil:risk:ip",
-  cardTier: "vigil:risk:card_tier",
-  rulesVersion: "vigil:active:rules_version",
-  modelVersion: "vigil:active:model_version",
-  refdataVersion: "vigil:refdata:version",
-  ruleSet: (version: string) => `vigil:ruleset:${version}`,
-} as const;
 
 export interface UpstashReferenceOptions extends Partial<CacheSettings> {
   url: string;

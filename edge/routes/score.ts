@@ -6,7 +6,8 @@ import {
   type VerdictResponse,
 } from "../../core/schemas.js";
 import { HttpError } from "../errors.js";
-import type { EdgeDeps, ReferenceLookup, ScoreItem, ScoreOutcome } from "../ports.js";
+import type { EdgeDeps, ReferenceLookup } from "../ports.js";
+import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
 
 // The scoring path shared by the single and batch routes: reference lookups, one scorer call per
 // card (that card's events in request order, cards in parallel), verdicts, then forwarding.

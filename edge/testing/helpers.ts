@@ -2,7 +2,7 @@ import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } 
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { ScoredEvent } from "../../core/schemas.js";
-import worker, { type Env } from "../worker.js";
+import worker, { type Env } from "../workers/entry.js";
 import { TEST_TOKENS } from "./tokens.js";
 
 // Helpers for Workers-runtime tests: call the real worker entry with the test env, wait for its

@@ -167,7 +167,7 @@ Ctrl-C stops everything.
 `);
   if (values.demo) {
     console.log(`demo producer: ${demoRate} events/s (log: .data/dev/producer.log)`);
-    start("producer", bin("tsx"), ["tests/tools/cli.ts", "producer", "--rate", String(demoRate), "--duration", "86400", "--edge", `http://127.0.0.1:${edgePort}`, "--token", s.edge_token], {}, false);
+    start("producer", bin("tsx"), ["cli/vigil.ts", "producer", "--rate", String(demoRate), "--duration", "86400", "--edge", `http://127.0.0.1:${edgePort}`, "--token", s.edge_token], {}, false);
   }
   await liveLine();
 }

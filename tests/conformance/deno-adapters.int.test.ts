@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { ROOT } from "./runtimes.js";
+import { ROOT } from "../testing/runtimes.js";
 
 // The Deno adapters' own tests (edge/deno/*_test.ts: KV check-and-set without the in-process queue,
 // conflict exhaustion, duplicates, KV queue retry/dead-letter against a real local receiver) run in
@@ -19,7 +19,7 @@ it("deno test edge/deno/ passes (type-checked: deno test checks first)", () => {
   expect(output).toMatch(/ok \| \d+ passed \| 0 failed/);
 });
 
-it("deno check edge/deno.ts passes", () => {
-  const r = spawnSync(join(ROOT, "node_modules/.bin/deno"), ["check", "edge/deno.ts", "edge/deno/bench-hello.ts"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8", timeout: 170_000 });
+it("deno check edge/deno/main.ts passes", () => {
+  const r = spawnSync(join(ROOT, "node_modules/.bin/deno"), ["check", "edge/deno/main.ts", "edge/deno/bench-hello.ts"], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, encoding: "utf8", timeout: 170_000 });
   expect(r.status, `${r.stdout}\n${r.stderr}`.slice(-6000)).toBe(0);
 });

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CardState, defaultEngine, NO_REFERENCE, type TransactionEvent, type VerdictResponse } from "../../core/index.js";
-import { startIngestReceiver, type IngestReceiver } from "../support/ingest-receiver.js";
-import { fixtureRedis, LOCAL_UPSTASH_TOKEN, LOCAL_UPSTASH_URL, publishReference } from "../support/reference-fixture.js";
-import { call, comparable, score, scoreBatch, waitForForwarded, type ErrorJson } from "./client.js";
-import { BASE_MS, event, RUN, scriptedSequence } from "./events.js";
-import { CONFORMANCE_TOKENS, FORWARD_SECRET, startDeno, startWranglerDev, type RunningEdge } from "./runtimes.js";
+import { CardWindow, defaultEngine, NO_REFERENCE, type TransactionEvent, type VerdictResponse } from "../../core/index.js";
+import { startIngestReceiver, type IngestReceiver } from "../testing/ingest-receiver.js";
+import { fixtureRedis, LOCAL_UPSTASH_TOKEN, LOCAL_UPSTASH_URL, publishReference } from "../testing/reference-fixture.js";
+import { call, comparable, score, scoreBatch, waitForForwarded, type ErrorJson } from "../testing/conformance-client.js";
+import { BASE_MS, event, RUN, scriptedSequence } from "../testing/conformance-events.js";
+import { CONFORMANCE_TOKENS, FORWARD_SECRET, startDeno, startWranglerDev, type RunningEdge } from "../testing/runtimes.js";
 
 // One HTTP conformance suite for every runtime of the edge: `wrangler dev` (Workers: Durable
 // Objects, Cloudflare queue) and the Deno entry (Deno KV, KV queue). Same requests, same expected
@@ -237,7 +237,7 @@ describe.each(RUNTIMES)("%s under 200 parallel requests for one card", (rt) => {
     const byId = await waitForForwarded(nsUrl(rt), new Set(items.map((i) => i.transaction_id as string)));
     const counts = [...byId.values()].map((rs) => (rs[0] as { features: { tx_count_1hr: number } }).features.tx_count_1hr).sort((a, b) => a - b);
     const engine = defaultEngine();
-    const state = CardState.empty();
+    const state = CardWindow.empty();
     const expected = items
       .map((i) => engine.process(i as unknown as TransactionEvent, state, NO_REFERENCE).features.tx_count_1hr)
       .sort((a, b) => a - b);

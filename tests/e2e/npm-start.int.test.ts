@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Fatal, freePort, portIsFree, processesUnder, startChild, until, type Child } from "./procs.js";
+import { Fatal, freePort, portIsFree, processesUnder, startChild, until, type Child } from "../testing/procs.js";
 
 // `npm start` on a fresh clone of the committed tree: its prestart bootstrap runs a real `npm ci`
 // (1–4 minutes here), then it starts on free ports; the test waits for the printed URLs, scores one

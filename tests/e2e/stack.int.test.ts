@@ -11,7 +11,7 @@ import { s3ClientFrom } from "../../aggregator/stores/index.js";
 import { openStackStores, parquetStats, stackConfig, type StackStores } from "../../aggregator/consumers/stack-harness.js";
 import type { VerdictResponse } from "../../core/schemas.js";
 import { generateStream, type LabelledEvent } from "../../core/sim/index.js";
-import { Fatal, freePort, startChild, until, type Child } from "./procs.js";
+import { Fatal, freePort, startChild, until, type Child } from "../testing/procs.js";
 
 // The stack profile end to end: simulated traffic (core/sim, with fraud) → the edge in local
 // workerd (`wrangler dev`, reference data from Redis through the Upstash bridge) → its Cloudflare

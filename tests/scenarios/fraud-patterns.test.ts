@@ -1,6 +1,6 @@
 import { beforeAll, describe as group, expect, inject, it } from "vitest";
 import { accountTakeover, bigUsualPurchase, impossibleTravel, legitTraveller, merchantCompromise, velocityAttack, type LabelledEvent } from "../../core/sim/index.js";
-import { caseOf, codes, describe, freshCard, publishScenarioReference, replay, startDaysAgo, type Scored } from "./support.js";
+import { caseOf, codes, describe, freshCard, publishScenarioReference, replay, startDaysAgo, type Scored } from "../testing/scenarios.js";
 
 // The four fraud patterns and two legitimate look-alikes, through the edge API: the real worker
 // entry, the CardState Durable Object (SQLite storage) and reference data read from Redis through

@@ -1,10 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import type { VerdictResponse } from "../../core/schemas.js";
-import { durableObjectScorer } from "../../durable-objects/scorer.js";
+import { durableObjectScorer } from "../../edge/workers/card-scorer.js";
 import { createApp } from "../../edge/app.js";
 import { loadEdgeConfig } from "../../edge/config.js";
-import { createQueueForwarder } from "../../edge/forwarding/queue-forwarder.js";
+import { createQueueForwarder } from "../../edge/workers/queue-producer.js";
 import type { Logger } from "../../edge/ports.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { ONLINE, STORE, testEnv, txn } from "../../edge/testing/helpers.js";

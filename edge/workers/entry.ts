@@ -1,14 +1,15 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { ScoredEvent } from "../core/schemas.js";
-import { CardState } from "../durable-objects/card-state.js";
-import type { EngineEnv } from "../durable-objects/engines.js";
-import { durableObjectScorer } from "../durable-objects/scorer.js";
-import { configFailureResponse, createApp } from "./app.js";
-import { ConfigError, loadEdgeConfig, type EdgeConfig } from "./config.js";
-import { handleScoredEventBatch, type ForwardEnv } from "./forwarding/consumer.js";
-import { createQueueForwarder } from "./forwarding/queue-forwarder.js";
-import { consoleLogger, type CardScorer, type Forwarder, type ReferenceData } from "./ports.js";
-import { referenceFor } from "./reference-source.js";
+import type { ScoredEvent } from "../../core/schemas.js";
+import { CardState } from "../../durable-objects/card-state.js";
+import type { EngineEnv } from "../scoring/engines.js";
+import { durableObjectScorer } from "./card-scorer.js";
+import { configFailureResponse, createApp } from "../app.js";
+import { ConfigError, loadEdgeConfig, type EdgeConfig } from "../config.js";
+import { handleScoredEventBatch, type ForwardEnv } from "../forwarding/consumer.js";
+import { createQueueForwarder } from "./queue-producer.js";
+import { consoleLogger, type Forwarder, type ReferenceData } from "../ports.js";
+import type { CardScorer } from "../../core/contracts/scoring.js";
+import { referenceFor } from "../reference-source.js";
 
 // Cloudflare Workers entry: builds the app's dependencies from bindings and vars (once per
 // isolate; waitUntil per request), consumes the scored-events queue, and exports the CardState

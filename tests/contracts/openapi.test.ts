@@ -1,15 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { createApp as createEdgeApp } from "../../edge/app.js";
 import type { EdgeDeps } from "../../edge/ports.js";
-import { createApp as createAggregatorApp } from "../app.js";
-import { createMetrics } from "../metrics.js";
-import type { EventBus } from "../ports.js";
-import type { OpsDeps } from "../ops/routes.js";
-import { createOpsRoutes } from "../ops/routes.js";
-import { aggregatorOpenApi } from "./aggregator-api.js";
-import { registeredRoutes, undocumented, type OpenApiPaths } from "./coverage.js";
-import { edgeOpenApi } from "./edge-api.js";
-import { openApiRoutes } from "./routes.js";
+import { createApp as createAggregatorApp } from "../../aggregator/app.js";
+import { createMetrics } from "../../aggregator/metrics.js";
+import type { EventBus } from "../../aggregator/ports.js";
+import type { OpsDeps } from "../../aggregator/ops/routes.js";
+import { createOpsRoutes } from "../../aggregator/ops/routes.js";
+import { aggregatorOpenApi } from "../../aggregator/openapi/aggregator-api.js";
+import { registeredRoutes, undocumented, type OpenApiPaths } from "../../aggregator/openapi/coverage.js";
+import { edgeOpenApi } from "../../aggregator/openapi/edge-api.js";
+import { openApiRoutes } from "../../aggregator/openapi/routes.js";
 
 type Op = { parameters?: Array<{ name: string; in: string; required: boolean }>; requestBody?: unknown };
 type Doc = OpenApiPaths & { openapi: string; paths: Record<string, Record<string, Op>> };

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { defaultEngine, defaultRuleSet, type RuleSet } from "../core/index.js";
-import { REDIS_KEYS } from "../edge/reference/upstash.js";
-import type { ScoreItem } from "../edge/ports.js";
-import { cardHash, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
-import { fixtureRedis } from "../tests/support/reference-fixture.js";
-import { resolveEngines } from "./engines.js";
+import { defaultEngine, defaultRuleSet, type RuleSet } from "../../core/index.js";
+import { REDIS_KEYS } from "../../core/contracts/reference.js";
+import type { ScoreItem } from "../../core/contracts/scoring.js";
+import { cardHash, stubFor, testEnv, txn } from "../testing/helpers.js";
+import { fixtureRedis } from "../../tests/testing/reference-fixture.js";
+import { registryFromEnv, resolveEngines } from "./engines.js";
 
 // The card object scores with the rule set version the reference data names, read from the real
 // Redis (Upstash bridge); an unknown version falls back to the bundled engine and says so.
@@ -47,18 +47,18 @@ describe("engine per active version in the CardState object", () => {
   });
 
   it("no version named, or the bundled one: no extra reason", async () => {
-    const engines = await resolveEngines(testEnv, [item("c1"), item("c2", defaultEngine().rulesVersion)]);
+    const engines = await resolveEngines([item("c1"), item("c2", defaultEngine().rulesVersion)], registryFromEnv(testEnv));
     expect(engines).toEqual([defaultEngine(), defaultEngine()]);
   });
 
   it("REFERENCE_FAILURE_POLICY overrides the channel policy (ONLINE fails open here)", async () => {
     const env = { ...testEnv, REFERENCE_FAILURE_POLICY: JSON.stringify({ ONLINE: "FAIL_OPEN" }) };
     const unavailable = { ...item(cardHash()), refs: { status: "UNAVAILABLE" as const } };
-    const [open] = await resolveEngines(env, [unavailable]);
-    const [closed] = await resolveEngines(testEnv, [unavailable]);
-    const { CardState } = await import("../core/index.js");
-    const o = open?.process(unavailable.event, CardState.empty(), unavailable.refs).decision;
-    const c = closed?.process(unavailable.event, CardState.empty(), unavailable.refs).decision;
+    const [open] = await resolveEngines([unavailable], registryFromEnv(env));
+    const [closed] = await resolveEngines([unavailable], registryFromEnv(testEnv));
+    const { CardWindow } = await import("../../core/index.js");
+    const o = open?.process(unavailable.event, CardWindow.empty(), unavailable.refs).decision;
+    const c = closed?.process(unavailable.event, CardWindow.empty(), unavailable.refs).decision;
     expect(c?.rule_triggers).toContain("REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED");
     expect(o?.rule_triggers).toContain("REFERENCE_DATA_UNAVAILABLE");
     expect(o?.rule_triggers).not.toContain("REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED");

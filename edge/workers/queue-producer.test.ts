@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ScoredEvent } from "../../core/schemas.js";
-import { scoredEvent, scoredEvents } from "../../tests/support/scored-events.js";
-import { chunkForQueue, createQueueForwarder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, RecordTooLargeError } from "./queue-forwarder.js";
+import { scoredEvent, scoredEvents } from "../../tests/testing/scored-events.js";
+import { chunkForQueue, createQueueForwarder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, RecordTooLargeError } from "./queue-producer.js";
 
 // The producer against a real queue binding of the local runtime, which enforces the platform's
 // sendBatch limits itself. The DLQ queue is used as the target because nothing consumes it in

@@ -10,10 +10,10 @@ import {
   type RuleSet,
   type ScoreResult,
   type ScoringConfig,
-} from "../core/index.js";
-import { consoleLogger, type Logger } from "./ports.js";
+} from "../../core/index.js";
+import { consoleLogger, type Logger } from "../ports.js";
 
-// Engines for the versions the reference data names. Rule sets are fetched by version from the
+// Engines for the versions the reference data names (one registry per isolate, every runtime). Rule sets are fetched by version from the
 // reference source (`vigil:ruleset:<version>`), validated with core's RuleSetSchema, compiled
 // once per version (rule sets are immutable per version) and cached per isolate. The edge ships
 // one model; a different active model version is scored with the bundled one, and every decision
@@ -57,14 +57,16 @@ function noting(engine: Engine, reasons: Reason[]): Engine {
   };
 }
 
+/** Engines for the versions the reference data names; every edge runtime uses this one registry. */
 export interface EngineRegistry {
-  /** Always an engine: the one asked for, or the bundled one noting what it stands in for. */
-  resolveEngine(rulesVersion?: string, modelVersion?: string): Promise<Engine>;
-  /** The `EngineRegistry` shape of durable-objects/engines.ts. */
-  resolve(rulesVersion: string | undefined, modelVersion: string | undefined): Promise<Engine | undefined>;
+  /** The bundled engine: what scores when no other version is named. */
+  readonly bundled: Engine;
+  /** Always an engine: the one asked for, or the bundled one noting what it stands in for. Never rejects. */
+  resolve(rulesVersion?: string, modelVersion?: string): Promise<Engine>;
 }
 
-export function createEngineRegistry(source: RuleSetSource, opts: EngineRegistryOptions = {}): EngineRegistry {
+/** `source` undefined: no rule sets can be read here (REFERENCE_SOURCE none); every other version falls back, with a reason. */
+export function createEngineRegistry(source: RuleSetSource | undefined, opts: EngineRegistryOptions = {}): EngineRegistry {
   const config = opts.config ?? defaultConfig();
   const clock = opts.clock ?? (() => Date.now());
   const retryAfterMs = opts.retryAfterMs ?? 30_000;
@@ -79,8 +81,8 @@ export function createEngineRegistry(source: RuleSetSource, opts: EngineRegistry
     if (known && (known.ok || clock() < known.until)) return Promise.resolve(known);
     let p = pending.get(version);
     if (!p) {
-      p = source
-        .loadRuleSet(version)
+      const raw = source ? source.loadRuleSet(version) : Promise.reject(new Error("no reference source configured"));
+      p = raw
         .then(
           (raw): Loaded => {
             if (raw === undefined) return { ok: false, why: "not stored", until: clock() + retryAfterMs };
@@ -141,21 +143,12 @@ export function createEngineRegistry(source: RuleSetSource, opts: EngineRegistry
   };
 
   return {
-    resolveEngine,
-    resolve: (rv, mv) => resolveEngine(rv, mv),
+    bundled,
+    resolve: (rv, mv) =>
+      resolveEngine(rv, mv).catch((err: unknown) => {
+        // Only a bug gets here (load and compile failures are handled above); still never blind.
+        log.error("ENGINE_REGISTRY_FAILED", { rules_version: rv, model_version: mv, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" });
+        return noting(bundled, [reasonFor(RULES_VERSION_UNAVAILABLE, `engine for ${rv ?? "-"} / ${mv ?? "-"} failed to build; scored with ${bundled.rulesVersion}`)]);
+      }),
   };
-}
-
-/** One-shot form of the brief: an engine for the named versions from `loader` (prefer a long-lived registry). */
-export function resolveEngine(loader: RuleSetSource, rulesVersion?: string, modelVersion?: string): Promise<Engine> {
-  return registryFor(loader).resolveEngine(rulesVersion, modelVersion);
-}
-
-const registries = new WeakMap<RuleSetSource, EngineRegistry>();
-
-/** The registry of a source, created once per isolate so compiled rule sets are reused (opts count on the first call). */
-export function registryFor(source: RuleSetSource, opts?: EngineRegistryOptions): EngineRegistry {
-  let r = registries.get(source);
-  if (!r) registries.set(source, (r = createEngineRegistry(source, opts)));
-  return r;
 }

@@ -1,4 +1,4 @@
-import type { VerdictResponse } from "../../core/schemas.js";
+import type { VerdictResponse } from "../core/schemas.js";
 
 // A small client for the edge API, used by the producer, load test and eval. Node's fetch keeps
 // connections alive, so the measured latency is the request, not a TCP handshake.

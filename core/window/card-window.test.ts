@@ -1,23 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { BASE_MS, ev } from "../features/fixtures.js";
-import { CardState, DAY_MS, MAX_DEVICES, MAX_RECENT, MINUTE_MS } from "./card-state.js";
+import { BASE_MS, ev } from "../testing/features.js";
+import { CardWindow, DAY_MS, MAX_DEVICES, MAX_RECENT, MINUTE_MS } from "./card-window.js";
 
-const times = (s: CardState) => s.recentTimes().map((t) => t - BASE_MS);
-const dayOf = (s: CardState, day: number) => {
+const times = (s: CardWindow) => s.recentTimes().map((t) => t - BASE_MS);
+const dayOf = (s: CardWindow, day: number) => {
   for (let k = 0; k < s.days.length; k += 4) if (s.days[k] === day) return { count: s.days[k + 1], sum: s.days[k + 2] };
   return undefined;
 };
 
-describe("CardState", () => {
+describe("CardWindow", () => {
   it("starts empty", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     expect(s.eventCount).toBe(0);
     expect(s.lastEventMs).toBeUndefined();
     expect(s.recentCount).toBe(0);
   });
 
   it("keeps events in event-time order whatever the arrival order", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (const off of [5, 1, 9, 3, 3, 0, 7].map((m) => m * MINUTE_MS)) s.apply(ev(off));
     expect(times(s)).toEqual([0, 1, 3, 3, 5, 7, 9].map((m) => m * MINUTE_MS));
     expect(s.lastEventMs).toBe(BASE_MS + 9 * MINUTE_MS);
@@ -25,7 +25,7 @@ describe("CardState", () => {
   });
 
   it("drops events that leave the 24 h window as the watermark advances (half-open: exactly 24 h goes)", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     s.apply(ev(0));
     s.apply(ev(1000));
     s.apply(ev(DAY_MS));
@@ -34,7 +34,7 @@ describe("CardState", () => {
   });
 
   it("late events (≤ watermark − 24 h) update only the 30-day buckets and devices, and are counted", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     s.apply(ev(2 * DAY_MS));
     s.apply(ev(DAY_MS, { amount_usd: 70, device_fingerprint: "fp-late" }));
     expect(s.lateCount).toBe(1);
@@ -51,7 +51,7 @@ describe("CardState", () => {
   });
 
   it("drops a late event more than 30 days behind from the buckets too", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     s.apply(ev(40 * DAY_MS));
     s.apply(ev(0));
     let total = 0;
@@ -61,7 +61,7 @@ describe("CardState", () => {
   });
 
   it("holds at most MAX_RECENT events, dropping the oldest", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (let i = 0; i < MAX_RECENT + 20; i++) s.apply(ev(i * 100));
     expect(s.recentCount).toBe(MAX_RECENT);
     expect(times(s)[0]).toBe(20 * 100);
@@ -69,7 +69,7 @@ describe("CardState", () => {
   });
 
   it("holds at most MAX_DEVICES devices, replacing the least recently seen", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     for (let i = 0; i < MAX_DEVICES; i++) s.apply(ev(i * 1000, { device_fingerprint: `fp-${i}` }));
     s.apply(ev(100_000, { device_fingerprint: "fp-0" })); // fp-0 seen again: fp-1 is now the oldest
     s.apply(ev(200_000, { device_fingerprint: "fp-new" }));
@@ -81,7 +81,7 @@ describe("CardState", () => {
   });
 
   it("keeps the latest evicted located event as the geo anchor", () => {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     s.apply(ev(0, { geolocation: { lat: 51.5, lon: -0.12 } }));
     s.apply(ev(2 * DAY_MS, { geolocation: undefined }));
     expect(s.anchorT).toBe(BASE_MS);

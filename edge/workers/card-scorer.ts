@@ -1,5 +1,5 @@
-import type { CardScorer, ScoreItem, ScoreOutcome } from "../edge/ports.js";
-import type { CardState } from "./card-state.js";
+import type { CardScorer, ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
+import type { CardState } from "../../durable-objects/card-state.js";
 
 // The Workers CardScorer: one Durable Object per card hash, reached by RPC. The namespace may be
 // restricted to a jurisdiction (EU card state stays in the EU) and new objects placed near the

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
-import { CardState, defaultEngine, type TransactionEvent } from "../../../core/index.js";
-import type { LabelledEvent } from "../../../core/sim/index.js";
+import { CardWindow, defaultEngine, type TransactionEvent } from "../../core/index.js";
+import type { LabelledEvent } from "../../core/sim/index.js";
 import { createEdgeClient } from "../edge-client.js";
 import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../detection-metrics.js";
 import { progress } from "../progress.js";
@@ -18,13 +18,13 @@ interface Outcome extends Scored {
 
 async function viaCore(stream: Iterable<LabelledEvent>, total: number): Promise<Outcome[]> {
   const engine = defaultEngine();
-  const cards = new Map<string, CardState>();
+  const cards = new Map<string, CardWindow>();
   const out: Outcome[] = [];
   const bar = progress("eval (core)", total);
   for (const item of stream) {
     const card = item.event.card_number_hash;
     let state = cards.get(card);
-    if (!state) cards.set(card, (state = CardState.empty()));
+    if (!state) cards.set(card, (state = CardWindow.empty()));
     const { decision } = engine.process(item.event, state, item.refs);
     out.push({ score: decision.fraud_score, isFraud: item.is_fraud, card, flagged: decision.verdict !== "APPROVED", ...(item.pattern ? { pattern: item.pattern } : {}) });
     if (out.length % 5000 === 0) bar.update(out.length);

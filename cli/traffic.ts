@@ -1,4 +1,4 @@
-import { generateStream, type LabelledEvent } from "../../core/sim/index.js";
+import { generateStream, type LabelledEvent } from "../core/sim/index.js";
 import type { ScoreResult } from "./edge-client.js";
 
 // Traffic for the tools: the seeded simulator, with event times placed in the recent past so the

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
-import { createKafkaBus } from "../../../aggregator/bus/kafka-bus.js";
-import { TOPICS, type Envelope } from "../../../aggregator/ports.js";
-import type { Alert } from "../../../core/schemas.js";
+import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
+import { TOPICS, type Envelope } from "../../aggregator/ports.js";
+import type { Alert } from "../../core/schemas.js";
 import { num, type Command } from "./common.js";
 
 // Follows the fraud-alerts topic: on Kafka (stack profile) with a throw-away consumer group, so it

@@ -2,9 +2,9 @@ import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { LabelledEvent } from "../../core/sim/index.js";
 import type { VerdictResponse } from "../../core/schemas.js";
-import { REDIS_KEYS } from "../../edge/reference/upstash.js";
+import { REDIS_KEYS } from "../../core/contracts/reference.js";
 import { TEST_TOKENS } from "../../edge/testing/tokens.js";
-import { fixtureRedis } from "../support/reference-fixture.js";
+import { fixtureRedis } from "./reference-fixture.js";
 
 // Scenario plumbing: publish the reference values a scenario's events carry (merchant, terminal
 // and IP risk, blocked BINs and IPs, card risk tiers) to Redis through the Upstash bridge, additively so the

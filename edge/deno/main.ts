@@ -1,7 +1,7 @@
-import { consoleLogger } from "./ports.js";
-import { createDenoEdge } from "./deno/edge.js";
+import { consoleLogger } from "../ports.js";
+import { createDenoEdge } from "./edge.js";
 
-// Deno entry: `Deno.serve` the same Hono app as the Workers entry (edge/worker.ts), built over the
+// Deno entry: `Deno.serve` the same Hono app as the Workers entry (edge/workers/entry.ts), built over the
 // Deno adapters in edge/deno/. Settings come from the environment (the same names as wrangler vars
 // and secrets) plus:
 //   PORT (8790), HOST (127.0.0.1), DENO_KV_PATH (.data/deno-kv/vigil.sqlite3; ":memory:" for tests),

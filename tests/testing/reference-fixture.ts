@@ -1,7 +1,7 @@
 import { Redis } from "@upstash/redis/cloudflare";
 import { defaultRuleSet } from "../../core/index.js";
-import { REDIS_KEYS } from "../../edge/reference/upstash.js";
-import type { ReferenceSnapshot } from "../../edge/reference/snapshot.js";
+import { REDIS_KEYS } from "../../core/contracts/reference.js";
+import type { ReferenceSnapshot } from "../../core/contracts/reference.js";
 
 // Reference data the edge tests score against, and how to publish it to Redis the way the
 // aggregator will (tables, active versions, then the version counter last). Runs in Node (global

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 // Starts the edge on each runtime for the conformance suite, as a developer would: `wrangler dev`
 // (local workerd: Durable Objects, local queue + consumer) with a temp --persist-to and an
-// --env-file, and the Deno entry (edge/deno.ts) with a temp Deno KV file. Same settings on both.
+// --env-file, and the Deno entry (edge/deno/main.ts) with a temp Deno KV file. Same settings on both.
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = join(ROOT, "node_modules/.bin");
@@ -144,7 +144,7 @@ export async function startDeno(settings: RuntimeSettings): Promise<RunningEdge>
   // Narrow permissions: loopback only (receiver, Upstash bridge, own port), the repo, the temp KV.
   const child = spawn(
     join(BIN, "deno"),
-    ["run", "--unstable-kv", "--allow-net=127.0.0.1", "--allow-env", `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, "edge/deno.ts"],
+    ["run", "--unstable-kv", "--allow-net=127.0.0.1", "--allow-env", `--allow-read=${ROOT},${dir}`, `--allow-write=${dir}`, "edge/deno/main.ts"],
     {
       cwd: ROOT,
       // Only what the edge needs (plus PATH/HOME for Deno itself): nothing else from this process.

@@ -2,8 +2,8 @@ import { trainForest } from "../ml/forest.js";
 import type { ForestModel } from "../ml/model.js";
 import { createRng } from "../random.js";
 import { FEATURE_NAMES } from "../schemas.js";
-import { CardState } from "../window/card-state.js";
-import { extractFeatures, toVector } from "./extract.js";
+import { CardWindow } from "../window/card-window.js";
+import { extractFeatures, toVector } from "../features/extract.js";
 import type { TransactionEvent } from "../schemas.js";
 
 /** Test helper: an event at `base + offsetMs` with sensible defaults. */
@@ -31,13 +31,13 @@ export function ev(offsetMs: number, over: Partial<TransactionEvent> = {}): Tran
 
 /**
  * A small forest trained in tests on seeded ordinary traffic (a few cards, daytime purchases of
- * 5–150 USD in one city, known devices), through the real CardState / extractFeatures / toVector.
+ * 5–150 USD in one city, known devices), through the real CardWindow / extractFeatures / toVector.
  */
 export function tinyModel(seed = 7): ForestModel {
   const rng = createRng(seed);
   const rows: Float64Array[] = [];
   for (let c = 0; c < 40; c++) {
-    const s = CardState.empty();
+    const s = CardWindow.empty();
     let t = rng.int(86_400_000);
     for (let k = 0; k < 60; k++) {
       t += Math.round(rng.exponential(6 * 3600_000));

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdgeClient } from "./edge-client.js";
 import { Tally } from "./traffic.js";
-import type { LabelledEvent } from "../../core/sim/index.js";
+import type { LabelledEvent } from "../core/sim/index.js";
 
 // The tools' figures are only as good as their reading of the edge's answers: a 200 whose body is
 // not a verdict must count as an error, never as an APPROVED/REVIEW/BLOCKED outcome.

@@ -2,20 +2,20 @@ import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSnapshotReferenceData } from "../../edge/reference/snapshot-adapter.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
-import { MIGRATIONS_DIR } from "../contract/paths.js";
-import { freshPgDatabase, type FreshDatabase } from "../contract/pg-harness.js";
-import { applySqlMigrations } from "../migrate.js";
-import { pgSqlClient, type SqlClient } from "../stores/sql-client.js";
-import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
-import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex } from "./auth.js";
-import { scoredEvent } from "./fixtures.js";
-import { createRiskJob } from "./job.js";
-import { applyFeedback } from "./labels.js";
-import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from "./publish.js";
-import { RiskConfigSchema } from "./risk.js";
-import { createOpsRoutes } from "./routes.js";
-import { insertScoredTransactions } from "./sinks.js";
+import { MIGRATIONS_DIR } from "../../aggregator/contract/paths.js";
+import { freshPgDatabase, type FreshDatabase } from "../../aggregator/contract/pg-harness.js";
+import { applySqlMigrations } from "../../aggregator/migrate.js";
+import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
+import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { scoredEvent } from "../../aggregator/ops/fixtures.js";
+import { createRiskJob } from "../../aggregator/ops/job.js";
+import { applyFeedback } from "../../aggregator/ops/labels.js";
+import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from "../../aggregator/ops/publish.js";
+import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
+import { createOpsRoutes } from "../../aggregator/ops/routes.js";
+import { insertScoredTransactions } from "../../aggregator/ops/sinks.js";
 
 // Labels → recomputeRisk → published risk: in Redis through the real Upstash REST bridge (stack
 // profile), read back by the edge's own Upstash adapter, and in the snapshot endpoint (embedded

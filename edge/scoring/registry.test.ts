@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { CardState, defaultEngine, defaultRuleSet, type RuleSet, type TransactionEvent } from "../core/index.js";
-import { fixtureRedis } from "../tests/support/reference-fixture.js";
-import type { Logger } from "./ports.js";
-import { createUpstashReferenceData, REDIS_KEYS } from "./reference/upstash.js";
-import { createEngineRegistry, MODEL_VERSION_UNAVAILABLE, RULES_VERSION_UNAVAILABLE, type RuleSetSource } from "./engines.js";
+import { CardWindow, defaultEngine, defaultRuleSet, type RuleSet, type TransactionEvent } from "../../core/index.js";
+import { fixtureRedis } from "../../tests/testing/reference-fixture.js";
+import type { Logger } from "../ports.js";
+import { REDIS_KEYS } from "../../core/contracts/reference.js";
+import { createUpstashReferenceData } from "../reference/upstash.js";
+import { createEngineRegistry, MODEL_VERSION_UNAVAILABLE, RULES_VERSION_UNAVAILABLE, type RuleSetSource } from "./registry.js";
 
 // Engines for the active versions named by reference data, with rule sets read from the real Redis
 // (through the Upstash bridge) and compiled once per version.
@@ -70,40 +71,40 @@ beforeAll(async () => {
 describe("createEngineRegistry", () => {
   it("uses the bundled engine when no other version is named", async () => {
     const reg = createEngineRegistry(countingSource());
-    const e = await reg.resolveEngine(undefined, undefined);
+    const e = await reg.resolve(undefined, undefined);
     expect(e).toBe(defaultEngine());
-    expect(await reg.resolveEngine(defaultEngine().rulesVersion, defaultEngine().modelVersion)).toBe(defaultEngine());
+    expect(await reg.resolve(defaultEngine().rulesVersion, defaultEngine().modelVersion)).toBe(defaultEngine());
   });
 
   it("scores with a rule set fetched by version from Redis, compiled once per version", async () => {
     const source = countingSource();
     const reg = createEngineRegistry(source);
-    const e = await reg.resolveEngine(CUSTOM_VERSION);
+    const e = await reg.resolve(CUSTOM_VERSION);
     expect(e.rulesVersion).toBe(CUSTOM_VERSION);
-    const r = e.score(event(950), CardState.empty(), { status: "OK" });
+    const r = e.score(event(950), CardWindow.empty(), { status: "OK" });
     expect(r.decision.rules_version).toBe(CUSTOM_VERSION);
     expect(r.decision.verdict).toBe("BLOCKED");
     expect(r.decision.rule_triggers).toContain("TEST_BIG_ATM");
-    expect(defaultEngine().score(event(950), CardState.empty(), { status: "OK" }).decision.rule_triggers).not.toContain("TEST_BIG_ATM");
-    expect(await reg.resolveEngine(CUSTOM_VERSION)).toBe(e);
+    expect(defaultEngine().score(event(950), CardWindow.empty(), { status: "OK" }).decision.rule_triggers).not.toContain("TEST_BIG_ATM");
+    expect(await reg.resolve(CUSTOM_VERSION)).toBe(e);
     expect(source.calls).toEqual([CUSTOM_VERSION]);
   });
 
   it("falls back to the bundled rules with a SYSTEM reason for a version never stored, and does not ask again at once", async () => {
     const source = countingSource();
     const reg = createEngineRegistry(source, { retryAfterMs: 60_000 });
-    const e = await reg.resolveEngine("rules-never-published");
+    const e = await reg.resolve("rules-never-published");
     expect(e.rulesVersion).toBe(defaultEngine().rulesVersion);
-    const d = e.score(event(20), CardState.empty(), { status: "OK" }).decision;
+    const d = e.score(event(20), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.reasons).toContainEqual(expect.objectContaining({ code: RULES_VERSION_UNAVAILABLE, tier: "SYSTEM", contribution: 0 }));
-    await reg.resolveEngine("rules-never-published");
+    await reg.resolve("rules-never-published");
     expect(source.calls).toEqual(["rules-never-published"]);
   });
 
   it("refuses an invalid stored rule set (logged), scoring with the bundled rules and saying so", async () => {
     const { log, codes } = captureLog();
     const reg = createEngineRegistry(countingSource(), { log });
-    const d = (await reg.resolveEngine("rules-test-invalid")).score(event(20), CardState.empty(), { status: "OK" }).decision;
+    const d = (await reg.resolve("rules-test-invalid")).score(event(20), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.rules_version).toBe(defaultEngine().rulesVersion);
     expect(d.reasons.find((r) => r.code === RULES_VERSION_UNAVAILABLE)?.detail).toContain("invalid");
     expect(codes).toContain("RULESET_INVALID");
@@ -111,8 +112,8 @@ describe("createEngineRegistry", () => {
 
   it("scores an unknown model version with the bundled model, noting it on every decision", async () => {
     const reg = createEngineRegistry(countingSource());
-    const e = await reg.resolveEngine(CUSTOM_VERSION, "model-from-the-future");
-    const d = e.process(event(30), CardState.empty(), { status: "OK" }).decision;
+    const e = await reg.resolve(CUSTOM_VERSION, "model-from-the-future");
+    const d = e.process(event(30), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.rules_version).toBe(CUSTOM_VERSION);
     expect(d.model_version).toBe(defaultEngine().modelVersion);
     expect(d.reasons).toContainEqual(expect.objectContaining({ code: MODEL_VERSION_UNAVAILABLE, tier: "SYSTEM" }));
@@ -122,7 +123,7 @@ describe("createEngineRegistry", () => {
     const { log, codes } = captureLog();
     const dead = createUpstashReferenceData({ url: inject("deadUrl"), token });
     const reg = createEngineRegistry(dead, { log });
-    const d = (await reg.resolveEngine(CUSTOM_VERSION)).score(event(20), CardState.empty(), { status: "OK" }).decision;
+    const d = (await reg.resolve(CUSTOM_VERSION)).score(event(20), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.reasons.find((r) => r.code === RULES_VERSION_UNAVAILABLE)?.detail).toContain("unreadable");
     expect(codes).toContain("RULESET_LOAD_FAILED");
   });

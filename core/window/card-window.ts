@@ -52,7 +52,7 @@ export const DAY_REC = 4;
  *
  * Fields are public for the feature extractor and the codec; treat them as read-only elsewhere.
  */
-export class CardState {
+export class CardWindow {
   /**
    * Recent events as records of REC doubles [time, amount, merchant hash, country id, lat, lon]
    * (lat/lon NaN when absent), records [start, end) in event-time order. One array, so a card's
@@ -85,8 +85,8 @@ export class CardState {
   noveltyFromMs = -Infinity;
   baseline = new Baseline();
 
-  static empty(): CardState {
-    return new CardState();
+  static empty(): CardWindow {
+    return new CardWindow();
   }
 
   get eventCount(): number {
@@ -295,7 +295,7 @@ function firstSeen(d: Float64Array, len: number, h: number): number | undefined 
  * known one (an out-of-order event can move first seen back), else takes a free slot or replaces
  * the least recently seen.
  */
-function remember(d: Float64Array, s: CardState, lenKey: "devLen" | "ipLen", max: number, h: number, T: number): void {
+function remember(d: Float64Array, s: CardWindow, lenKey: "devLen" | "ipLen", max: number, h: number, T: number): void {
   const len = s[lenKey];
   for (let i = 0; i < len; i++) {
     const o = ID_REC * i;

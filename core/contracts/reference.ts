@@ -1,0 +1,48 @@
+import { z } from "zod";
+
+// The reference data contract between the aggregator (which publishes it) and the edge (which
+// reads it): one versioned snapshot document, and the Redis key layout it is stored under when
+// Redis (Upstash) carries it. The aggregator writes these keys, the edge's Upstash adapter reads
+// them, and the snapshot endpoint serves the same document whole for profiles without Redis.
+
+const risk = z.number().min(0).max(1);
+const key = z.string().min(1).max(128);
+
+export const CARD_TIERS = ["LOW", "MEDIUM", "HIGH"] as const;
+export type CardTier = (typeof CARD_TIERS)[number];
+
+export const ReferenceSnapshotSchema = z.strictObject({
+  /** Monotonic publish counter (`vigil:refdata:version`); 0 when nothing was ever published. */
+  version: z.number().int().min(0),
+  /** Blocked BIN prefixes, 6 to 8 digits; an event's `card_bin` is blocked when any prefix of it is listed. */
+  bins: z.array(z.string().regex(/^\d{6,8}$/, "6 to 8 digits")),
+  /** Blocked IP address hashes (the same hash the terminals send in `ip_address_hash`). */
+  ips: z.array(key),
+  merchant_risk: z.record(key, risk),
+  terminal_risk: z.record(key, risk),
+  ip_risk: z.record(key, risk),
+  /** By card hash: only cards with a tier assigned are listed. */
+  card_tier: z.record(key, z.enum(CARD_TIERS)),
+  rules_version: z.string().min(1).max(64).optional(),
+  model_version: z.string().min(1).max(64).optional(),
+  /** Rule sets by version, for profiles without Redis; validated later by core's RuleSet schema. */
+  rule_sets: z.record(z.string().min(1).max(64), z.unknown()).optional(),
+});
+export type ReferenceSnapshot = z.infer<typeof ReferenceSnapshotSchema>;
+
+/**
+ * Where each part of the snapshot lives in Redis. Values are written first and the version
+ * counter is incremented last: a reader that sees the new version sees the values it covers.
+ */
+export const REDIS_KEYS = {
+  blockedBins: "vigil:blocked:bins",
+  blockedIps: "vigil:blocked:ips",
+  merchantRisk: "vigil:risk:merchant",
+  terminalRisk: "vigil:risk:terminal",
+  ipRisk: "vigil:risk:ip",
+  cardTier: "vigil:risk:card_tier",
+  rulesVersion: "vigil:active:rules_version",
+  modelVersion: "vigil:active:model_version",
+  refdataVersion: "vigil:refdata:version",
+  ruleSet: (version: string) => `vigil:ruleset:${version}`,
+} as const;
