@@ -52,6 +52,13 @@ export interface HandbookDataset {
   readonly customers: HandbookCustomers;
   readonly terminals: HandbookTerminals;
   readonly tx: HandbookTransactions;
+  /** Ground truth of scenarios 2 and 3: who was compromised on day d (index d), in draw order. */
+  readonly draws: ScenarioDraws;
+}
+
+export interface ScenarioDraws {
+  terminalsByDay: number[][];
+  customersByDay: number[][];
 }
 
 /** One transaction under the handbook's column names. */
@@ -243,7 +250,8 @@ function chronologicalOrder(cols: Columns): Int32Array {
   return order;
 }
 
-function addFrauds(p: HandbookParams, root: Rng, c: HandbookCustomers, tx: HandbookTransactions, days: number): void {
+function addFrauds(p: HandbookParams, root: Rng, c: HandbookCustomers, tx: HandbookTransactions, days: number): ScenarioDraws {
+  const draws: ScenarioDraws = { terminalsByDay: [], customersByDay: [] };
   const { amount, fraud, scenario, day, terminalId, customerId } = tx;
   // Scenario 1, on the amounts before scenario 3 multiplies any of them.
   for (let i = 0; i < tx.length; i++) {
@@ -258,7 +266,9 @@ function addFrauds(p: HandbookParams, root: Rng, c: HandbookCustomers, tx: Handb
   // Scenario 2: per terminal, the day ranges [d, d + 28) in which it is compromised.
   const windows = new Map<number, number[]>();
   for (let d = 0; d < drawDays; d++) {
-    for (const t of sampleDistinct(root.fork(`scenario2:${d}`), p.nTerminals, p.scenario2TerminalsPerDay)) {
+    const drawn = sampleDistinct(root.fork(`scenario2:${d}`), p.nTerminals, p.scenario2TerminalsPerDay);
+    draws.terminalsByDay.push(drawn);
+    for (const t of drawn) {
       const w = windows.get(t) ?? [];
       w.push(d, d + p.scenario2Days);
       windows.set(t, w);
@@ -287,6 +297,7 @@ function addFrauds(p: HandbookParams, root: Rng, c: HandbookCustomers, tx: Handb
 
   for (let d = 0; d < drawDays; d++) {
     const compromised = sampleDistinct(root.fork(`scenario3:${d}`), p.nCustomers, p.scenario3CustomersPerDay);
+    draws.customersByDay.push(compromised);
     const hits: number[] = [];
     for (const cu of compromised) {
       for (let k = byCustStart[cu]!; k < byCustStart[cu + 1]!; k++) {
@@ -304,6 +315,7 @@ function addFrauds(p: HandbookParams, root: Rng, c: HandbookCustomers, tx: Handb
       scenario[i] = 3;
     }
   }
+  return draws;
 }
 
 /** The handbook's generate_dataset followed by add_frauds. Pure: same options → same data. */
@@ -339,8 +351,8 @@ export function generateHandbookDataset(options: HandbookParamsInput = {}, gen: 
     tx.terminalId[i] = cols.term[j]!;
     tx.amount[i] = cols.amount[j]!;
   }
-  addFrauds(params, root, customers, tx, days);
-  return { params, startMs: startMs(params), days, customers, terminals, tx };
+  const draws = addFrauds(params, root, customers, tx, days);
+  return { params, startMs: startMs(params), days, customers, terminals, tx, draws };
 }
 
 /** Transaction i as a row with the handbook's column names. */

@@ -8,6 +8,12 @@ import { z } from "zod";
 // `seed` drives core/random.ts forks named after the same units (customer, day, scenario).
 
 const posInt = z.number().int().positive();
+
+/** True for a real YYYY-MM-DD day (Date.parse alone accepts 2018-02-31 as 3 March). */
+export function isCalendarDate(s: string): boolean {
+  const ms = Date.parse(`${s}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === s;
+}
 const nonNeg = z.number().finite().nonnegative();
 
 export const HandbookParamsSchema = z
@@ -53,7 +59,7 @@ export const HandbookParamsSchema = z
     if (p.meanTxPerDayMax < p.meanTxPerDayMin) ctx.addIssue({ code: "custom", path: ["meanTxPerDayMax"], message: "must be ≥ meanTxPerDayMin" });
     if (p.scenario2TerminalsPerDay > p.nTerminals) ctx.addIssue({ code: "custom", path: ["scenario2TerminalsPerDay"], message: "must be ≤ nTerminals" });
     if (p.scenario3CustomersPerDay > p.nCustomers) ctx.addIssue({ code: "custom", path: ["scenario3CustomersPerDay"], message: "must be ≤ nCustomers" });
-    if (Number.isNaN(Date.parse(`${p.startDate}T00:00:00Z`))) ctx.addIssue({ code: "custom", path: ["startDate"], message: "not a calendar date" });
+    if (!isCalendarDate(p.startDate)) ctx.addIssue({ code: "custom", path: ["startDate"], message: "not a calendar date" });
   });
 
 export type HandbookParams = z.output<typeof HandbookParamsSchema>;
