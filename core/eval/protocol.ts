@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isCalendarDate } from "../sim/handbook/params.js";
 
 // The handbook's evaluation protocol (§3.4 get_train_test_set, Chapter_References/shared_functions.py):
 // a training week, a delay week (labels not yet known), a test week. A card whose fraud is already
@@ -11,7 +12,7 @@ export const DAY_MS = 86_400_000;
 
 export const ProtocolOptionsSchema = z.strictObject({
   /** First training day, a UTC date. The handbook's baseline: 2018-07-25. */
-  startTraining: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD").default("2018-07-25"),
+  startTraining: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD").refine(isCalendarDate, "not a calendar date").default("2018-07-25"),
   deltaTrain: z.number().int().positive().default(7),
   deltaDelay: z.number().int().nonnegative().default(7),
   deltaTest: z.number().int().positive().default(7),
