@@ -62,6 +62,8 @@ export function protocolEndMs(input: ProtocolOptionsInput = {}): number {
 export function trainTestSplit(src: ProtocolSource, input: ProtocolOptionsInput = {}): TrainTestSplit {
   const options = parseProtocolOptions(input);
   const { deltaTrain, deltaDelay, deltaTest } = options;
+  // The handbook counts from the first training day that has data; with daily traffic that is
+  // startTraining itself, and the calendar day keeps the windows put if a day were empty.
   const trainFrom = dayOf(Date.parse(`${options.startTraining}T00:00:00Z`));
   const testFrom = trainFrom + deltaTrain + deltaDelay;
   // Frauds of the days that feed the known set: training days and the (deltaTest − 1) after them.
