@@ -7,3 +7,4 @@ export { CITIES } from "./cities.js";
 export type { City } from "./cities.js";
 export { accountTakeover, bigUsualPurchase, impossibleTravel, legitTraveller, merchantCompromise, velocityAttack } from "./scenarios.js";
 export type { ScenarioOptions } from "./scenarios.js";
+export * as handbook from "./handbook/index.js";
