@@ -89,7 +89,7 @@ export function randomGbdtModel(seed: number, o: RandomModelOptions): GbdtModel 
       block: { recall: 0, fpr: 0, precision: 0 },
     },
     calibration: { method: "platt", a: 1, b: 0 },
-    thresholds: { review: 50, block: 80, source: "config" },
+    thresholds: { review: 50, block: 80, review_source: "config", block_source: "config" },
     trees,
   };
 }

@@ -40,7 +40,7 @@ describe("GBDT model schema", () => {
 
   it("rejects block below review and an unknown format version", () => {
     const m = randomGbdtModel(3, { trees: 1, depth: 2, features: 2 });
-    expect(GbdtModelSchema.safeParse({ ...m, thresholds: { review: 60, block: 40, source: "config" } }).success).toBe(false);
+    expect(GbdtModelSchema.safeParse({ ...m, thresholds: { review: 60, block: 40, review_source: "config", block_source: "config" } }).success).toBe(false);
     expect(GbdtModelSchema.safeParse({ ...m, format_version: 2 }).success).toBe(false);
   });
 });

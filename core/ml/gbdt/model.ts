@@ -126,8 +126,9 @@ export const GbdtThresholdsSchema = z
   .strictObject({
     review: finite.min(0).max(100),
     block: finite.min(0).max(100),
-    /** "validation": picked from precision targets; "config": the caller's fallback values. */
-    source: z.enum(["validation", "config"]),
+    /** Where each came from: "validation" = picked for a precision target, "config" = the fallback. */
+    review_source: z.enum(["validation", "config"]),
+    block_source: z.enum(["validation", "config"]),
   })
   .refine((t) => t.block >= t.review, { message: "block must be ≥ review", path: ["block"] });
 export type GbdtThresholds = z.infer<typeof GbdtThresholdsSchema>;

@@ -60,7 +60,7 @@ export function canonicalGbdt(m: GbdtModel): GbdtModel {
       block: { recall: v.block.recall, fpr: v.block.fpr, precision: v.block.precision },
     },
     calibration: { method: m.calibration.method, a: m.calibration.a, b: m.calibration.b },
-    thresholds: { review: m.thresholds.review, block: m.thresholds.block, source: m.thresholds.source },
+    thresholds: { review: m.thresholds.review, block: m.thresholds.block, review_source: m.thresholds.review_source, block_source: m.thresholds.block_source },
     trees: m.trees.map(tree),
   };
 }
