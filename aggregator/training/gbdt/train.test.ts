@@ -102,6 +102,21 @@ describe("trainGbdt", () => {
     }
   });
 
+  it("trains on Float32Array features the same way it trains on their Float64 copies", () => {
+    const tr32 = { ...train, x: Float32Array.from(train.x) };
+    const va32 = { ...valid, x: Float32Array.from(valid.x) };
+    const opts = { ...base, rounds: 15 };
+    const a = trainGbdt(tr32, va32, opts).json;
+    const b = trainGbdt({ ...train, x: Float64Array.from(tr32.x) }, { ...valid, x: Float64Array.from(va32.x) }, opts).json;
+    expect(a).toBe(b);
+  });
+
+  it("reports card precision@100 when card ids are given", () => {
+    const cardIds = Uint32Array.from({ length: valid.rows }, (_, i) => i % 500);
+    const r = trainGbdt(train, { ...valid, cardIds }, { ...base, rounds: 10 });
+    expect(r.model.validation.card_precision_at_100).toBeGreaterThan(0.9);
+  });
+
   it("rejects inconsistent inputs", () => {
     expect(() => trainGbdt({ ...train, y: new Uint8Array(train.rows) }, valid, base)).toThrow(/positive and negative/);
     expect(() => trainGbdt({ ...train, rows: train.rows + 1 }, valid, base)).toThrow(/rows × cols/);
