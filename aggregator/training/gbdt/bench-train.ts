@@ -16,7 +16,7 @@
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { compileGbdt } from "../../../core/ml/gbdt/compiled.js";
-import { plantedDataset } from "./fixtures.js";
+import { plantedDataset } from "./planted.js";
 import { trainGbdt, type GbdtTrainOptions } from "./train.js";
 import type { GbdtDataset } from "./data.js";
 

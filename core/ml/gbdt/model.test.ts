@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileGbdt } from "./compiled.js";
-import { randomGbdtModel } from "./fixtures.js";
+import { randomGbdtModel } from "../../testing/gbdt-models.js";
 import { GbdtModelSchema } from "./model.js";
 import { serializeGbdt } from "./serialize.js";
 
