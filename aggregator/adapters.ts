@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { loadTopicSpecs } from "../infra/kafka/topics.js";
-import type { Logger } from "./app.js";
+import type { Logger } from "../core/contracts/logger.js";
 import { createEmbeddedBus } from "./bus/embedded-bus.js";
 import { createKafkaBus } from "./bus/kafka-bus.js";
 import type { TopicAdmin } from "./bus/topics.js";
@@ -49,10 +49,9 @@ function once<T>(open: () => T): () => T {
 /** `closers` receives each adapter's close as it opens (the caller runs them in reverse). */
 export async function openAdapters(config: AggregatorConfig, log: Logger, closers: Array<() => Promise<void>>): Promise<Adapters> {
   const stack = config.VIGIL_PROFILE === "stack";
-  const busLog = (level: "error" | "warn" | "info", message: string, extra?: Record<string, unknown>) => log(level, "BUS", { message, ...extra });
   const bus: EventBus & TopicAdmin = stack
-    ? createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX, log: busLog })
-    : await createEmbeddedBus({ dataDir: config.VIGIL_DATA_DIR, log: busLog });
+    ? createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX, log })
+    : await createEmbeddedBus({ dataDir: config.VIGIL_DATA_DIR, log });
   closers.push(() => bus.close());
   await bus.ensureTopics(
     loadTopicSpecs({
@@ -65,7 +64,7 @@ export async function openAdapters(config: AggregatorConfig, log: Logger, closer
   const sql = once(async (): Promise<SqlClient> => {
     const opened = stack ? await openPostgres(config.DATABASE_URL) : await openPglite(config.VIGIL_DATA_DIR);
     closers.push(() => opened.client.close());
-    log("info", "MIGRATIONS_APPLIED", { store: stack ? "postgres" : "pglite", ...opened.migrations });
+    log.info("MIGRATIONS_APPLIED", { store: stack ? "postgres" : "pglite", ...opened.migrations });
     return opened.client;
   });
   const cassandra = once(async () => {

@@ -1,9 +1,11 @@
 import type { Hono } from "hono";
 import { openAdapters } from "./adapters.js";
 import { alertsStreamRoutes } from "./alerts-stream.js";
-import { createApp, jsonLogger, type Logger } from "./app.js";
+import type { Logger } from "../core/contracts/logger.js";
+import { createApp } from "./app.js";
 import { sinkGroup, type AggregatorConfig, type SinkName } from "./config.js";
 import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "./consumers/sink-consumer.js";
+import { jsonLogger } from "./log.js";
 import { createMetrics, type PromMetrics } from "./metrics.js";
 import { attachOps } from "./ops/wire.js";
 import { TOPICS, type EventBus, type TopicName } from "./ports.js";
@@ -46,7 +48,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
   const metrics = createMetrics();
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
-    for (const c of closers.splice(0).reverse()) await c().catch((e: unknown) => log("error", "CLOSE_FAILED", { error: String(e) }));
+    for (const c of closers.splice(0).reverse()) await c().catch((e: unknown) => log.error("CLOSE_FAILED", { error: String(e) }));
   };
   try {
     const adapters = await openAdapters(config, log, closers);
@@ -77,7 +79,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
       consumers.push(consumer);
       // Consumers stop before the bus closes (closers run in reverse).
       closers.push(() => consumer.stop());
-      log("info", "SINK_STARTED", { sink: name, groupId: consumer.groupId, topics: SINK_TOPICS[name] });
+      log.info("SINK_STARTED", { sink: name, groupId: consumer.groupId, topics: SINK_TOPICS[name] });
     }
 
     let ready = true;

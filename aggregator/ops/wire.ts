@@ -1,5 +1,5 @@
+import type { Logger } from "../../core/contracts/logger.js";
 import type { Adapters } from "../adapters.js";
-import type { Logger } from "../app.js";
 import { startSinkConsumer, type SinkConsumer } from "../consumers/sink-consumer.js";
 import type { PromMetrics } from "../metrics.js";
 import { composeOps, type OpsRuntime } from "./compose.js";
@@ -37,7 +37,7 @@ export async function attachOps(input: AttachOpsInput): Promise<OpsRuntime> {
     const consumer = await startSinkConsumer({ bus: adapters.bus, name: s.name, groupId: s.groupId, topics: s.topics, sink: s.sink, metrics: input.metrics, log, lagSampleMs: 10_000 });
     input.consumers.push(consumer);
     closers.push(() => consumer.stop());
-    log("info", "SINK_STARTED", { sink: s.name, groupId: s.groupId, topics: s.topics });
+    log.info("SINK_STARTED", { sink: s.name, groupId: s.groupId, topics: s.topics });
   }
   ops.start();
   return ops;
