@@ -1,5 +1,3 @@
-import type { CardState } from "../../durable-objects/card-state.js";
-
 // A stand-in for the CardState namespace with jurisdictions, for local workerd (which has none:
 // `ns.jurisdiction("eu")` throws there). `jurisdiction(j)` returns a view of the SAME real namespace
 // whose ids are derived from `jurisdiction:<j>/<name>`, so, as on Cloudflare, a name has a
@@ -13,15 +11,15 @@ export interface Address {
   locationHint?: string | undefined;
 }
 
-export interface JurisdictionStandIn {
-  ns: DurableObjectNamespace<CardState>;
+export interface JurisdictionStandIn<T extends Rpc.DurableObjectBranded | undefined> {
+  ns: DurableObjectNamespace<T>;
   addresses: Address[];
   jurisdictions: string[];
   /** The id the stand-in gives `name` in `zone` ("default" = the plain namespace). */
   idOf(zone: string, name: string): string;
 }
 
-export function jurisdictionStandIn(real: DurableObjectNamespace<CardState>): JurisdictionStandIn {
+export function jurisdictionStandIn<T extends Rpc.DurableObjectBranded | undefined>(real: DurableObjectNamespace<T>): JurisdictionStandIn<T> {
   const addresses: Address[] = [];
   const jurisdictions: string[] = [];
   const names = new Map<string, { zone: string; name: string }>();
@@ -44,6 +42,6 @@ export function jurisdictionStandIn(real: DurableObjectNamespace<CardState>): Ju
       jurisdictions.push(j);
       return view(j);
     },
-  } as unknown as DurableObjectNamespace<CardState>;
+  } as unknown as DurableObjectNamespace<T>;
   return { ns, addresses, jurisdictions, idOf: (zone, name) => real.idFromName(derive(zone, name)).toString() };
 }
