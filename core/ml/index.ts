@@ -6,3 +6,5 @@ export type { CompiledForest, FeatureContribution } from "./compiled.js";
 export { REFERENCE_QUANTILES, scoreReference, trainForest } from "./forest.js";
 export type { TrainOptions } from "./forest.js";
 export type { SplitSpace } from "./forest.js";
+// The supervised model (gradient-boosted trees).
+export * from "./gbdt/index.js";
