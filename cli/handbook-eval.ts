@@ -238,6 +238,9 @@ function train(
     minChildHessian: 1,
     subsample: 0.8,
     colsample: 0.8,
+    // Unweighted classes: Platt calibration and the ranking metrics both did better than with
+    // negatives/positives weighting (AP 0.656 → 0.696 on seed 0), which over-fits ~400 frauds.
+    scalePosWeight: 1,
     earlyStopping: { metric: "logloss", patience: 40 },
     ...over,
   });

@@ -22,7 +22,7 @@ describe("model feature layout", () => {
     expect(new Set(MODEL_FEATURE_NAMES).size).toBe(N_MODEL_FEATURES);
     expect(MODEL_FEATURE_LAYOUT).toMatch(/^mf1-[0-9a-f]{8}$/);
     // Pinned: a changed layout must be a deliberate change (new fingerprint, retrained models).
-    expect(MODEL_FEATURE_LAYOUT).toBe("mf1-7b5d54d3");
+    expect(MODEL_FEATURE_LAYOUT).toBe("mf1-edf513d0");
     expect(MODEL_FEATURE_NAMES.slice(0, 3)).toEqual(["tx_count_1min", "tx_count_5min", "tx_count_15min"]);
   });
 });
@@ -42,6 +42,9 @@ describe("model features are point in time", () => {
     const y = features(ev(1, { amount_usd: 10 }), s);
     expect(get(y, "card_tx_count_1d")).toBe(2);
     expect(get(y, "card_avg_amount_1d")).toBe(40);
+    expect(get(y, "amount_to_avg_1d")).toBe(10 / 40);
+    expect(get(x, "card_tx_count_8_30d")).toBe(0);
+    expect(get(x, "amount_to_avg_8_30d")).toBeNaN();
   });
 
   it("a new card has counts 0 and unknown (NaN) averages", () => {
@@ -72,6 +75,12 @@ describe("model features are point in time", () => {
       check("1d", (r) => r.t > T - DAY_MS);
       check("7d", (r) => r.t >= dayStart - 6 * DAY_MS);
       check("30d", (r) => r.t >= dayStart - 29 * DAY_MS);
+      check("8_30d", (r) => r.t >= dayStart - 29 * DAY_MS && r.t < dayStart - 6 * DAY_MS);
+      const old = get(x, "card_avg_amount_8_30d")!;
+      if (old > 0) {
+        expect(get(x, "amount_to_avg_8_30d")).toBeCloseTo(e.amount_usd / old, 9);
+        expect(get(x, "card_avg_7d_to_8_30d")).toBeCloseTo(get(x, "card_avg_amount_7d")! / old, 9);
+      }
       s.apply(e);
       past.push({ t: T, a: e.amount_usd });
     }

@@ -17,7 +17,14 @@ export const ENTITY_WINDOWS = ["1d", "7d", "30d"] as const;
 export const NIGHT_END_HOUR = 6;
 
 const EVENT_FEATURES = ["hour_of_day", "night_flag", "weekend_flag", "channel_code", "mcc_code"] as const;
-const CARD_FEATURES = CARD_WINDOWS_DAYS.flatMap((w) => [`card_tx_count_${w}d`, `card_avg_amount_${w}d`]);
+// Ratios are spelled out because trees split on one feature at a time: "3× this card's usual
+// amount" is one split on a ratio and a staircase of splits on the pair. The 8–30-day baseline is
+// the card's history before its most recent week, which a recent compromise has not yet skewed.
+const CARD_FEATURES = [
+  ...CARD_WINDOWS_DAYS.flatMap((w) => [`card_tx_count_${w}d`, `card_avg_amount_${w}d`]),
+  "card_tx_count_8_30d", "card_avg_amount_8_30d",
+  "amount_to_avg_1d", "amount_to_avg_7d", "amount_to_avg_8_30d", "card_avg_7d_to_8_30d",
+];
 const entityFeatures = (entity: "terminal" | "merchant") =>
   ENTITY_WINDOWS.flatMap((w) => [`${entity}_tx_${w}`, `${entity}_fraud_${w}`, `${entity}_fraud_rate_${w}`]);
 const TIER_FEATURES = ["rules_points", "stats_score", "forest_score"] as const;
@@ -80,7 +87,7 @@ export function fillModelFeatures(
   out[O_EVENT + 3] = CHANNELS.indexOf(e.channel);
   out[O_EVENT + 4] = mccNumber(e.merchant_category_code);
 
-  cardHistory(T, s, out, O_CARD);
+  cardHistory(T, e.amount_usd, s, out, O_CARD);
   entity(refs.terminal_stats, out, O_TERMINAL);
   entity(refs.merchant_stats, out, O_MERCHANT);
 
@@ -96,8 +103,10 @@ export function fillModelFeatures(
  * days: calendar days, today's events before T plus the previous 6 / 29 UTC days' buckets; today's
  * part comes from the buffer when an out-of-order event needs "before T" and the buffer still covers
  * the day start (as extract.ts does for avg_txn_amount_30d), else from today's bucket whole.
+ * 8–30 days: the 30-day part less the 7-day part (UTC days today − 29 … today − 7). Then the
+ * amount over each average and the 7-day average over the 8–30-day one.
  */
-function cardHistory(T: number, s: CardWindow, out: Float64Array, o: number): void {
+function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array, o: number): void {
   const dayStart = Math.floor(T / DAY_MS) * DAY_MS;
   const todayFromBuffer = T < s.watermarkMs && !(s.evictedMs >= dayStart);
   const from24 = T - DAY_MS;
@@ -126,6 +135,14 @@ function cardHistory(T: number, s: CardWindow, out: Float64Array, o: number): vo
   out[o] = n1; out[o + 1] = n1 > 0 ? sum1 / n1 : NaN;
   out[o + 2] = n7; out[o + 3] = n7 > 0 ? sum7 / n7 : NaN;
   out[o + 4] = n30; out[o + 5] = n30 > 0 ? sum30 / n30 : NaN;
+  const nOld = n30 - n7;
+  const avg1 = out[o + 1] ?? NaN, avg7 = out[o + 3] ?? NaN, avgOld = nOld > 0 ? (sum30 - sum7) / nOld : NaN;
+  out[o + 6] = nOld; out[o + 7] = avgOld;
+  // A zero average (only free transactions) makes the ratio meaningless: unknown, not infinite.
+  out[o + 8] = avg1 > 0 ? amount / avg1 : NaN;
+  out[o + 9] = avg7 > 0 ? amount / avg7 : NaN;
+  out[o + 10] = avgOld > 0 ? amount / avgOld : NaN;
+  out[o + 11] = avgOld > 0 ? avg7 / avgOld : NaN;
 }
 
 function entity(st: EntityRiskStats | undefined, out: Float64Array, o: number): void {
