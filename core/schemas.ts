@@ -226,6 +226,26 @@ export const AlertSchema = z.strictObject({
 export type Alert = z.infer<typeof AlertSchema>;
 
 /**
+ * Label-derived risk of one terminal or merchant, as the label job publishes it with the reference
+ * data: over windows of 1, 7 and 30 days of event time ending `label delay` before the event (only
+ * matured transactions, see core/features/entity-risk.ts), the transactions, the frauds among them
+ * and the fraud rate smoothed toward a prior (so an entity with 2 transactions and 1 fraud does not
+ * read as 50% risky). Learned models read them; rules do not.
+ */
+export const EntityRiskStatsSchema = z.strictObject({
+  tx_1d: z.number().int().nonnegative(),
+  fraud_1d: z.number().int().nonnegative(),
+  rate_1d: z.number().min(0).max(1),
+  tx_7d: z.number().int().nonnegative(),
+  fraud_7d: z.number().int().nonnegative(),
+  rate_7d: z.number().min(0).max(1),
+  tx_30d: z.number().int().nonnegative(),
+  fraud_30d: z.number().int().nonnegative(),
+  rate_30d: z.number().min(0).max(1),
+});
+export type EntityRiskStats = z.infer<typeof EntityRiskStatsSchema>;
+
+/**
  * Reference values the caller looked up (Redis at the edge, a snapshot elsewhere). The engine
  * never fetches them. Risk scores run 0 (clean) to 1 (known bad). `status` says whether the
  * lookup worked; the engine applies the channel's fail-open / fail-closed policy to it.
@@ -238,6 +258,9 @@ export const ReferenceSignalsSchema = z.strictObject({
   card_risk_tier: z.enum(["LOW", "MEDIUM", "HIGH"]).optional(),
   bin_blocked: z.boolean().optional(),
   ip_blocked: z.boolean().optional(),
+  /** Matured-label risk of the event's terminal / merchant; absent = unknown (NaN model features). */
+  terminal_stats: EntityRiskStatsSchema.optional(),
+  merchant_stats: EntityRiskStatsSchema.optional(),
 });
 export type ReferenceSignals = z.infer<typeof ReferenceSignalsSchema>;
 
