@@ -87,6 +87,8 @@ export function edgeVars(reference: { url: string; token: string } | undefined):
       { id: "bench", sha256: createHash("sha256").update(TOKEN).digest("hex"), channels: ["IN_STORE", "ATM", "MOBILE", "ONLINE"] },
     ]),
     MAX_EVENT_AGE_DAYS: "30",
+    // Local workerd has no jurisdictions; the bench's cards carry no EU home anyway.
+    EU_CARD_JURISDICTION: "none",
     REFERENCE_SOURCE: reference ? "upstash" : "none",
     ...(reference ? { UPSTASH_REDIS_REST_URL: reference.url, UPSTASH_REDIS_REST_TOKEN: reference.token } : {}),
     // The queue has no consumer in the bench (the producer binding goes to a sink); never posted to.
