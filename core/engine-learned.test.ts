@@ -34,11 +34,11 @@ describe("engine with a learned champion", () => {
     expect(small.reasons.filter((r) => r.tier === "ML")).toEqual([]);
   });
 
-  it("reasons carry the top three TreeSHAP contributions as ML_<FEATURE>, largest first", () => {
+  it("reasons carry the top three path contributions as ML_<FEATURE>, largest first", () => {
     const { decision: d, modelFeatures } = learned.score(night({ amount_usd: 900 }), CardWindow.empty(), NO_REFERENCE);
     const ml = d.reasons.filter((r) => r.tier === "ML");
     expect(ml.map((r) => r.code)).toEqual(["ML_AMOUNT_USD", "ML_NIGHT_FLAG", "ML_CARD_TX_COUNT_30D"]);
-    const phi = champion.contributions(modelFeatures!, new Float64Array(N_MODEL_FEATURES + 1));
+    const phi = champion.pathContributions(modelFeatures!, new Float64Array(N_MODEL_FEATURES + 1));
     const pos = phi[MF.amount_usd!]! + phi[MF.night_flag!]! + phi[MF.card_tx_count_30d!]!;
     expect(ml[0]!.contribution).toBeCloseTo((d.fraud_score * phi[MF.amount_usd!]!) / pos, 1);
     expect(ml[0]!.contribution).toBeGreaterThan(ml[1]!.contribution);

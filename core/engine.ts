@@ -103,7 +103,7 @@ class VigilEngine implements Engine {
   private readonly learnedTh: LearnedThresholds | undefined;
   private readonly shadow: CompiledGbdt | undefined;
   private readonly shadowTh: LearnedThresholds | undefined;
-  /** TreeSHAP output buffer (one per feature + the expected margin). */
+  /** Attribution output buffer (one per feature + the expected margin). */
   private readonly phi = new Float64Array(N_MODEL_FEATURES + 1);
 
   constructor(private readonly cfg: ScoringConfig, ruleSet: RuleSet, model: ForestModel, learned?: CompiledGbdt, shadow?: CompiledGbdt) {
@@ -296,7 +296,7 @@ class VigilEngine implements Engine {
    * thresholds; rules force exactly as in the unsupervised path. Reasons: the fired rules (their
    * points only count when they forced the verdict, as the lift above the model's score), the
    * statistics tier's deviations (informative: the model already weighed S), and, for a flagged
-   * event, the model's top three TreeSHAP contributions.
+   * event, the model's top three path-attribution contributions.
    */
   private learnedDecision(
     e: TransactionEvent, m: CompiledGbdt, th: LearnedThresholds, mf: Float64Array, forcing: Forcing, R: number, S: number,

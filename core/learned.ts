@@ -57,12 +57,15 @@ export function verdictFor(score: number, th: LearnedThresholds, f: Forcing): { 
 const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
 
 /**
- * The `top` features that pushed the margin up the most (TreeSHAP), as ML_<FEATURE> reasons. The
+ * The `top` features that pushed the margin up the most, as ML_<FEATURE> reasons. Path
+ * attribution, not TreeSHAP: one walk per tree (~the cost of predicting) instead of O(leaves ·
+ * depth²), so every flagged decision at the edge can say why; TreeSHAP stays available to
+ * analysts through CompiledGbdt.contributions. The
  * model's share of fraud_score (`points`) is split among them in proportion to their SHAP values
  * over all positive ones, so a reason's contribution says how much of the score it carried.
  */
 export function learnedReasons(m: CompiledGbdt, x: Float64Array, phi: Float64Array, points: number, top: number): Reason[] {
-  m.contributions(x, phi);
+  m.pathContributions(x, phi);
   const d = m.featureNames.length;
   let positive = 0;
   for (let i = 0; i < d; i++) if ((phi[i] ?? 0) > 0) positive += phi[i] ?? 0;

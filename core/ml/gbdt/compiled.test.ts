@@ -139,3 +139,33 @@ describe("TreeSHAP", () => {
     expect(reasons.every((r) => r.feature === `x${r.index}`)).toBe(true);
   });
 });
+
+describe("path attribution", () => {
+  it("sums to the margin like SHAP values (expected margin in the last slot)", () => {
+    const g = compileGbdt(randomGbdtModel(31, { trees: 60, depth: 6, features: 10 }));
+    const out = new Float64Array(11);
+    for (let r = 0; r < 200; r++) {
+      const x = randomRow(3000 + r, 10, r % 4 === 0 ? 0.2 : 0);
+      g.pathContributions(x, out);
+      let sum = 0;
+      for (const v of out) sum += v;
+      expect(Math.abs(sum - g.predictMargin(x))).toBeLessThan(1e-9);
+      expect(out[10]).toBe(g.expectedMargin);
+    }
+  });
+
+  it("credits each split on the path with the change of the cover-weighted node mean", () => {
+    // One stump on feature 1: root mean = (30·(−1) + 10·3) / 40 = 0; going right moves it to 3.
+    const stump: GbdtModel = {
+      ...randomGbdtModel(1, { trees: 1, depth: 1, features: 2 }),
+      base_score: 0,
+      trees: [{ f: [1, -1, -1], t: [0.5, 0, 0], l: [1, -1, -1], m: [0, 0, 0], v: [0, -1, 3], c: [40, 30, 10] }],
+    };
+    const g = compileGbdt(stump);
+    const out = g.pathContributions(Float64Array.from([7, 0.9]), new Float64Array(3));
+    expect(out[0]).toBe(0);
+    expect(out[1]).toBeCloseTo(3, 12);
+    expect(out[2]).toBeCloseTo(0, 12);
+    expect(g.pathContributions(Float64Array.from([7, 0.1]), new Float64Array(3))[1]).toBeCloseTo(-1, 12);
+  });
+});

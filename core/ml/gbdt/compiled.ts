@@ -42,6 +42,13 @@ export interface CompiledGbdt {
    * tree): call it only to explain a decision. Returns out.
    */
   contributions(x: Float64Array, out: Float64Array): Float64Array;
+  /**
+   * Path attribution (Saabas): along each tree's path, the change of the cover-weighted node mean
+   * at a split is credited to the split's feature. Same layout and sum as `contributions` (out[d]
+   * the expected margin, the total the margin), at the cost of one walk per tree: what the edge
+   * uses to give reasons on every decision it explains.
+   */
+  pathContributions(x: Float64Array, out: Float64Array): Float64Array;
   /** The k features that pushed the margin up the most (positive SHAP values only), largest first. */
   topReasons(x: Float64Array, k?: number): GbdtReason[];
 }
@@ -63,6 +70,8 @@ class PackedGbdt implements CompiledGbdt {
   private readonly left: Int32Array;
   private readonly missRight: Uint8Array;
   private readonly value: Float64Array;
+  /** Cover-weighted mean of the leaves under each node (the leaf value on leaves). */
+  private readonly mean: Float64Array;
   private readonly shap: TreeShap;
   private readonly phi: Float64Array;
   /** Padded layout (empty when a tree is deeper than PADDED_MAX_DEPTH): see the header. */
@@ -89,6 +98,7 @@ class PackedGbdt implements CompiledGbdt {
     this.left = new Int32Array(total);
     this.missRight = new Uint8Array(total);
     this.value = new Float64Array(total);
+    this.mean = new Float64Array(total);
     const leftFraction = new Float64Array(total);
     let expected = m.base_score;
     let maxDepth = 0;
@@ -124,6 +134,12 @@ class PackedGbdt implements CompiledGbdt {
         reach[l] = reach[i]! * lf;
         reach[l + 1] = reach[i]! * (1 - lf);
         depth[l] = depth[l + 1] = depth[i]! + 1;
+      }
+      // Children follow their parents, so a backward pass sees both children before the node.
+      for (let i = n - 1; i >= 0; i--) {
+        const g = base + i;
+        const l = this.left[g]!;
+        this.mean[g] = l < 0 ? this.value[g]! : leftFraction[g]! * this.mean[l]! + (1 - leftFraction[g]!) * this.mean[l + 1]!;
       }
       base += n;
     });
@@ -234,6 +250,27 @@ class PackedGbdt implements CompiledGbdt {
     if (out.length < this.d + 1) throw new RangeError(`contributions need ${this.d + 1} slots, got ${out.length}`);
     out.fill(0, 0, this.d);
     this.shap.accumulate(x, out);
+    out[this.d] = this.expectedMargin;
+    return out;
+  }
+
+  pathContributions(x: Float64Array, out: Float64Array): Float64Array {
+    if (x.length < this.d) throw new RangeError(`expected ${this.d} features, got ${x.length}`);
+    if (out.length < this.d + 1) throw new RangeError(`contributions need ${this.d + 1} slots, got ${out.length}`);
+    out.fill(0, 0, this.d);
+    const { feature, threshold, left, missRight, mean, roots } = this;
+    for (let t = 0; t < roots.length; t++) {
+      let node = roots[t]!;
+      let f = feature[node]!;
+      while (f >= 0) {
+        const v = x[f]!;
+        const th = threshold[node]!;
+        const next = v < th ? left[node]! : v >= th ? left[node]! + 1 : left[node]! + missRight[node]!;
+        out[f] = out[f]! + (mean[next]! - mean[node]!);
+        node = next;
+        f = feature[node]!;
+      }
+    }
     out[this.d] = this.expectedMargin;
     return out;
   }
