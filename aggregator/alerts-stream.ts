@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { errorBody } from "../core/contracts/errors.js";
 import type { Alert } from "../core/schemas.js";
 import type { Logger } from "./app.js";
 import { validateEnvelope } from "./bus/envelope.js";
@@ -85,7 +86,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
     } catch (e) {
       closed = true;
       deps.log("error", "ALERT_STREAM_SUBSCRIBE_FAILED", { groupId, error: String(e) });
-      return c.json({ error: { code: "BUS_UNAVAILABLE", message: "cannot subscribe to fraud-alerts; retry", retriable: true } }, 503);
+      return c.json(errorBody("BUS_UNAVAILABLE", "cannot subscribe to fraud-alerts; retry", { retriable: true }), 503);
     }
     if (closed) {
       // The client left while we were subscribing.

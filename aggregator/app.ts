@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { errorBody } from "../core/contracts/errors.js";
 import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
 import { noopMetrics, type Metrics, type PromMetrics } from "./metrics.js";
 import type { EventBus } from "./ports.js";
@@ -40,8 +41,8 @@ export function createApp(deps: AppDeps): Hono {
   }
   app.onError((err, c) => {
     log("error", "UNHANDLED", { error: err.message, path: c.req.path });
-    return c.json({ error: { code: "INTERNAL", message: "internal error", retriable: true } }, 500);
+    return c.json(errorBody("INTERNAL", "internal error", { retriable: true }), 500);
   });
-  app.notFound((c) => c.json({ error: { code: "NOT_FOUND", message: `no route ${c.req.method} ${c.req.path}`, retriable: false } }, 404));
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
   return app;
 }

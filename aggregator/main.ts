@@ -49,11 +49,14 @@ export interface ComposeOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** What each sink consumes. Alerts are derived from verdicts by the hot-store sink. */
+/**
+ * What each sink consumes. Alert rows (REVIEW and BLOCKED) are derived from verdicts by both the
+ * hot-store and the archive sink (core/contracts/alert.ts), so neither reads fraud-alerts.
+ */
 export const SINK_TOPICS: Record<SinkName, TopicName[]> = {
   cassandra: [TOPICS.verdicts],
   postgres: [TOPICS.verdicts],
-  s3: [TOPICS.raw, TOPICS.verdicts, TOPICS.alerts],
+  s3: [TOPICS.raw, TOPICS.verdicts],
 };
 
 export async function compose(config: AggregatorConfig, options: ComposeOptions = {}): Promise<Runtime> {

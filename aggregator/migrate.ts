@@ -6,8 +6,10 @@ import type { Client as CassandraClient } from "cassandra-driver";
 import { PortError } from "./ports.js";
 import type { SqlClient } from "./stores/sql-client.js";
 
-// Schema set-up at start. SQL: numbered files applied in name order, each once, recorded in
-// schema_migrations. CQL: statements written to be idempotent (IF NOT EXISTS), re-run each start.
+// Schema set-up, the one migrator of the repo: the aggregator runs it at start and
+// infra/scripts/init-schemas.ts runs it by hand. SQL: numbered files applied in name order, each
+// once, recorded in schema_migrations. CQL: statements written to be idempotent (IF NOT EXISTS),
+// re-run each time.
 
 // Resolved from this file, not the working directory, so the service starts from anywhere.
 export const DEFAULT_SQL_MIGRATIONS_DIR = fileURLToPath(new URL("../infra/postgres/migrations", import.meta.url));
@@ -66,39 +68,54 @@ export async function applySqlMigrations(client: SqlClient, dir = DEFAULT_SQL_MI
   return result;
 }
 
-/** Splits a CQL script into statements: drops comments, splits on `;` outside quotes. */
+/**
+ * Splits a CQL script into statements on `;` outside string literals. Drops `--` and `//` line
+ * comments and block comments (comment markers inside a literal are text). Literals: '...' and "..."
+ * (a doubled quote inside one just closes and reopens it, so it needs no special case) and
+ * $$...$$ (CQL's dollar-quoted bodies of functions, which may hold `;` and quotes).
+ */
 export function splitCql(script: string): string[] {
   const out: string[] = [];
   let cur = "";
   let i = 0;
-  let quote: string | undefined;
+  /** The text that closes the literal being read: a quote character or `$$`. */
+  let closing: string | undefined;
+  const flush = () => {
+    if (cur.trim()) out.push(cur.trim());
+    cur = "";
+  };
   while (i < script.length) {
     const ch = script[i] as string;
     const two = script.slice(i, i + 2);
-    if (quote !== undefined) {
-      cur += ch;
-      if (ch === quote) quote = undefined;
-      i++;
+    if (closing !== undefined) {
+      const end = script.indexOf(closing, i);
+      const stop = end < 0 ? script.length : end + closing.length;
+      cur += script.slice(i, stop);
+      i = stop;
+      closing = undefined;
     } else if (two === "--" || two === "//") {
       const nl = script.indexOf("\n", i);
       i = nl < 0 ? script.length : nl;
     } else if (two === "/*") {
       const end = script.indexOf("*/", i + 2);
       i = end < 0 ? script.length : end + 2;
+    } else if (two === "$$") {
+      closing = "$$";
+      cur += two;
+      i += 2;
     } else if (ch === "'" || ch === '"') {
-      quote = ch;
+      closing = ch;
       cur += ch;
       i++;
     } else if (ch === ";") {
-      if (cur.trim()) out.push(cur.trim());
-      cur = "";
+      flush();
       i++;
     } else {
       cur += ch;
       i++;
     }
   }
-  if (cur.trim()) out.push(cur.trim());
+  flush();
   return out;
 }
 
@@ -111,26 +128,35 @@ const ALREADY_THERE = /already exists|conflicts with an existing column|Invalid 
  * processes starting together both succeed. The client must not be bound to a keyspace that
  * the script itself creates.
  */
-export async function applyCqlDir(client: CassandraClient, dir = DEFAULT_CQL_DIR): Promise<{ statements: number; skipped: number }> {
+export interface CqlResult {
+  statements: number;
+  skipped: number;
+  /** Per file, in the order applied. */
+  files: Array<{ name: string; statements: number; skipped: number }>;
+}
+
+export async function applyCqlDir(client: CassandraClient, dir = DEFAULT_CQL_DIR): Promise<CqlResult> {
   // schema.cql (the keyspace and the spec's tables) first, then additions in name order.
   const names = (await readdir(dir))
     .filter((n) => n.endsWith(".cql"))
     .sort((a, b) => (a === "schema.cql" ? -1 : b === "schema.cql" ? 1 : a.localeCompare(b)));
-  let statements = 0;
-  let skipped = 0;
+  const files: CqlResult["files"] = [];
   for (const name of names) {
+    const file = { name, statements: 0, skipped: 0 };
     for (const stmt of splitCql(await readFile(join(dir, name), "utf8"))) {
       try {
         await client.execute(stmt);
-        statements++;
+        file.statements++;
       } catch (e) {
         if (ALREADY_THERE.test((e as Error).message)) {
-          skipped++;
+          file.skipped++;
           continue;
         }
         throw new PortError(`${name}: ${(e as Error).message} in: ${stmt.slice(0, 120)}`, false, { cause: e });
       }
     }
+    files.push(file);
   }
-  return { statements, skipped };
+  const sum = (k: "statements" | "skipped") => files.reduce((n, f) => n + f[k], 0);
+  return { statements: sum("statements"), skipped: sum("skipped"), files };
 }

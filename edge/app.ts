@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { authenticate, authorizeChannels } from "./auth.js";
 import type { ConfigError } from "./config.js";
-import { HttpError, errorBody } from "./errors.js";
+import { HttpError, httpErrorBody } from "./errors.js";
 import type { EdgeDeps, Logger } from "./ports.js";
 import { health } from "./routes/health.js";
 import { describe, scoreAndForward } from "./routes/score.js";
@@ -22,7 +22,7 @@ function requestIdOf(req: Request): string {
 function errorResponse(err: HttpError, requestId: string): Response {
   const headers = new Headers({ "content-type": "application/json; charset=utf-8", "x-request-id": requestId });
   for (const [k, v] of Object.entries(err.headers ?? {})) headers.set(k, v);
-  return new Response(JSON.stringify(errorBody(err, requestId)), { status: err.status, headers });
+  return new Response(JSON.stringify(httpErrorBody(err, requestId)), { status: err.status, headers });
 }
 
 /** The answer every route gives when the configuration is wrong; logs the settings' names only. */

@@ -1,7 +1,9 @@
+import { errorBody, type ErrorBody } from "../core/contracts/errors.js";
 import type { FieldIssue } from "../core/schemas.js";
 
 // Every failure the edge answers is an HttpError with a stable code; `onError` in app.ts turns it
-// (or anything else, as 500 INTERNAL) into `{error:{code,message,request_id,issues?}}`, no stack.
+// (or anything else, as 500 INTERNAL) into core/contracts/errors.ts's body
+// `{error:{code,message,request_id,retriable,issues?}}`, no stack.
 
 export const ERROR_CODES = {
   UNAUTHORIZED: 401,
@@ -39,20 +41,9 @@ export class HttpError extends Error {
   }
 }
 
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; request_id: string; retriable: boolean; issues?: FieldIssue[] };
-}
-
-export function errorBody(err: HttpError, requestId: string): ErrorBody {
-  return {
-    error: {
-      code: err.code,
-      message: err.message,
-      request_id: requestId,
-      retriable: err.retriable,
-      ...(err.issues ? { issues: err.issues } : {}),
-    },
-  };
+/** The body of an HttpError answered to the request `requestId`. */
+export function httpErrorBody(err: HttpError, requestId: string): ErrorBody<ErrorCode> {
+  return errorBody(err.code, err.message, { request_id: requestId, retriable: err.retriable, issues: err.issues });
 }
 
 /** Prefixes each issue path, e.g. "amount_usd" → "transactions.3.amount_usd". */

@@ -6,7 +6,7 @@ import kafkajs from "kafkajs";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadTopicSpecs } from "./kafka/topics.js";
-import { splitStatements } from "./scripts/init-schemas.js";
+import { splitCql } from "../aggregator/migrate.js";
 
 // The schema files against the real servers of infra/stack.sh: topics.json through the local
 // caps into Kafka, schema.cql into Cassandra, 001_init.sql into PostgreSQL. Names carry a random
@@ -82,7 +82,7 @@ describe("cassandra schema.cql", () => {
   });
 
   it("applies twice without error and has the spec's table options", async () => {
-    const statements = splitStatements(readInfra("./cassandra/schema.cql"));
+    const statements = splitCql(readInfra("./cassandra/schema.cql"));
     expect(statements.length).toBeGreaterThanOrEqual(4);
     for (let pass = 0; pass < 2; pass++) for (const stmt of statements) await client.execute(stmt);
 

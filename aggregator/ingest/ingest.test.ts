@@ -64,7 +64,7 @@ describe("POST /v1/ingest", () => {
       expect(m.key).toMatch(/^card-r1-\d$/);
     }
     const alert = alerts[0]!.value.payload as { fraud_reason: string; action_taken: string };
-    expect(alert).toMatchObject({ fraud_reason: "ML_ANOMALY,VELOCITY_EXCEEDED", action_taken: "BLOCKED" });
+    expect(alert).toMatchObject({ fraud_reason: "ML_ANOMALY: isolation forest score 0.81; VELOCITY_EXCEEDED: 5 transactions in 1 minute", action_taken: "BLOCKED" });
     // One card's messages share a partition number across topics.
     const partOf = (list: IncomingMessage[], key: string) => new Set(list.filter((m) => m.key === key).map((m) => m.position.partition));
     expect(partOf(raw, "card-r1-0")).toEqual(partOf(verdicts, "card-r1-0"));

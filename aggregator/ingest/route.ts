@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { errorBody } from "../../core/contracts/errors.js";
 import { IngestBatchSchema, parseWith, type FieldIssue } from "../../core/schemas.js";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBody } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
@@ -31,7 +32,7 @@ export interface IngestDeps {
 }
 
 function refuse(c: Context, status: ContentfulStatusCode, code: string, message: string, extra: { reason?: string; issues?: FieldIssue[]; retriable?: boolean } = {}) {
-  return c.json({ error: { code, message, retriable: extra.retriable ?? false, ...(extra.reason ? { reason: extra.reason } : {}), ...(extra.issues ? { issues: extra.issues } : {}) } }, status);
+  return c.json(errorBody(code, message, extra), status);
 }
 
 export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps): void {

@@ -1,18 +1,14 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
+import { errorBody } from "../../core/contracts/errors.js";
 import { parseWith, type FieldIssue } from "../../core/schemas.js";
 
-// Error bodies of the ops API: {error: {code, message, retriable, issues?}}. 400 answers name each
-// field and its problem; nothing is stored when input is refused.
-
-export interface ProblemBody {
-  error: { code: string; message: string; retriable: boolean; issues?: FieldIssue[] };
-}
+// Error bodies of the ops API (core/contracts/errors.ts): {error: {code, message, retriable,
+// issues?}}. 400 answers name each field and its problem; nothing is stored when input is refused.
 
 export function problem(c: Context, status: ContentfulStatusCode, code: string, message: string, retriable = false, issues?: FieldIssue[]) {
-  const body: ProblemBody = { error: { code, message, retriable, ...(issues ? { issues } : {}) } };
-  return c.json(body, status);
+  return c.json(errorBody(code, message, { retriable, issues }), status);
 }
 
 export function invalid(c: Context, issues: FieldIssue[]) {

@@ -1,11 +1,15 @@
+import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { Archive, MessageBatch, RawTransaction } from "../ports.js";
+import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports.js";
 import { ALERT_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
-import { parseBatch, type ParsedMessage, type SinkSchema } from "./parse.js";
+import { parseBatch, type SinkSchema } from "./parse.js";
 import type { BatchHandler } from "./store-sinks.js";
 
 // Archive sink: each partition batch becomes Parquet files, one per EVENT hour it touches,
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/part-<partition>-<first offset of the batch>.parquet
+// A verdicts batch also writes the fraud_alerts/ rows of its REVIEW and BLOCKED events, built by
+// core/contracts/alert.ts like the hot store's fraud_alerts rows, so the archive and the table
+// hold the same alerts (the fraud-alerts topic, BLOCKED only, is not archived separately).
 //
 // Why this is exactly-once with commit-after-every-batch: the runner commits a batch's offsets
 // only after this handler resolved, so the only re-delivery is of an uncommitted batch, and it
@@ -31,7 +35,10 @@ export const DEFAULT_ARCHIVE_PREFIXES: Record<SinkSchema, string> = {
 };
 
 export interface ArchiveSinkOptions {
-  /** Prefix per topic (as the batch names it), e.g. {"fraud-verdicts": "verdicts"}; else by schema. */
+  /**
+   * Prefix per topic (as the batch names it), e.g. {"fraud-verdicts": "verdicts"}, for the topic's
+   * own rows; else by schema. Alert rows derived from verdicts always go under fraud_alerts.
+   */
   prefixByTopic?: Record<string, string>;
   /** Put in front of every key (test isolation, several environments in one bucket). */
   rootPrefix?: string;
@@ -49,24 +56,47 @@ export function archiveKey(prefix: string, eventIso: string, partition: number, 
   return `${prefix}/${hourPath(eventIso)}/part-${pad(partition, 5)}-${pad(firstOffset, 20)}.parquet`;
 }
 
-const eventTimeOf = (m: ParsedMessage): string =>
-  m.schema === "vigil.alert" ? m.payload.alert_timestamp : m.payload.event.timestamp_utc;
+/** One archived row: a message's own payload, or the alert derived from a scored event. */
+type ArchiveRow =
+  | { schema: "vigil.raw-transaction"; payload: RawTransaction; position: LogPosition }
+  | { schema: "vigil.scored-event"; payload: ScoredEvent; position: LogPosition }
+  | { schema: "vigil.alert"; payload: Alert; position: LogPosition };
+
+const eventTimeOf = (r: ArchiveRow): string =>
+  r.schema === "vigil.alert" ? r.payload.alert_timestamp : r.payload.event.timestamp_utc;
+
+/**
+ * The rows a batch archives, in message order: each message's payload, and after a REVIEW or
+ * BLOCKED scored event its fraud_alerts row (same Kafka position as the verdict it came from).
+ */
+export function archiveRows(batch: MessageBatch): Array<{ row: ArchiveRow; own: boolean }> {
+  const out: Array<{ row: ArchiveRow; own: boolean }> = [];
+  for (const m of parseBatch("archive sink", batch, ["vigil.raw-transaction", "vigil.scored-event"])) {
+    if (m.schema === "vigil.raw-transaction") out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
+    else if (m.schema === "vigil.scored-event") {
+      out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
+      const alert = alertOf(m.payload);
+      if (alert !== undefined) out.push({ row: { schema: "vigil.alert", payload: alert, position: m.position }, own: false });
+    }
+  }
+  return out;
+}
 
 export function createArchiveSink(archive: Archive, options: ArchiveSinkOptions = {}): BatchHandler {
   const root = options.rootPrefix ? `${options.rootPrefix.replace(/\/+$/, "")}/` : "";
   return async (batch: MessageBatch) => {
-    const parsed = parseBatch("archive sink", batch, ["vigil.raw-transaction", "vigil.scored-event", "vigil.alert"]);
+    const rows = archiveRows(batch);
     const first = batch.messages[0];
     if (first === undefined) return;
     const firstOffset = first.position.offset;
     // group by (schema, event hour); a topic normally carries one schema
-    const groups = new Map<string, { schema: SinkSchema; rows: ParsedMessage[]; key: string }>();
-    for (const m of parsed) {
-      const prefix = options.prefixByTopic?.[batch.topic] ?? DEFAULT_ARCHIVE_PREFIXES[m.schema];
-      const key = root + archiveKey(prefix, eventTimeOf(m), batch.partition, firstOffset);
-      const g = groups.get(`${m.schema}|${key}`) ?? { schema: m.schema, rows: [], key };
-      g.rows.push(m);
-      groups.set(`${m.schema}|${key}`, g);
+    const groups = new Map<string, { schema: SinkSchema; rows: ArchiveRow[]; key: string }>();
+    for (const { row, own } of rows) {
+      const prefix = (own ? options.prefixByTopic?.[batch.topic] : undefined) ?? DEFAULT_ARCHIVE_PREFIXES[row.schema];
+      const key = root + archiveKey(prefix, eventTimeOf(row), batch.partition, firstOffset);
+      const g = groups.get(`${row.schema}|${key}`) ?? { schema: row.schema, rows: [], key };
+      g.rows.push(row);
+      groups.set(`${row.schema}|${key}`, g);
     }
     const manifestKey = `${root}_manifests/${batch.topic}/partition-${pad(batch.partition, 5)}.json`;
     const writing = [...groups.values()].map((g) => ({ key: g.key, schema: g.schema }));
@@ -100,7 +130,7 @@ function parseManifest(body: Uint8Array | undefined): Manifest | undefined {
   }
 }
 
-function encode(schema: SinkSchema, rows: ParsedMessage[]): Uint8Array {
+function encode(schema: SinkSchema, rows: ArchiveRow[]): Uint8Array {
   const positioned = <T>() => rows.map((m) => ({ payload: m.payload, position: m.position }) as Positioned<T>);
   switch (schema) {
     case "vigil.raw-transaction":

@@ -1,5 +1,4 @@
 // Sink handlers for the consumer runner (one call per partition batch, commit after it resolves).
-export { alertFromScoredEvent } from "./alerts.js";
 export { archiveKey, createArchiveSink, DEFAULT_ARCHIVE_PREFIXES, hourPath, type ArchiveSinkOptions } from "./archive-sink.js";
 export { parseBatch, PoisonMessageError } from "./parse.js";
 export { createHotStoreSink, createSummarySink, type BatchHandler } from "./store-sinks.js";

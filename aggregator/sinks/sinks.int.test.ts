@@ -87,6 +87,56 @@ describe("hot-store sink → Cassandra", () => {
   });
 });
 
+describe("alerts: Cassandra fraud_alerts and S3 fraud_alerts/ hold the same rows", () => {
+  let client: cassandra.Client;
+  let s3: S3Client;
+  let dir: string;
+  const rootPrefix = `sink-it-${uniq()}`;
+  beforeAll(async () => {
+    client = new cassandra.Client({ contactPoints: ["127.0.0.1:9042"], localDataCenter: "datacenter1" });
+    await applyCqlDir(client, CQL_DIR);
+    s3 = s3ClientFrom(s3Config);
+    await ensureBucket(s3, s3Config.S3_BUCKET);
+    dir = await mkdtemp(join(tmpdir(), "vigil-s3-alerts-"));
+  });
+  afterAll(async () => {
+    await client.shutdown();
+    await deletePrefix(s3, s3Config.S3_BUCKET, `${rootPrefix}/`);
+    s3.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("one verdicts batch through both sinks: REVIEW and BLOCKED rows alike in both stores, APPROVED in neither", async () => {
+    const card = `card_${uniq()}`;
+    const events = (["BLOCKED", "APPROVED", "REVIEW"] as const).map((verdict, i) => scoredEvent({ card, ts: iso(H0 + i * 60_000), verdict }));
+    const batch = batchOf(TOPICS.verdicts, 1, 5, events.map(env.scored));
+    const store = createCassandraVerdictStore(client);
+    await createHotStoreSink(store)(batch);
+    const archive = createS3Archive(s3, { bucket: s3Config.S3_BUCKET });
+    await createArchiveSink(archive, { rootPrefix })(batch);
+
+    const files: string[] = [];
+    for (const [i, k] of (await archive.list(`${rootPrefix}/fraud_alerts/`)).entries()) {
+      const f = join(dir, `${i}.parquet`);
+      await writeFile(f, (await archive.get(k))!);
+      files.push(f);
+    }
+    const fromS3 = (await readParquetWithDuckDb(files)).rows.map((r) => ({
+      card_number_hash: r.card_number_hash,
+      transaction_id: r.transaction_id,
+      alert_timestamp: (r.alert_timestamp as Date).toISOString(),
+      fraud_score: r.fraud_score,
+      fraud_reason: r.fraud_reason,
+      action_taken: r.action_taken,
+      rule_triggers: JSON.parse(String(r.rule_triggers)) as unknown,
+      ml_score: r.ml_score,
+    }));
+    const fromCassandra = (await store.alertsForCard(card, { limit: 10 })).reverse(); // newest first → event order
+    expect(fromCassandra.map((a) => a.action_taken)).toEqual(["BLOCKED", "REVIEW"]);
+    expect(fromS3).toEqual(fromCassandra);
+  });
+});
+
 describe("summary sink → PostgreSQL", () => {
   let db: FreshDatabase;
   let sql: SqlClient;

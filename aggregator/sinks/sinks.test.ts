@@ -1,14 +1,17 @@
 import { PGlite } from "@electric-sql/pglite";
+import type cassandra from "cassandra-driver";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ScoredEvent } from "../../core/schemas.js";
 import { batchOf, env } from "../contract/batches.js";
 import { readParquetWithDuckDb } from "../contract/duckdb.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../contract/fixtures.js";
 import { MIGRATIONS_DIR } from "../contract/paths.js";
 import { applySqlMigrations } from "../migrate.js";
 import { TOPICS, type Archive, type Envelope, type SummaryStore, type VerdictStore } from "../ports.js";
+import { createCassandraVerdictStore } from "../stores/cassandra-verdict-store.js";
 import { createLocalArchive } from "../stores/local-archive.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
@@ -170,14 +173,94 @@ describe("archive sink (local folder, read back with DuckDB)", () => {
     expect(rows.map((r) => r.transaction_id)).toEqual(events.map((e) => e.event.transaction_id));
   });
 
-  it("archives alerts under fraud_alerts/ by alert hour", async () => {
+  it("archives the alerts of a verdicts batch (REVIEW and BLOCKED) under fraud_alerts/ by alert hour", async () => {
     const rootPrefix = `t-${uniq()}`;
-    const a = alertOf(scoredEvent({ ts: "2026-01-02T03:04:05.678Z", verdict: "BLOCKED" }));
-    await createArchiveSink(archive, { rootPrefix })(batchOf(TOPICS.alerts, 1, 0, [env.alert(a)]));
+    const events = (["BLOCKED", "APPROVED", "REVIEW"] as const).map((verdict, i) => scoredEvent({ ts: iso(Date.parse("2026-01-02T03:04:05.678Z") + i), verdict }));
+    await createArchiveSink(archive, { rootPrefix })(batchOf(TOPICS.verdicts, 1, 0, events.map(env.scored)));
     const keys = await archive.list(`${rootPrefix}/fraud_alerts/year=2026/month=01/day=02/hour=03/`);
     expect(keys).toHaveLength(1);
     const { rows, columns } = await readParquetWithDuckDb(keys.map((k) => join(root, k)));
     expect(columns).toMatchObject({ fraud_score: "DOUBLE", action_taken: "VARCHAR", ml_score: "DOUBLE" });
-    expect(rows[0]).toMatchObject({ transaction_id: a.transaction_id, fraud_reason: a.fraud_reason, fraud_score: 90 });
+    expect(rows.map((r) => [r.transaction_id, r.action_taken, r.kafka_offset])).toEqual([
+      [events[0]!.event.transaction_id, "BLOCKED", 0n],
+      [events[2]!.event.transaction_id, "REVIEW", 2n],
+    ]);
+    expect(rows[0]).toMatchObject({ fraud_reason: "VELOCITY_1MIN", fraud_score: 90 });
+  });
+
+  it("refuses vigil.alert messages: alert rows come from verdicts only, so none is archived twice", async () => {
+    const a = alertOf(scoredEvent({ ts: iso(H0), verdict: "BLOCKED" }));
+    await expect(createArchiveSink(archive, { rootPrefix: `t-${uniq()}` })(batchOf(TOPICS.alerts, 1, 0, [env.alert(a)]))).rejects.toBeInstanceOf(PoisonMessageError);
+  });
+});
+
+describe("one alert row: the Cassandra fraud_alerts INSERT and the Parquet fraud_alerts/ archive", () => {
+  /** A cassandra-driver Client stand-in that records what the real Cassandra store binds. */
+  function recordingCassandra() {
+    const inserts: Array<Record<string, unknown>> = [];
+    const record = (query: string, params: unknown[]) => {
+      const m = /^INSERT INTO \S+\.fraud_alerts \(([^)]+)\)/.exec(query);
+      if (m) inserts.push(Object.fromEntries(m[1]!.split(",").map((c, i) => [c.trim(), params[i]])));
+    };
+    const empty = { rows: [], first: () => null };
+    const client = {
+      execute: async (query: string, params: unknown[] = []) => (record(query, params), empty),
+      batch: async (queries: Array<{ query: string; params: unknown[] }>) => void queries.forEach((q) => record(q.query, q.params)),
+    };
+    return { client: client as unknown as cassandra.Client, inserts };
+  }
+
+  it("carries the same fields and values for every REVIEW and BLOCKED event, and nothing for APPROVED", async () => {
+    const card = `card_${uniq()}`;
+    const withReasons = (e: ScoredEvent): ScoredEvent => ({
+      ...e,
+      verdict: {
+        ...e.verdict,
+        reasons: [
+          { code: "VELOCITY_1MIN", tier: "RULE", detail: "6 transactions in 1 minute", contribution: 35 },
+          { code: "ML_ANOMALY", tier: "ML", detail: "isolation forest 0.91", contribution: 50 },
+          { code: "INFO", tier: "STAT", detail: "informative", contribution: 0 },
+        ],
+      },
+    });
+    const events = [
+      withReasons(scoredEvent({ card, ts: "2026-06-15T16:10:00.000+02:00", verdict: "BLOCKED", rules: ["VELOCITY_1MIN", "GEO_JUMP"] })),
+      scoredEvent({ card, ts: iso(H0 + 1000), verdict: "REVIEW" }),
+      scoredEvent({ ts: iso(H0 + 2000), verdict: "REVIEW", rules: [] }),
+      scoredEvent({ ts: iso(H0 + 3000), verdict: "APPROVED" }),
+    ];
+    const batch = batchOf(TOPICS.verdicts, 4, 40, events.map(env.scored));
+
+    const cass = recordingCassandra();
+    await createHotStoreSink(createCassandraVerdictStore(cass.client))(batch);
+    const rootPrefix = `t-${uniq()}`;
+    await createArchiveSink(archive, { rootPrefix })(batch);
+    const keys = await archive.list(`${rootPrefix}/fraud_alerts/`);
+    const parquet = (await readParquetWithDuckDb(keys.map((k) => join(root, k)))).rows;
+
+    const normalise = (row: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(row)
+          // Kafka position columns, and the hive partition columns DuckDB reads from the key
+          .filter(([k]) => !k.startsWith("kafka_") && !["year", "month", "day", "hour"].includes(k))
+          .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : k === "rule_triggers" && typeof v === "string" ? JSON.parse(v) : v]),
+      );
+    const byTx = (rows: Array<Record<string, unknown>>) => new Map(rows.map((r) => [String(r.transaction_id), normalise(r)]));
+    const fromCassandra = byTx(cass.inserts);
+    const fromParquet = byTx(parquet);
+    expect([...fromCassandra.keys()].sort()).toEqual(events.slice(0, 3).map((e) => e.event.transaction_id).sort());
+    expect(fromParquet).toEqual(fromCassandra);
+    expect(fromCassandra.get(events[0]!.event.transaction_id)).toEqual({
+      card_number_hash: card,
+      transaction_id: events[0]!.event.transaction_id,
+      alert_timestamp: "2026-06-15T14:10:00.000Z",
+      fraud_score: 90,
+      fraud_reason: "ML_ANOMALY: isolation forest 0.91; VELOCITY_1MIN: 6 transactions in 1 minute",
+      action_taken: "BLOCKED",
+      rule_triggers: ["VELOCITY_1MIN", "GEO_JUMP"],
+      ml_score: 0.42,
+    });
+    expect(fromCassandra.get(events[1]!.event.transaction_id)).toMatchObject({ action_taken: "REVIEW", fraud_reason: "VELOCITY_1MIN" });
+    expect(fromCassandra.get(events[2]!.event.transaction_id)).toMatchObject({ action_taken: "REVIEW", fraud_reason: "REVIEW at score 60", rule_triggers: [] });
   });
 });

@@ -1,6 +1,6 @@
+import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import type { MessageBatch, SummaryStore, VerdictStore } from "../ports.js";
-import { alertFromScoredEvent } from "./alerts.js";
 import { parseBatch } from "./parse.js";
 
 // Sink handlers for the consumer runner: one call per partition batch; the runner commits the
@@ -22,7 +22,7 @@ export function createHotStoreSink(store: VerdictStore): BatchHandler {
     for (const m of parsed) {
       if (m.schema === "vigil.scored-event") {
         verdicts.push(m.payload);
-        const a = alertFromScoredEvent(m.payload);
+        const a = alertOf(m.payload);
         if (a) alerts.push(a);
       } else if (m.schema === "vigil.alert") {
         alerts.push(m.payload);

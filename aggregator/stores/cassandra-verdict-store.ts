@@ -25,6 +25,16 @@ export interface CassandraVerdictStoreOptions {
   now?: () => number;
 }
 
+/** The fraud_alerts columns the alert INSERT binds, in the order of `alertParams`. */
+export const ALERT_INSERT_COLUMNS = [
+  "card_number_hash", "alert_timestamp", "transaction_id", "fraud_score", "fraud_reason", "action_taken", "rule_triggers", "ml_score",
+] as const;
+
+/** An alert row as the fraud_alerts INSERT binds it (ALERT_INSERT_COLUMNS order). */
+export function alertParams(a: Alert): unknown[] {
+  return [a.card_number_hash, new Date(Date.parse(a.alert_timestamp)), a.transaction_id, a.fraud_score, a.fraud_reason, a.action_taken, a.rule_triggers, a.ml_score];
+}
+
 export function createCassandraVerdictStore(client: cassandra.Client, options: CassandraVerdictStoreOptions = {}): VerdictStore {
   const ks = options.keyspace ?? "fraud_keyspace";
   if (!/^[a-z_][a-z0-9_]{0,47}$/.test(ks)) throw new Error(`invalid keyspace name ${ks}`);
@@ -43,8 +53,7 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
     // newest first (clustering order): everything after the lower bound, the latest row first
     window: `SELECT event_ts, transaction_id, amount_usd, verdict, device_id, country FROM ${ks}.card_activity
       WHERE card_number_hash = ? AND event_ts > ?`,
-    putAlert: `INSERT INTO ${ks}.fraud_alerts (card_number_hash, alert_timestamp, transaction_id, fraud_score, fraud_reason,
-      action_taken, rule_triggers, ml_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    putAlert: `INSERT INTO ${ks}.fraud_alerts (${ALERT_INSERT_COLUMNS.join(", ")}) VALUES (${ALERT_INSERT_COLUMNS.map(() => "?").join(", ")})`,
     alerts: `SELECT transaction_id, alert_timestamp, fraud_score, fraud_reason, action_taken, rule_triggers, ml_score
       FROM ${ks}.fraud_alerts WHERE card_number_hash = ? AND alert_timestamp >= ? LIMIT ?`,
     countAlerts: `SELECT COUNT(*) AS n FROM ${ks}.fraud_alerts WHERE card_number_hash = ? AND alert_timestamp >= ?`,
@@ -167,7 +176,7 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
           "put alerts",
           group.map((a) => ({
             query: cql.putAlert,
-            params: [a.card_number_hash, new Date(Date.parse(a.alert_timestamp)), a.transaction_id, a.fraud_score, a.fraud_reason, a.action_taken, a.rule_triggers, a.ml_score],
+            params: alertParams(a),
           })),
         ),
       );

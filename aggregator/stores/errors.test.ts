@@ -60,6 +60,20 @@ describe("helpers", () => {
     expect(splitCql(script)).toEqual(["CREATE TABLE a (x text)", "INSERT INTO a (x) VALUES ('a;b')"]);
   });
 
+  it("splitCql keeps comment markers, doubled quotes and dollar-quoted bodies inside literals", () => {
+    const script = [
+      "INSERT INTO a (x) VALUES ('it''s -- not; a comment');",
+      'SELECT "we""ird//name" FROM a; -- trailing',
+      "CREATE FUNCTION f (x int) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS $$ return x; /* ok */ $$;",
+      "/* unterminated",
+    ].join("\n");
+    expect(splitCql(script)).toEqual([
+      "INSERT INTO a (x) VALUES ('it''s -- not; a comment')",
+      'SELECT "we""ird//name" FROM a',
+      "CREATE FUNCTION f (x int) RETURNS NULL ON NULL INPUT RETURNS int LANGUAGE java AS $$ return x; /* ok */ $$",
+    ]);
+  });
+
   it("archive keys must be plain relative paths", () => {
     expect(checkArchiveKey("raw/transactions/year=2024/part-1.parquet")).toBe("raw/transactions/year=2024/part-1.parquet");
     expect(() => checkArchiveKey("../etc/passwd")).toThrow(/invalid key/);

@@ -8,17 +8,15 @@
  *              (KAFKA_LOCAL_PARTITIONS, KAFKA_LOCAL_RF); existing topics are left as they are.
  * - cassandra: runs every infra/cassandra/*.cql (schema.cql first); statements are idempotent.
  * - postgres:  applies infra/postgres/migrations/NNN_*.sql not yet applied, recording them in
- *              public.schema_migrations with the same name + sha256 checksum ledger the
- *              aggregator's migrator uses, so the two never apply a file twice.
+ *              public.schema_migrations.
  * - s3:        creates the data-lake bucket.
+ * cassandra and postgres go through aggregator/migrate.ts, the migrator the aggregator runs at
+ * start, so both share one statement splitter, one ledger and one advisory lock.
  */
-import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyCqlDir, applySqlMigrations } from "../../aggregator/migrate.js";
 import { loadTopicSpecs, localOverridesFromEnv } from "../kafka/topics.js";
 
-const INFRA = fileURLToPath(new URL("..", import.meta.url));
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 
 async function initKafka(): Promise<void> {
@@ -53,34 +51,6 @@ async function initKafka(): Promise<void> {
   }
 }
 
-/** Statements of a CQL script: `--` and `//` comments dropped, split on `;` outside quotes. */
-export function splitStatements(script: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quote: string | undefined;
-  for (let i = 0; i < script.length; i++) {
-    const ch = script.charAt(i);
-    const two = script.slice(i, i + 2);
-    if (quote !== undefined) {
-      cur += ch;
-      if (ch === quote) quote = undefined;
-    } else if (two === "--" || two === "//") {
-      const nl = script.indexOf("\n", i);
-      i = nl < 0 ? script.length : nl - 1;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      cur += ch;
-    } else if (ch === ";") {
-      if (cur.trim() !== "") out.push(cur.trim());
-      cur = "";
-    } else {
-      cur += ch;
-    }
-  }
-  if (cur.trim() !== "") out.push(cur.trim());
-  return out;
-}
-
 async function initCassandra(): Promise<void> {
   const { default: cassandra } = await import("cassandra-driver");
   const client = new cassandra.Client({
@@ -90,21 +60,9 @@ async function initCassandra(): Promise<void> {
   });
   await client.connect();
   try {
-    const dir = join(INFRA, "cassandra");
-    const files = readdirSync(dir)
-      .filter((n) => n.endsWith(".cql"))
-      .sort((a, b) => (a === "schema.cql" ? -1 : b === "schema.cql" ? 1 : a.localeCompare(b)));
-    for (const file of files) {
-      const statements = splitStatements(readFileSync(join(dir, file), "utf8"));
-      for (const stmt of statements) {
-        try {
-          await client.execute(stmt);
-        } catch (e) {
-          // A re-run ALTER ... ADD finds its column already there; everything else is a real error.
-          if (!/already exists|conflicts with an existing column/i.test((e as Error).message)) throw e;
-        }
-      }
-      console.log(`cassandra: ${file}: ${statements.length} statement(s)`);
+    const result = await applyCqlDir(client);
+    for (const f of result.files) {
+      console.log(`cassandra: ${f.name}: ${f.statements} statement(s)${f.skipped > 0 ? `, ${f.skipped} already there` : ""}`);
     }
   } finally {
     await client.shutdown();
@@ -112,45 +70,23 @@ async function initCassandra(): Promise<void> {
 }
 
 async function initPostgres(): Promise<void> {
-  const { default: pg } = await import("pg");
-  const client = new pg.Client({
-    host: env("PGHOST", "127.0.0.1"),
-    port: Number(env("PGPORT", "5432")),
-    user: env("PGUSER", "postgres"),
-    database: env("PGDATABASE", "test"),
-  });
-  await client.connect();
+  const [{ default: pg }, { pgSqlClient }] = await Promise.all([import("pg"), import("../../aggregator/stores/sql-client.js")]);
+  const client = pgSqlClient(
+    new pg.Pool({
+      host: env("PGHOST", "127.0.0.1"),
+      port: Number(env("PGPORT", "5432")),
+      user: env("PGUSER", "postgres"),
+      database: env("PGDATABASE", "test"),
+      max: 1,
+    }),
+  );
   try {
-    const dir = join(INFRA, "postgres", "migrations");
-    const files = readdirSync(dir).filter((n) => /^\d+_.*\.sql$/.test(n)).sort();
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS public.schema_migrations (
-         name TEXT PRIMARY KEY, checksum TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
-    );
-    for (const name of files) {
-      const sql = readFileSync(join(dir, name), "utf8");
-      const checksum = createHash("sha256").update(sql).digest("hex");
-      await client.query("BEGIN");
-      try {
-        // Same advisory lock as the aggregator's migrator: two migrators never interleave.
-        await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [7_240_517_001]);
-        const { rows } = await client.query<{ checksum: string }>("SELECT checksum FROM public.schema_migrations WHERE name = $1", [name]);
-        const done = rows[0];
-        if (done === undefined) {
-          await client.query(sql);
-          await client.query("INSERT INTO public.schema_migrations (name, checksum) VALUES ($1, $2)", [name, checksum]);
-          console.log(`postgres: ${name}: applied`);
-        } else {
-          console.log(`postgres: ${name}: ${done.checksum === checksum ? "already applied" : "applied earlier, file changed since (not re-run)"}`);
-        }
-        await client.query("COMMIT");
-      } catch (e) {
-        await client.query("ROLLBACK");
-        throw new Error(`${name}: ${(e as Error).message}`, { cause: e });
-      }
-    }
+    const result = await applySqlMigrations(client);
+    for (const name of result.applied) console.log(`postgres: ${name}: applied`);
+    for (const name of result.alreadyApplied) console.log(`postgres: ${name}: already applied`);
+    for (const name of result.changed) console.log(`postgres: ${name}: applied earlier, file changed since (not re-run)`);
   } finally {
-    await client.end();
+    await client.close();
   }
 }
 
@@ -186,7 +122,7 @@ async function main(): Promise<void> {
   }
 }
 
-// Only when run as a script; importing splitStatements must not touch any server.
+// Only when run as a script; importing this module must not touch any server.
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);

@@ -87,7 +87,8 @@ format_storage() {
   fi
   log "formatting storage, cluster id $(cat "$cluster_id_file")"
   local cmd=(); while IFS= read -r -d '' a; do cmd+=("$a"); done < <(java_cmd)
-  "${cmd[@]}" kafka.tools.StorageTool format -t "$(cat "$cluster_id_file")" -c "$CONF" --ignore-formatted \
+  # --cluster-id=<id>, not -t <id>: an id may start with "-" and would then read as an option.
+  "${cmd[@]}" kafka.tools.StorageTool format --cluster-id="$(cat "$cluster_id_file")" -c "$CONF" --ignore-formatted \
     >>"$DIR/logs/format.log" 2>&1 || { print_tail "$DIR/logs/format.log"; die "storage format failed"; }
 }
 
