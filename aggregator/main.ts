@@ -56,7 +56,7 @@ export interface ComposeOptions {
 export const SINK_TOPICS: Record<SinkName, TopicName[]> = {
   cassandra: [TOPICS.verdicts],
   postgres: [TOPICS.verdicts],
-  s3: [TOPICS.raw, TOPICS.verdicts],
+  s3: [TOPICS.raw, TOPICS.verdicts, TOPICS.enriched],
 };
 
 export async function compose(config: AggregatorConfig, options: ComposeOptions = {}): Promise<Runtime> {

@@ -7,6 +7,8 @@ import type { RiskJob } from "./job.js";
 import type { OpsMetrics } from "./metrics.js";
 import { buildSnapshot, type SnapshotBase } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
+import { modelRoutes } from "./model-routes.js";
+import type { ModelService } from "../training/service.js";
 import { falsePositiveStats } from "./risk.js";
 import type { OpsSql } from "./sql.js";
 import { isoOf } from "./sql.js";
@@ -34,6 +36,8 @@ export interface OpsDeps {
   now: () => number;
   log: OpsLogger;
   metrics?: OpsMetrics;
+  /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
+  models?: ModelService;
 }
 
 const DAY_MS = 86_400_000;
@@ -100,12 +104,14 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
 
   app.get("/v1/reference/snapshot", viewer, async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase));
+    const models = deps.models;
+    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined));
   });
 
   app.post("/v1/risk/recompute", admin, async (c) => c.json(await deps.riskJob.run()));
 
   app.route("/", reviewRoutes(deps));
+  app.route("/", modelRoutes(deps));
   return app;
 }
 

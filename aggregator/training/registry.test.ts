@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../contract/paths.js";
 import { applySqlMigrations } from "../migrate.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
-import { MODEL_STATUSES, nextStatus, type ModelAction } from "./lifecycle.js";
+import { MODEL_STATUSES, ModelNotFoundError, ModelTransitionError, nextStatus, type ModelAction } from "./lifecycle.js";
 import { activeModels, createTraining, getModel, markFailed, markTrained, modelEvents, promote, shadow, type TrainingCounts } from "./registry.js";
 
 const AT = "2026-06-30T12:00:00.000Z";
@@ -77,7 +77,8 @@ describe("model registry (PGlite)", () => {
     await expect(promote(sql, "m5", "root", AT)).rejects.toThrow(/training: promote is not allowed/);
     await markFailed(sql, "m5", "validation slice has no fraud", "system", AT, COUNTS);
     await expect(shadow(sql, "m5", "root", AT)).rejects.toThrow(/failed/);
-    await expect(promote(sql, "nope", "root", AT)).rejects.toThrow(/unknown model/);
+    await expect(promote(sql, "nope", "root", AT)).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(promote(sql, "m5", "root", AT)).rejects.toBeInstanceOf(ModelTransitionError);
     await expect(shadow(sql, "m1", "root", AT)).rejects.toThrow(/champion/);
     expect(await getModel(sql, "m5")).toMatchObject({ status: "failed", error: "validation slice has no fraud", counts: COUNTS });
     expect((await activeModels(sql)).champion?.version).toBe("m1");

@@ -170,6 +170,17 @@ async function displace(tx: SqlQuery, slot: "champion" | "shadow", action: Model
   return cur;
 }
 
+/** The SQL client wraps whatever a transaction throws as a PortError; lifecycle refusals come back out as themselves. */
+async function unwrapped<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    const cause = e instanceof Error ? e.cause : undefined;
+    if (cause instanceof ModelNotFoundError || cause instanceof ModelTransitionError) throw cause;
+    throw e;
+  }
+}
+
 async function move(
   sql: OpsSql,
   version: string,
@@ -179,7 +190,7 @@ async function move(
   note: string | null,
   before: (tx: SqlQuery) => Promise<void>,
 ): Promise<ModelRow> {
-  return sql.transaction(async (tx) => {
+  return unwrapped(() => sql.transaction(async (tx) => {
     // One registry writer at a time: promotions touch two rows and must not interleave.
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('vigil.model-registry'))");
     const { rows } = await tx.query<{ status: ModelStatus }>("SELECT status FROM fraud_ops.models WHERE version = $1 FOR UPDATE", [version]);
@@ -192,7 +203,7 @@ async function move(
     const updated = await tx.query<RawRow>(`UPDATE fraud_ops.models SET status = $2, updated_at = $3 WHERE version = $1 RETURNING ${COLUMNS}`, [version, to, at]);
     await audit(tx, version, at, actor, action, from, to, note);
     return toRow(updated.rows[0] as RawRow);
-  });
+  }));
 }
 
 async function audit(tx: SqlQuery, version: string, at: string, actor: string, action: ModelAction, from: ModelStatus | null, to: ModelStatus, note: string | null): Promise<void> {
