@@ -1,3 +1,4 @@
+import { silentLogger } from "../core/contracts/logger.js";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { TOPICS } from "./ports.js";
 
 const VIEWER = "viewer-token-for-alert-stream-test";
 const auth = createTokenAuth({ bootstrap: [{ name: "t-viewer", sha256: sha256Hex(VIEWER), role: "viewer" }], now: Date.now });
-const quiet = () => undefined;
+const quiet = silentLogger;
 
 const alert = (id: string, action: Alert["action_taken"] = "BLOCKED"): Alert => ({
   card_number_hash: "card_stream_test_0001",

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { errorBody } from "../core/contracts/errors.js";
 import type { Alert } from "../core/schemas.js";
-import type { Logger } from "./app.js";
+import type { Logger } from "../core/contracts/logger.js";
 import { validateEnvelope } from "./bus/envelope.js";
 import { requireRole, type OpsEnv, type TokenAuth } from "./ops/auth.js";
 import { TOPICS, type EventBus, type MessageBatch, type Subscription } from "./ports.js";
@@ -41,13 +41,13 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       if (heartbeat) clearInterval(heartbeat);
       const sub = subscription;
       subscription = undefined;
-      if (sub) sub.stop().catch((e: unknown) => deps.log("warn", "ALERT_STREAM_STOP_FAILED", { groupId, error: String(e) }));
-      deps.log("info", "ALERT_STREAM_CLOSED", { groupId, reason });
+      if (sub) sub.stop().catch((e: unknown) => deps.log.warn("ALERT_STREAM_STOP_FAILED", { groupId, error: String(e) }));
+      deps.log.info("ALERT_STREAM_CLOSED", { groupId, reason });
     };
     const send = (frame: string): void => {
       if (closed) return;
       if ((controller.desiredSize ?? 0) < -maxQueued) {
-        deps.log("warn", "ALERT_STREAM_CLIENT_TOO_SLOW", { groupId, maxQueued });
+        deps.log.warn("ALERT_STREAM_CLIENT_TOO_SLOW", { groupId, maxQueued });
         cleanup("client too slow");
         controller.error(new Error("client too slow"));
         return;
@@ -60,7 +60,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
         const decoded = validateEnvelope(m.value, ["vigil.alert"]);
         if (!decoded.ok) {
           // Dead-lettering is the alert sink's job; the stream only skips what it cannot show.
-          deps.log("warn", "ALERT_STREAM_SKIPPED", { groupId, error: decoded.error });
+          deps.log.warn("ALERT_STREAM_SKIPPED", { groupId, error: decoded.error });
           continue;
         }
         const alert = decoded.value.payload as Alert;
@@ -85,14 +85,14 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       subscription = await deps.bus.subscribe({ groupId, topics: [TOPICS.alerts], fromEnd: true, handleBatch });
     } catch (e) {
       closed = true;
-      deps.log("error", "ALERT_STREAM_SUBSCRIBE_FAILED", { groupId, error: String(e) });
+      deps.log.error("ALERT_STREAM_SUBSCRIBE_FAILED", { groupId, error: String(e) });
       return c.json(errorBody("BUS_UNAVAILABLE", "cannot subscribe to fraud-alerts; retry", { retriable: true }), 503);
     }
     if (closed) {
       // The client left while we were subscribing.
       await subscription.stop();
     }
-    deps.log("info", "ALERT_STREAM_OPENED", { groupId, principal: c.get("principal").name });
+    deps.log.info("ALERT_STREAM_OPENED", { groupId, principal: c.get("principal").name });
     send(": subscribed to fraud-alerts (BLOCKED)\n\n");
     heartbeat = setInterval(() => send(": keep-alive\n\n"), heartbeatMs);
     heartbeat.unref?.();

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { errorBody } from "../core/contracts/errors.js";
+import type { Logger } from "../core/contracts/logger.js";
+import { jsonLogger } from "./log.js";
 import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
 import { noopMetrics, type Metrics, type PromMetrics } from "./metrics.js";
 import type { EventBus } from "./ports.js";
@@ -7,7 +9,6 @@ import type { EventBus } from "./ports.js";
 // The aggregator's HTTP app, on Web Request/Response so it runs under any Hono adapter. Routes are
 // mounted from a deps object; more (the ops API) are added with `app.route(...)` on the result.
 
-export type Logger = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
 
 export interface AppDeps {
   bus: EventBus;
@@ -21,9 +22,6 @@ export interface AppDeps {
   ready?: () => boolean;
 }
 
-export const jsonLogger: Logger = (level, code, fields) => {
-  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level, code, ...fields })}\n`);
-};
 
 const hasRegistry = (m: Metrics | PromMetrics): m is PromMetrics => "registry" in m;
 
@@ -40,7 +38,7 @@ export function createApp(deps: AppDeps): Hono {
     app.get("/metrics", async (c) => c.text(await registry.metrics(), 200, { "content-type": registry.contentType }));
   }
   app.onError((err, c) => {
-    log("error", "UNHANDLED", { error: err.message, path: c.req.path });
+    log.error("UNHANDLED", { error: err.message, path: c.req.path });
     return c.json(errorBody("INTERNAL", "internal error", { retriable: true }), 500);
   });
   app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));

@@ -35,8 +35,9 @@ export function createMetrics(options: { registry?: Registry; defaults?: boolean
   const registry = options.registry ?? new Registry();
   if (options.defaults ?? true) {
     collectDefaultMetrics({ register: registry, prefix: "vigil_aggregator_" });
-    // promtool's lint refuses gauges named *_total; prom-client's three such defaults are dropped
-    // (nodejs_active_handles / _requests / _resources by type remain). Ops engineer's edit.
+    // `promtool check metrics` refuses gauges named *_total (infra/grafana/dashboards.int.test.ts
+    // runs it on /metrics), so prom-client's three such defaults are dropped
+    // (nodejs_active_handles / _requests / _resources by type remain).
     for (const n of ["handles", "requests", "resources"]) registry.removeSingleMetric(`vigil_aggregator_nodejs_active_${n}_total`);
   }
   const registers = [registry];

@@ -1,5 +1,5 @@
 import { serve } from "@hono/node-server";
-import { jsonLogger } from "./app.js";
+import { jsonLogger } from "./log.js";
 import { ConfigError, describeConfig, loadConfig } from "./config.js";
 import { compose } from "./main.js";
 
@@ -19,23 +19,23 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = jsonLogger;
-  log("info", "AGGREGATOR_STARTING", { config: describeConfig(config) });
+  log.info("AGGREGATOR_STARTING", { config: describeConfig(config) });
   const runtime = await compose(config, { log });
   const server = serve({ fetch: runtime.app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    log("info", "AGGREGATOR_LISTENING", { host: info.address, port: info.port, profile: config.VIGIL_PROFILE, sinks: config.VIGIL_SINKS, ingest: config.VIGIL_INGEST });
+    log.info("AGGREGATOR_LISTENING", { host: info.address, port: info.port, profile: config.VIGIL_PROFILE, sinks: config.VIGIL_SINKS, ingest: config.VIGIL_INGEST });
   });
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log("info", "AGGREGATOR_STOPPING", { signal });
+    log.info("AGGREGATOR_STOPPING", { signal });
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Idle keep-alive connections would hold server.close() open.
     if ("closeIdleConnections" in server) server.closeIdleConnections();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 5000))]);
     await runtime.close();
-    log("info", "AGGREGATOR_STOPPED", {});
+    log.info("AGGREGATOR_STOPPED", {});
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,6 +1,7 @@
 import type { CardScorer } from "../core/contracts/scoring.js";
 import type { ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
 import type { EdgeConfig } from "./config.js";
+import type { LogFields, Logger } from "../core/contracts/logger.js";
 
 // The edge app's ports. `createApp(deps)` (edge/app.ts) only talks to these, so the same Hono app
 // runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
@@ -25,15 +26,7 @@ export interface Forwarder {
   forward(records: ScoredEvent[]): Promise<void>;
 }
 
-/** Log fields: never tokens, never card numbers (card hashes are fine). */
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
-
-/** Structured logger: every line carries a stable code (e.g. "FORWARD_FAILED"). */
-export interface Logger {
-  info(code: string, fields?: LogFields): void;
-  warn(code: string, fields?: LogFields): void;
-  error(code: string, fields?: LogFields): void;
-}
+export type { LogFields, Logger };
 
 export interface EdgeDeps {
   /** Parsed once by `loadEdgeConfig` (edge/config.ts); a bad setting is answered 500 CONFIG_INVALID by the adapter. */

@@ -1,3 +1,4 @@
+import { silentLogger, type Logger, type LogFields } from "../../core/contracts/logger.js";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
@@ -24,9 +25,10 @@ const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 120);
 const run = `bench${randomUUID().slice(0, 6)}`;
 const secret = `bench-secret-${randomUUID()}`;
 const root = new URL("../..", import.meta.url).pathname;
-const quietLog = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => {
+const quietLine = (level: "info" | "warn" | "error") => (code: string, fields?: LogFields) => {
   if (level === "error" || process.env.BENCH_VERBOSE) process.stderr.write(`${JSON.stringify({ level, code, ...fields })}\n`.slice(0, 400));
 };
+const quietLog: Logger = { info: quietLine("info"), warn: quietLine("warn"), error: quietLine("error") };
 
 const config = stackConfig({
   VIGIL_INGEST: "true",
@@ -122,7 +124,7 @@ async function main(): Promise<void> {
   server.close();
   await runtime.close();
   // Clean up: the bench's topics and archive objects (rows in Cassandra/PostgreSQL carry the run's ids).
-  const admin = (await import("../bus/kafka-bus.js")).createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: "vigil-bench-cleanup", topicPrefix: `${run}.`, log: () => undefined });
+  const admin = (await import("../bus/kafka-bus.js")).createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: "vigil-bench-cleanup", topicPrefix: `${run}.`, log: silentLogger });
   await admin.deleteTopics(Object.values(TOPICS)).catch(() => undefined);
   await admin.close();
   await deletePrefix(s3, config.S3_BUCKET, `bench-runs/${run}/`).catch(() => undefined);

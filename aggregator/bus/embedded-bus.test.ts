@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { mkdtempSync, rmSync, readFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { createEmbeddedBus } from "./embedded-bus.js";
 import { partitionForKey } from "./topics.js";
 
 const fast = { initialMs: 20, maxMs: 200 };
-const quiet = () => undefined;
+const quiet = silentLogger;
 
 const harness: BusHarness = {
   async namespace(partitions) {

@@ -1,5 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { Logger } from "../../core/contracts/logger.js";
+import { createJsonLogger } from "../log.js";
 import { PortError, type EventBus, type IncomingMessage, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicName } from "../ports.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
@@ -16,7 +18,8 @@ export interface EmbeddedBusOptions {
   /** Largest batch handed to a handler. */
   maxBatch?: number;
   redelivery?: BackoffPolicy;
-  log?: (level: "error" | "warn" | "info", message: string, extra?: Record<string, unknown>) => void;
+  /** Entries carry code BUS and a free-text message. */
+  log?: Logger;
 }
 
 export type EmbeddedBus = EventBus & TopicAdmin;
@@ -29,9 +32,7 @@ interface Member {
   workers: Map<string, { abort: AbortController; done: Promise<void> }>;
 }
 
-const defaultLog: NonNullable<EmbeddedBusOptions["log"]> = (level, message, extra) => {
-  process.stderr.write(`${JSON.stringify({ level, component: "embedded-bus", message, ...extra })}\n`);
-};
+const defaultLog = createJsonLogger({ component: "embedded-bus" });
 
 export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
   const dir = join(options.dataDir, "bus");
@@ -127,7 +128,7 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
     const key = `${m.groupId}\u0000${tp}`;
     const previous = owners.get(key) ?? Promise.resolve();
     const done = previous.then(() => runWorker(m, tp, abort.signal)).catch((e: unknown) => {
-      log("error", "partition worker stopped on an error", { groupId: m.groupId, tp, error: String(e) });
+      log.error("BUS", { message: "partition worker stopped on an error", groupId: m.groupId, tp, error: String(e) });
     });
     owners.set(key, done);
     m.workers.set(tp, { abort, done });
@@ -156,7 +157,7 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
       } catch (e) {
         attempt++;
         const delay = backoffDelay(redelivery, attempt);
-        log("warn", "batch failed; it will be delivered again", {
+        log.warn("BUS", { message: "batch failed; it will be delivered again",
           groupId: m.groupId, topic, partition, firstOffset: String(from), attempt, delayMs: delay,
           error: e instanceof Error ? e.message : String(e),
         });
@@ -169,7 +170,7 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
         await offsets.commit(m.groupId, tp, from + slice.length);
       } catch (e) {
         // The batch is written; at worst a restart delivers it again (sinks are idempotent).
-        log("error", "offset commit failed", { groupId: m.groupId, tp, error: String(e) });
+        log.error("BUS", { message: "offset commit failed", groupId: m.groupId, tp, error: String(e) });
         await sleep(backoffDelay(redelivery, 1), signal);
       }
     }

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
 import { Kafka } from "kafkajs";
 import { describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ import { createKafkaBus, type KafkaBus } from "./kafka-bus.js";
 
 // Runs against the broker of infra/stack.sh (KAFKA_BROKERS, default 127.0.0.1:9092).
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
-const quiet = () => undefined;
+const quiet = silentLogger;
 
 function client(prefix: string): KafkaBus {
   return createKafkaBus({

@@ -1,4 +1,6 @@
 import kafkajs, { type Admin, type Kafka, type KafkaConfig, type LogEntry, type Producer } from "kafkajs";
+import type { Logger } from "../../core/contracts/logger.js";
+import { createJsonLogger } from "../log.js";
 import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
@@ -28,7 +30,8 @@ export interface KafkaBusOptions {
   maxMessagesPerRequest?: number;
   /** A new consumer group starts at the oldest retained message (default) instead of the end. */
   fromBeginning?: boolean;
-  log?: (level: "error" | "warn" | "info", message: string, extra?: Record<string, unknown>) => void;
+  /** Entries carry code BUS and a free-text message. */
+  log?: Logger;
 }
 
 export type KafkaFactory = (config: KafkaConfig) => Kafka;
@@ -38,9 +41,7 @@ export type KafkaBus = EventBus &
     deleteTopics(names: string[]): Promise<void>;
   };
 
-const defaultLog: NonNullable<KafkaBusOptions["log"]> = (level, message, extra) => {
-  process.stderr.write(`${JSON.stringify({ level, component: "kafka-bus", message, ...extra })}\n`);
-};
+const defaultLog = createJsonLogger({ component: "kafka-bus" });
 
 export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFactory = (c) => new KafkaClient(c)): KafkaBus {
   registerLz4Codec();
@@ -56,7 +57,9 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
       // Bounded producer retries are deliberate (see publish); kafkajs warns about them once.
       if (entry.log.message.startsWith("Limiting retries for the idempotent producer")) return;
       const { message, ...rest } = entry.log;
-      log(entry.level <= KafkaLogLevel.ERROR ? "error" : "warn", `${entry.namespace}: ${message}`, rest);
+      const fields = { message: `${entry.namespace}: ${message}`, ...rest };
+      if (entry.level <= KafkaLogLevel.ERROR) log.error("BUS", fields);
+      else log.warn("BUS", fields);
     },
   });
   const redelivery = options.redelivery ?? DEFAULT_BACKOFF;
@@ -176,7 +179,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     const resumeTimers = new Set<NodeJS.Timeout>();
     let stopped = false;
     consumer.on(consumer.events.CRASH, (e) => {
-      log("error", "consumer crashed; kafkajs restarts it", { groupId, error: String(e.payload.error), restart: e.payload.restart });
+      log.error("BUS", { message: "consumer crashed; kafkajs restarts it", groupId, error: String(e.payload.error), restart: e.payload.restart });
     });
     try {
       await consumer.connect();
@@ -205,7 +208,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
             const attempt = (failures.get(tp) ?? 0) + 1;
             failures.set(tp, attempt);
             const delay = backoffDelay(redelivery, attempt);
-            log("warn", "batch failed; it will be delivered again", {
+            log.warn("BUS", { message: "batch failed; it will be delivered again",
               groupId, topic: batch.topic, partition: batch.partition, firstOffset: batch.firstOffset(), attempt, delayMs: delay,
               error: e instanceof Error ? e.message : String(e),
             });
@@ -284,7 +287,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
               configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
             })),
           });
-          log("info", "created topics", { topics: missing.map((s) => names.physical(s.name)) });
+          log.info("BUS", { message: "created topics", topics: missing.map((s) => names.physical(s.name)) });
         }
         await a.fetchTopicMetadata({ topics: specs.map((s) => names.physical(s.name)) });
         return;

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 import { randomUUID } from "node:crypto";
@@ -21,7 +22,7 @@ import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour
 // independent reads (CQL, SQL, Parquet through DuckDB): every event sent is stored, none twice.
 
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
-const quiet = () => undefined;
+const quiet = silentLogger;
 const root = new URL("../..", import.meta.url).pathname;
 let stores: StackStores;
 

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ let dir: string;
 let bus: EmbeddedBus;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "vigil-runner-"));
-  bus = await createEmbeddedBus({ dataDir: dir, redelivery: { initialMs: 10, maxMs: 50 }, log: () => undefined });
+  bus = await createEmbeddedBus({ dataDir: dir, redelivery: { initialMs: 10, maxMs: 50 }, log: silentLogger });
   await bus.ensureTopics(Object.values(TOPICS).map((name) => ({ name, partitions: 2, replicationFactor: 1 })));
 });
 afterEach(async () => {

@@ -1,3 +1,4 @@
+import { silentLogger, type Logger } from "../../core/contracts/logger.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import { noopMetrics, type Metrics } from "../metrics.js";
 import { PortError, type EventBus, type IncomingMessage, type MessageBatch, type Subscription, type TopicName } from "../ports.js";
@@ -23,7 +24,7 @@ export interface SinkConsumerOptions {
   sink: Sink;
   deadLetter?: DeadLetterWriter;
   metrics?: Metrics;
-  log?: (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
+  log?: Logger;
   now?: () => number;
   /** Called after each durable write (the benchmark measures end-to-end latency with it). */
   onStored?: (messages: IncomingMessage[], storedAtMs: number) => void;
@@ -48,7 +49,7 @@ const isPoison = (e: unknown) => e instanceof PortError && !e.retriable;
 export async function startSinkConsumer(o: SinkConsumerOptions): Promise<SinkConsumer> {
   const metrics = o.metrics ?? noopMetrics;
   const now = o.now ?? Date.now;
-  const log = o.log ?? (() => undefined);
+  const log = o.log ?? silentLogger;
   const deadLetter = o.deadLetter ?? busDeadLetter(o.bus, now);
 
   /** Writes `messages`, returning the ones refused for good; throws only retriable failures. */
@@ -99,15 +100,17 @@ export async function startSinkConsumer(o: SinkConsumerOptions): Promise<SinkCon
         await deadLetter.write(o.groupId, poison);
         for (const p of poison) {
           metrics.sinkDeadLetter(o.name, deadLetterReason(p.error));
-          log("warn", "SINK_DEAD_LETTERED", { sink: o.name, groupId: o.groupId, ...p.message.position, error: p.error.slice(0, 300) });
+          log.warn("SINK_DEAD_LETTERED", { sink: o.name, groupId: o.groupId, ...p.message.position, error: p.error.slice(0, 300) });
         }
       }
     } catch (e) {
       metrics.sinkBatch(o.name, "retry", batch.messages.length, (performance.now() - started) / 1000);
-      log(e instanceof PortError ? "warn" : "error", "SINK_BATCH_RETRY", {
+      const fields = {
         sink: o.name, topic: batch.topic, partition: batch.partition, firstOffset: batch.messages[0]?.position.offset,
         error: e instanceof Error ? e.message : String(e),
-      });
+      };
+      if (e instanceof PortError) log.warn("SINK_BATCH_RETRY", fields);
+      else log.error("SINK_BATCH_RETRY", fields);
       throw e instanceof PortError ? e : new PortError(`sink ${o.name} failed: ${String(e)}`, true, { cause: e });
     }
     const storedAt = now();
@@ -125,7 +128,7 @@ export async function startSinkConsumer(o: SinkConsumerOptions): Promise<SinkCon
     timer = setInterval(() => {
       sub.lag().then(
         (lags) => lags.forEach((l) => metrics.consumerLag(o.groupId, l.topic, l.partition, l.lag)),
-        (e: unknown) => log("warn", "LAG_UNAVAILABLE", { groupId: o.groupId, error: String(e) }),
+        (e: unknown) => log.warn("LAG_UNAVAILABLE", { groupId: o.groupId, error: String(e) }),
       );
     }, o.lagSampleMs);
     timer.unref();

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
@@ -14,7 +15,7 @@ import { scoredRecords, signedIngest } from "./fixtures.js";
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const secret = "int-test-secret-0123456789";
 const prefix = `ingest-${randomUUID().slice(0, 8)}.`;
-const quiet = () => undefined;
+const quiet = silentLogger;
 let bus: KafkaBus;
 let server: ServerType;
 let url: string;

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ let bus: EmbeddedBus;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "vigil-ingest-"));
-  bus = await createEmbeddedBus({ dataDir: dir, log: () => undefined });
+  bus = await createEmbeddedBus({ dataDir: dir, log: silentLogger });
   await bus.ensureTopics(Object.values(TOPICS).map((name) => ({ name, partitions: 2, replicationFactor: 1 })));
 });
 afterEach(async () => {
@@ -28,7 +29,7 @@ afterEach(async () => {
 
 function app(now = NOW, maxBodyBytes = 1024 * 1024) {
   const metrics = createMetrics({ defaults: false });
-  return { app: createApp({ bus, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes }, metrics, now: () => now, log: () => undefined }), metrics };
+  return { app: createApp({ bus, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes }, metrics, now: () => now, log: silentLogger }), metrics };
 }
 
 async function read(topic: TopicName, expected: number): Promise<IncomingMessage[]> {
@@ -123,8 +124,8 @@ describe("POST /v1/ingest", () => {
     expect(res.headers.get("retry-after")).toBe("1");
     expect(await res.json()).toMatchObject({ error: { code: "BUS_UNAVAILABLE", retriable: true } });
     // The failed attempt did not burn the signature: a retry of the same request is not a replay.
-    bus = await createEmbeddedBus({ dataDir: dir, log: () => undefined });
-    const a2 = createApp({ bus, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20 }, now: () => NOW, log: () => undefined });
+    bus = await createEmbeddedBus({ dataDir: dir, log: silentLogger });
+    const a2 = createApp({ bus, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20 }, now: () => NOW, log: silentLogger });
     expect((await a2.fetch(retry)).status).toBe(202);
   });
 });

@@ -2,6 +2,7 @@ import type { Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorBody } from "../../core/contracts/errors.js";
+import type { Logger } from "../../core/contracts/logger.js";
 import { IngestBatchSchema, parseWith, type FieldIssue } from "../../core/schemas.js";
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBody } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
@@ -27,7 +28,7 @@ export interface IngestDeps {
   metrics: Metrics;
   /** ms since the epoch; injectable so signature windows can be tested. */
   now: () => number;
-  log: (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
+  log: Logger;
   replayGuard?: ReplayGuard;
 }
 
@@ -55,13 +56,13 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       const verified = await verifyBody(options.secret, body, signature, c.req.header(TIMESTAMP_HEADER), Math.floor(nowMs / 1000), options.maxSkewSeconds);
       if (!verified.ok) {
         metrics.ingestRequest("unauthorized");
-        log("warn", "INGEST_UNAUTHORIZED", { reason: verified.reason });
+        log.warn("INGEST_UNAUTHORIZED", { reason: verified.reason });
         return refuse(c, 401, "UNAUTHORIZED", "signature refused", { reason: verified.reason });
       }
       const sig = signature ?? "";
       if (guard.reserve(sig, nowMs) === "replayed") {
         metrics.ingestRequest("replayed");
-        log("warn", "INGEST_REPLAYED", {});
+        log.warn("INGEST_REPLAYED", {});
         return refuse(c, 409, "REPLAYED", "this signed request was already accepted", { reason: "REPLAYED" });
       }
       let committed = false;
@@ -86,7 +87,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         } catch (e) {
           const retriable = !(e instanceof PortError) || e.retriable;
           metrics.ingestRequest("unavailable");
-          log("error", "INGEST_PUBLISH_FAILED", { records: records.length, retriable, error: e instanceof Error ? e.message : String(e) });
+          log.error("INGEST_PUBLISH_FAILED", { records: records.length, retriable, error: e instanceof Error ? e.message : String(e) });
           if (retriable) {
             c.header("Retry-After", "1");
             return refuse(c, 503, "BUS_UNAVAILABLE", "the event bus did not acknowledge the batch; retry", { retriable: true });

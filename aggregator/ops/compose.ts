@@ -1,4 +1,5 @@
 import { Redis } from "@upstash/redis";
+import type { Logger } from "../../core/contracts/logger.js";
 import { Hono } from "hono";
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
@@ -20,7 +21,6 @@ import { createReviewCaseSink, createRiskFactsSink } from "./sinks.js";
 // starts `sinks` like its own, mounts `routes`, and calls `start()` / `close()`.
 
 type Sink = (batch: MessageBatch) => Promise<void>;
-type Log = (level: "info" | "warn" | "error", code: string, fields?: Record<string, unknown>) => void;
 
 export interface OpsComposeInput {
   config: OpsConfig;
@@ -32,7 +32,7 @@ export interface OpsComposeInput {
   probes: HealthProbe[];
   /** Running consumers (read at request time): their lag feeds /v1/health. */
   consumers: () => Array<{ groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>> }>;
-  log: Log;
+  log: Logger;
   now?: () => number;
 }
 
@@ -60,7 +60,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   const { config, sql, registry, log } = input;
   const startedAtMs = now();
   const verdictMetrics = createVerdictMetrics(registry);
-  const opsMetrics = createOpsMetrics(registry, sql, (e) => log("warn", "OPS_METRICS_UNAVAILABLE", { error: (e as Error).message }));
+  const opsMetrics = createOpsMetrics(registry, sql, (e) => log.warn("OPS_METRICS_UNAVAILABLE", { error: (e as Error).message }));
 
   const targets: ReferenceTarget[] = [];
   const probes = [...input.probes];
@@ -75,7 +75,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     now,
     config: config.risk,
     metrics: opsMetrics,
-    log: (level, code, fields) => log(level, code, fields),
+    log,
   });
 
   const sinkState = new Map<string, SinkHealth>();
@@ -120,7 +120,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     return all.flat();
   };
 
-  const auth = createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log("error", code, { error: (e as Error).message }) });
+  const auth = createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log.error(code, { error: (e as Error).message }) });
   const ops = createOpsRoutes({
     sql,
     verdicts: input.verdicts,
@@ -138,7 +138,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     riskJob,
     ...(base ? { snapshotBase: base } : {}),
     now,
-    log: { info: (code, f) => log("info", code, f), error: (code, f) => log("error", code, f) },
+    log,
     metrics: opsMetrics,
   });
   const routes = new Hono();

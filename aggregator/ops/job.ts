@@ -1,3 +1,4 @@
+import type { Logger } from "../../core/contracts/logger.js";
 import { publishReference, type PublishResult, type ReferenceTarget } from "./publish.js";
 import { DEFAULT_RISK_CONFIG, recomputeRisk, type RecomputeResult, type RiskConfig } from "./risk.js";
 import type { OpsMetrics } from "./metrics.js";
@@ -12,7 +13,7 @@ export interface RiskJobDeps {
   now: () => number;
   config?: RiskConfig;
   metrics?: OpsMetrics;
-  log?: (level: "info" | "error", code: string, fields: Record<string, unknown>) => void;
+  log?: Pick<Logger, "info" | "error">;
 }
 
 export interface RiskJobRun {
@@ -46,7 +47,7 @@ export function createRiskJob(deps: RiskJobDeps): RiskJob {
       lastRun = { recompute, publish, finished_at: new Date(deps.now()).toISOString() };
       lastError = undefined;
       deps.metrics?.riskJob("ok", deps.now(), publish.version);
-      deps.log?.("info", "RISK_JOB_DONE", { merchants: recompute.merchants, terminals: recompute.terminals, cards: recompute.cards, changes: publish.changes, version: publish.version });
+      deps.log?.info("RISK_JOB_DONE", { merchants: recompute.merchants, terminals: recompute.terminals, cards: recompute.cards, changes: publish.changes, version: publish.version });
       return lastRun;
     } catch (e) {
       lastError = { error: (e as Error).message, failed_at: new Date(deps.now()).toISOString() };
@@ -72,7 +73,7 @@ export function createRiskJob(deps: RiskJobDeps): RiskJob {
   };
 
   const trigger = () => {
-    run().catch((e: unknown) => deps.log?.("error", "RISK_JOB_FAILED", { error: (e as Error).message }));
+    run().catch((e: unknown) => deps.log?.error("RISK_JOB_FAILED", { error: (e as Error).message }));
   };
 
   return {

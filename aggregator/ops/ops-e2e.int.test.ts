@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,7 +68,7 @@ beforeAll(async () => {
     SINK_GROUP_RISK_FACTS: group("risk"),
     ...(profile === "stack" ? { UPSTASH_REDIS_REST_URL: REDIS_URL, UPSTASH_REDIS_REST_TOKEN: REDIS_TOKEN } : {}),
   };
-  rt = await compose(config, { log: () => undefined, env });
+  rt = await compose(config, { log: silentLogger, env });
 }, 240_000);
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import type { Logger } from "../../core/contracts/logger.js";
 import type { SummaryStore, VerdictStore } from "../ports.js";
 import { requireRole, type OpsEnv, type TokenAuth } from "./auth.js";
 import { checkHealth, type HealthSources } from "./health.js";
@@ -19,10 +20,7 @@ import type { FraudSummaryResponseSchema, FraudVerdictResponseSchema } from "./s
 // The fraud-operations API (/v1). Every route authenticates (401/403 per role); inputs are
 // validated with zod (400 naming field and problem, nothing changed).
 
-export interface OpsLogger {
-  info(code: string, fields?: Record<string, unknown>): void;
-  error(code: string, fields?: Record<string, unknown>): void;
-}
+export type OpsLogger = Pick<Logger, "info" | "error">;
 
 export interface OpsDeps {
   sql: OpsSql;

@@ -14,7 +14,8 @@ import type { SqlClient } from "./sql-client.js";
 // Columns: report_date = the event's timestamp_utc date in UTC; merchant_category = the MCC;
 // flagged_count = REVIEW + BLOCKED; avg_fraud_score = running mean kept exact as
 // fraud_score_sum / total_transactions; total_fraud_amount = sum of BLOCKED amounts (until labels
-// exist: the ops engineer's label jobs refine it and false_positive_rate, which starts at 0).
+// exist: the label feedback (aggregator/ops/labels.ts) refines it and false_positive_rate, which
+// starts at 0).
 // Money and sums are NUMERIC; JS numbers are sent as fixed-point text, never as floats.
 
 export function reportDateOf(timestampUtc: string): string {

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { serve, type ServerType } from "@hono/node-server";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
@@ -104,7 +105,7 @@ beforeAll(async () => {
   aggPort = await freePort();
   promPort = await freePort();
   const config = loadConfig({ VIGIL_PROFILE: "embedded", VIGIL_DATA_DIR: join(dir, "agg"), INGEST_SECRET: SECRET, PORT: String(aggPort) });
-  runtime = await compose(config, { log: () => undefined });
+  runtime = await compose(config, { log: silentLogger });
   server = serve({ fetch: runtime.app.fetch, port: aggPort, hostname: "127.0.0.1" });
   await ingest(batch(50));
   loader = setInterval(() => void ingest(batch(20)).catch(() => undefined), 500);

@@ -1,3 +1,4 @@
+import { silentLogger } from "../../core/contracts/logger.js";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -130,7 +131,7 @@ afterAll(async () => {
     await stores.close().catch(() => undefined);
   }
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
-  const kafka = createKafkaBus({ brokers: ["127.0.0.1:9092"], clientId: `vigil-e2e-cleanup-${uniq}`, topicPrefix: `e2e-${uniq}.`, log: () => undefined });
+  const kafka = createKafkaBus({ brokers: ["127.0.0.1:9092"], clientId: `vigil-e2e-cleanup-${uniq}`, topicPrefix: `e2e-${uniq}.`, log: silentLogger });
   await kafka.deleteTopics(Object.values(TOPICS)).catch(() => undefined);
   await kafka.close().catch(() => undefined);
   rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createRng } from "../../random.js";
 import { compileGbdt, PADDED_MAX_DEPTH } from "./compiled.js";
-import { naiveMargin, randomGbdtModel } from "./fixtures.js";
+import { naiveMargin, randomGbdtModel } from "../../testing/gbdt-models.js";
 import type { GbdtModel } from "./model.js";
 
 function randomRow(seed: number, d: number, nanRate: number): Float64Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileGbdt } from "./compiled.js";
-import { randomGbdtModel } from "./fixtures.js";
+import { randomGbdtModel } from "../../testing/gbdt-models.js";
 import { GbdtModelSchema } from "./model.js";
 import { serializeGbdt } from "./serialize.js";
 
@@ -32,6 +32,10 @@ describe("GBDT model schema", () => {
     const wide = randomGbdtModel(2, { trees: 1, depth: 2, features: 4 });
     wide.trees[0]!.f[0] = 9;
     expect(GbdtModelSchema.safeParse(wide).error?.issues[0]?.path).toEqual(["trees", 0, "f", 0]);
+
+    const deep = randomGbdtModel(2, { trees: 1, depth: 3, features: 4, earlyLeaf: 0 });
+    deep.params.max_depth = 2;
+    expect(GbdtModelSchema.safeParse(deep).error?.issues[0]?.message).toMatch(/deeper than/);
 
     const short = randomGbdtModel(2, { trees: 1, depth: 2, features: 4 });
     short.trees[0]!.c.pop();

@@ -158,6 +158,17 @@ export const GbdtModelSchema = z
     m.trees.forEach((tree, ti) => {
       const bad = tree.f.findIndex((f) => f >= d);
       if (bad >= 0) ctx.addIssue({ code: "custom", path: ["trees", ti, "f", bad], message: `feature index ≥ ${d} feature names` });
+      // Inference sizes its buffers from the depth: a tree deeper than declared is refused.
+      const depth = new Int32Array(tree.f.length);
+      for (let i = 0; i < tree.f.length; i++) {
+        const l = tree.l[i]!;
+        if (l < 0 || l + 1 >= tree.f.length) continue;
+        depth[l] = depth[l + 1] = depth[i]! + 1;
+        if (depth[l]! > m.params.max_depth) {
+          ctx.addIssue({ code: "custom", path: ["trees", ti, "l", i], message: `deeper than params.max_depth (${m.params.max_depth})` });
+          return;
+        }
+      }
     });
   });
 export type GbdtModel = z.infer<typeof GbdtModelSchema>;

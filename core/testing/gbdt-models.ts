@@ -1,5 +1,5 @@
-import { createRng, type Rng } from "../../random.js";
-import { GBDT_FORMAT, GBDT_FORMAT_VERSION, type GbdtModel, type GbdtTree } from "./model.js";
+import { createRng, type Rng } from "../random.js";
+import { GBDT_FORMAT, GBDT_FORMAT_VERSION, type GbdtModel, type GbdtTree } from "../ml/gbdt/model.js";
 
 // Test support: random but valid GBDT models (no training involved), for checking inference,
 // TreeSHAP and the schema in isolation.

@@ -1,7 +1,7 @@
 import { createRng } from "../../../core/random.js";
 import type { GbdtDataset } from "./data.js";
 
-// Test and benchmark support: seeded synthetic data with a planted signal. Features are standard
+// Seeded synthetic data for the trainer's tests and `npm run bench:train` with a planted signal. Features are standard
 // normal; the label comes from an interaction of two features plus one main effect and noise:
 //   s = x[a]·x[b] + 0.5·x[c] + noise·ε,   y = 1 when s > cut
 // so no single feature separates the classes but a depth ≥ 2 tree can.
