@@ -16,6 +16,8 @@ export const TRANSACTION_TYPES = [
   "PREAUTH",
 ] as const;
 export const VERDICTS = ["APPROVED", "REVIEW", "BLOCKED"] as const;
+/** Where a card is at home (its issuer's region), as the terminal or gateway knows it; see edge/residency.ts. */
+export const CARD_REGIONS = ["EU", "US", "APAC", "OTHER"] as const;
 
 /** Largest single amount accepted; above it an input error is far likelier than a real payment. */
 export const MAX_AMOUNT_USD = 1_000_000;
@@ -70,6 +72,11 @@ const eventFields = {
   card_present: z.boolean().optional(),
   /** First 6–8 digits of the PAN, allowed on its own (not a card number) so BIN block lists work. */
   card_bin: z.string().regex(/^\d{6,8}$/, "6 to 8 digits").optional(),
+  /**
+   * The card's home region, when the sender knows it. Not a scoring input: the edge uses it (with
+   * the BIN table) to decide where the card's state lives (EU cards in the EU jurisdiction).
+   */
+  card_region: z.enum(CARD_REGIONS).optional(),
 };
 
 /** The full transaction event of the spec, as carried on the bus. */

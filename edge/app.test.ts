@@ -118,14 +118,36 @@ describe("configuration", () => {
 });
 
 describe("placement settings", () => {
-  it("CARD_STATE_JURISDICTION=eu where jurisdictions are unavailable (local workerd) → 500 CONFIG_INVALID naming it", async () => {
+  const health = (env: Record<string, unknown>) =>
+    worker.fetch(new Request(`${BASE}/v1/health`) as Request<unknown, IncomingRequestCfProperties>, env as typeof testEnv, createExecutionContext());
+
+  it("EU_CARD_JURISDICTION=eu where jurisdictions are unavailable (local workerd) → 500 CONFIG_INVALID naming it", async () => {
     vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const env = { ...testEnv, CARD_STATE_JURISDICTION: "eu" };
-    const res = await worker.fetch(new Request(`${BASE}/v1/health`) as Request<unknown, IncomingRequestCfProperties>, env, createExecutionContext());
+    const res = await health({ ...testEnv, EU_CARD_JURISDICTION: "eu" });
     expect(res.status).toBe(500);
     const body = await res.json<ErrorJson>();
     expect(body.error.code).toBe("CONFIG_INVALID");
+    expect(body.error.message).toContain("EU_CARD_JURISDICTION");
+    vi.restoreAllMocks();
+  });
+
+  it("the replaced CARD_STATE_JURISDICTION is refused, not silently ignored", async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void lines.push(a.map(String).join(" ")));
+    const res = await health({ ...testEnv, CARD_STATE_JURISDICTION: "eu" });
+    expect(res.status).toBe(500);
+    const body = await res.json<ErrorJson>();
     expect(body.error.message).toContain("CARD_STATE_JURISDICTION");
+    // The log line says what replaced it.
+    expect(lines.join("\n")).toContain("EU_CARD_BINS");
+    vi.restoreAllMocks();
+  });
+
+  it("a malformed EU_CARD_BINS → 500 CONFIG_INVALID naming it", async () => {
+    vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const res = await health({ ...testEnv, EU_CARD_BINS: "4975,12-345" });
+    expect(res.status).toBe(500);
+    expect((await res.json<ErrorJson>()).error.message).toContain("EU_CARD_BINS");
     vi.restoreAllMocks();
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { CHANNELS } from "../core/schemas.js";
+import { parseBinTable } from "./residency.js";
 
 // Edge configuration, parsed once from the runtime's env (Workers vars + secrets, Deno.env).
 // A wrong setting throws ConfigError naming the setting; the adapters answer 500 CONFIG_INVALID.
@@ -34,6 +35,40 @@ export const ReferencePolicySchema = z.enum(["FAIL_OPEN", "FAIL_CLOSED"]);
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url({ protocol: /^https?$/, message: "an http(s) URL" }).optional());
 const optionalSecret = z.preprocess((v) => (v === "" ? undefined : v), z.string().min(1).optional());
 
+/** Where reference data comes from: read by the app (lookups) and by card-state owners (rule sets). */
+const referenceFields = {
+  /**
+   * Where reference data (block lists, risk values, active versions) comes from: "upstash" (Redis
+   * over REST), "snapshot" (a JSON snapshot over HTTP, e.g. the aggregator's) or "none" (every
+   * decision then carries REFERENCE_DATA_UNAVAILABLE and the channel's failure policy applies).
+   */
+  REFERENCE_SOURCE: z.enum(["upstash", "snapshot", "none"]).default("upstash"),
+  UPSTASH_REDIS_REST_URL: optionalUrl,
+  UPSTASH_REDIS_REST_TOKEN: optionalSecret,
+  REFERENCE_SNAPSHOT_URL: optionalUrl,
+  REFERENCE_SNAPSHOT_TOKEN: optionalSecret,
+};
+
+type ReferenceFields = z.infer<z.ZodObject<typeof referenceFields>>;
+
+function needReferenceSource(c: ReferenceFields, ctx: z.RefinementCtx): void {
+  const need = (key: keyof ReferenceFields, why: string) => {
+    if (c[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `required when ${why}` });
+  };
+  if (c.REFERENCE_SOURCE === "upstash") {
+    need("UPSTASH_REDIS_REST_URL", 'REFERENCE_SOURCE is "upstash"');
+    need("UPSTASH_REDIS_REST_TOKEN", 'REFERENCE_SOURCE is "upstash"');
+  }
+  if (c.REFERENCE_SOURCE === "snapshot") need("REFERENCE_SNAPSHOT_URL", 'REFERENCE_SOURCE is "snapshot"');
+}
+
+/**
+ * The reference settings alone: what the CardState owner (the vigil-card-state Worker, which has
+ * no tokens or region of its own) needs for its engine registry.
+ */
+export const ReferenceSettingsSchema = z.object(referenceFields).superRefine(needReferenceSource);
+export type ReferenceSettings = z.infer<typeof ReferenceSettingsSchema>;
+
 export const EdgeConfigSchema = z.object({
   REGION: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "lower-case letters, digits and -"),
   EDGE_TOKENS: jsonOf(z.array(EdgeTokenSchema).min(1, "at least one token")),
@@ -50,37 +85,43 @@ export const EdgeConfigSchema = z.object({
   /** Per-channel override of the reference-failure policy, e.g. {"ONLINE":"FAIL_CLOSED"}. */
   REFERENCE_FAILURE_POLICY: jsonOf(z.partialRecord(z.enum(CHANNELS), ReferencePolicySchema)).optional(),
   /**
-   * Workers only: keep card state in a jurisdiction (e.g. "eu": the Durable Objects never leave
-   * the EU). Empty = no restriction. Changing it re-homes every card (new object ids): fresh state.
+   * Replaced by per-card residency (EU_CARD_BINS, the request's card_region, EU_CARD_JURISDICTION):
+   * a deployment no longer puts all of its cards in one jurisdiction. Refused when set, so an old
+   * setting cannot be silently ignored.
    */
-  CARD_STATE_JURISDICTION: z.preprocess((v) => (v === "" ? undefined : v), z.enum(["eu", "fedramp"]).optional()),
-  /** Workers only: where new card objects are created, near this deployment's terminals. */
+  CARD_STATE_JURISDICTION: z.preprocess((v) => (v === "" ? undefined : v), z.undefined({
+    message: "replaced by per-card residency (EU_CARD_BINS, card_region, EU_CARD_JURISDICTION); remove it",
+  }).optional()),
+  /**
+   * BIN table of EU-home cards: prefixes ("4975") or ranges of equal-length prefixes
+   * ("400000-400099"), separated by commas or spaces. Must be the same in every deployment (a card
+   * is addressed by hash and zone: two tables would split a card). See edge/residency.ts.
+   */
+  EU_CARD_BINS: z.string().default("").transform((s, ctx) => {
+    try {
+      return parseBinTable(s);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "invalid BIN table" });
+      return z.NEVER;
+    }
+  }),
+  /**
+   * Workers only: the jurisdiction EU-home cards' objects are created in ("eu", the default), from
+   * every region. "none" only where jurisdictions do not exist (local workerd: wrangler dev, tests).
+   */
+  EU_CARD_JURISDICTION: z.enum(["eu", "none"]).default("eu"),
+  /**
+   * Workers only: where this deployment asks new card objects to be created. A card's object is
+   * created by the first region that scores it, near that region; later hints are ignored.
+   */
   DO_LOCATION_HINT: z.preprocess(
     (v) => (v === "" ? undefined : v),
     z.enum(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]).optional(),
   ),
-  /**
-   * Where reference data (block lists, risk values, active versions) comes from: "upstash" (Redis
-   * over REST), "snapshot" (a JSON snapshot over HTTP, e.g. the aggregator's) or "none" (every
-   * decision then carries REFERENCE_DATA_UNAVAILABLE and the channel's failure policy applies).
-   */
-  REFERENCE_SOURCE: z.enum(["upstash", "snapshot", "none"]).default("upstash"),
-  UPSTASH_REDIS_REST_URL: optionalUrl,
-  UPSTASH_REDIS_REST_TOKEN: optionalSecret,
-  REFERENCE_SNAPSHOT_URL: optionalUrl,
-  REFERENCE_SNAPSHOT_TOKEN: optionalSecret,
+  ...referenceFields,
   /** Version string returned by GET /v1/health. */
   VIGIL_VERSION: z.string().min(1).max(64).default("0.1.0"),
-}).superRefine((c, ctx) => {
-  const need = (key: keyof typeof c, why: string) => {
-    if (c[key] === undefined) ctx.addIssue({ code: "custom", path: [key], message: `required when ${why}` });
-  };
-  if (c.REFERENCE_SOURCE === "upstash") {
-    need("UPSTASH_REDIS_REST_URL", 'REFERENCE_SOURCE is "upstash"');
-    need("UPSTASH_REDIS_REST_TOKEN", 'REFERENCE_SOURCE is "upstash"');
-  }
-  if (c.REFERENCE_SOURCE === "snapshot") need("REFERENCE_SNAPSHOT_URL", 'REFERENCE_SOURCE is "snapshot"');
-});
+}).superRefine(needReferenceSource);
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 
 export class ConfigError extends Error {
@@ -92,13 +133,22 @@ export class ConfigError extends Error {
   }
 }
 
+/** The reference settings of an env; throws ConfigError as loadEdgeConfig does. */
+export function loadReferenceSettings(env: Record<string, unknown>): ReferenceSettings {
+  const r = ReferenceSettingsSchema.safeParse(env);
+  if (r.success) return r.data;
+  throw configError(r.error);
+}
+
+function configError(error: z.ZodError): ConfigError {
+  const settings = [...new Set(error.issues.map((i) => String(i.path[0] ?? "(env)")))];
+  const message = error.issues.map((i) => `${i.path.map(String).join(".") || "(env)"}: ${i.message}`).join("; ");
+  return new ConfigError(settings, `invalid edge configuration: ${message}`);
+}
+
 /** Parses the env; throws ConfigError naming each bad setting (never echoing values: they may be secrets). */
 export function loadEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const r = EdgeConfigSchema.safeParse(env);
   if (r.success) return r.data;
-  const settings = [...new Set(r.error.issues.map((i) => String(i.path[0] ?? "(env)")))];
-  const message = r.error.issues
-    .map((i) => `${i.path.map(String).join(".") || "(env)"}: ${i.message}`)
-    .join("; ");
-  throw new ConfigError(settings, `invalid edge configuration: ${message}`);
+  throw configError(r.error);
 }

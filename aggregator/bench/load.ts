@@ -1,5 +1,5 @@
 import { signBody } from "../../core/signing.js";
-import { scoredRecords } from "../ingest/fixtures.js";
+import { scoredRecords } from "../testing/ingest-fixtures.js";
 
 // Load generator for the aggregator benchmark, run as its own process so its CPU (JSON, HMAC,
 // HTTP client) is not counted against the aggregator. Closed loop: CONCURRENCY requests in flight,

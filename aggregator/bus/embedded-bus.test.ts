@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { TOPICS, type EventBus, type IncomingMessage } from "../ports.js";
-import { runBusContract, type BusHarness } from "./bus.contract.js";
+import { runBusContract, type BusHarness } from "../testing/bus.contract.js";
 import { createEmbeddedBus } from "./embedded-bus.js";
 import { partitionForKey } from "./topics.js";
 

@@ -4,7 +4,7 @@ import { Kafka } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
 import { TOPICS, type EventBus } from "../ports.js";
-import { runBusContract, type BusHarness } from "./bus.contract.js";
+import { runBusContract, type BusHarness } from "../testing/bus.contract.js";
 import { createKafkaBus, type KafkaBus } from "./kafka-bus.js";
 
 // Runs against the broker of infra/stack.sh (KAFKA_BROKERS, default 127.0.0.1:9092).

@@ -11,11 +11,11 @@ import { createApp } from "../app.js";
 import { createKafkaBus, type KafkaBus } from "../bus/kafka-bus.js";
 import { reportDateOf } from "../stores/index.js";
 import { toMessages } from "../ingest/messages.js";
-import { scoredRecords, signedIngest } from "../ingest/fixtures.js";
+import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
 import { TOPICS, type IncomingMessage } from "../ports.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "../sinks/index.js";
 import { startSinkConsumer, type SinkConsumer } from "./sink-consumer.js";
-import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour, summaryTotal, type StackStores } from "./stack-harness.js";
+import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour, summaryTotal, type StackStores } from "../testing/stack-harness.js";
 
 // The pipeline on the real stack: Kafka, Cassandra, PostgreSQL, S3Proxy. Each test runs under a
 // private topic prefix, consumer groups, event hour and archive prefix, and checks the stores with

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createEmbeddedBus, type EmbeddedBus } from "../bus/embedded-bus.js";
 import { envelope, type DeadLetter } from "../bus/envelope.js";
 import { toMessages } from "../ingest/messages.js";
-import { scoredRecords } from "../ingest/fixtures.js";
+import { scoredRecords } from "../testing/ingest-fixtures.js";
 import { createMetrics } from "../metrics.js";
 import { PortError, TOPICS, type Envelope, type IncomingMessage } from "../ports.js";
 import { PoisonMessageError } from "../sinks/parse.js";

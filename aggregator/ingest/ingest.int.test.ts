@@ -8,7 +8,7 @@ import { createApp } from "../app.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import { createKafkaBus, type KafkaBus } from "../bus/kafka-bus.js";
 import { TOPICS, type IncomingMessage, type TopicName } from "../ports.js";
-import { scoredRecords, signedIngest } from "./fixtures.js";
+import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
 
 // POST /v1/ingest over real HTTP (node server) into the real broker, topics under a private prefix.
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { IngestBatchSchema, ScoredEventSchema, SCORED_EVENT_SCHEMA_VERSION_V2 } from "../../core/schemas.js";
-import { scoredRecord } from "./fixtures.js";
+import { scoredRecord } from "../testing/ingest-fixtures.js";
 
 // The forwarded envelope: version 1 must parse exactly as it always did; version 2 adds the model
 // features and the shadow result; neither accepts the other's fields.

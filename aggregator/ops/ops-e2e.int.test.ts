@@ -12,7 +12,7 @@ import { aggregatorOpenApi } from "../openapi/aggregator-api.js";
 import { undocumented } from "../openapi/coverage.js";
 import { sha256Hex } from "./auth.js";
 import { REDIS_HASH } from "./publish.js";
-import { scoredEvent } from "./fixtures.js";
+import { scoredEvent } from "../testing/ops-fixtures.js";
 
 // The composed aggregator (compose() of aggregator/main.ts, the code `npm start` and the stack
 // run), in both profiles: signed ingest → bus → review-case and risk-facts sinks → review queue,

@@ -1,13 +1,13 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
-import { scoredEvent } from "./fixtures.js";
+import { scoredEvent } from "../testing/ops-fixtures.js";
 import { applyFeedback, labelHistory } from "./labels.js";
 import { buildSnapshot, computeDelta, publishReference, type ReferenceDelta, type ReferenceTarget } from "./publish.js";
 import { claimCase, createReviewCases, decideCase, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import { falsePositiveStats, recomputeRisk, RiskConfigSchema } from "./risk.js";
 import { insertScoredTransactions } from "./sinks.js";
-import { applyOpsMigrations } from "./testing.js";
+import { applyOpsMigrations } from "../testing/ops.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();

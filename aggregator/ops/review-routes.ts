@@ -3,7 +3,7 @@ import { hasRole, requireRole, type OpsEnv } from "./auth.js";
 import { parseRequest, problem } from "./http.js";
 import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
 import { caseEvents, claimCase, decideCase, decodeCursor, DecisionRequestSchema, getCase, listCases, ListCasesQuerySchema } from "./review.js";
-import type { OpsDeps } from "./routes.js";
+import type { OpsDeps } from "./deps.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,

@@ -1,12 +1,12 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS_DIR } from "../contract/paths.js";
+import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../migrate.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
-import { scoredEvent } from "./fixtures.js";
+import { scoredEvent } from "../testing/ops-fixtures.js";
 import { sqlProbe } from "./health.js";
 import { createRiskJob } from "./job.js";
 import { createOpsRoutes } from "./routes.js";

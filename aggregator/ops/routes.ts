@@ -1,17 +1,12 @@
 import { Hono, type Context } from "hono";
-import type { Logger } from "../../core/contracts/logger.js";
-import type { SummaryStore, VerdictStore } from "../ports.js";
-import { requireRole, type OpsEnv, type TokenAuth } from "./auth.js";
-import { checkHealth, type HealthSources } from "./health.js";
+import { requireRole, type OpsEnv } from "./auth.js";
+import type { OpsDeps } from "./deps.js";
+import { checkHealth } from "./health.js";
 import { parseRequest, problem } from "./http.js";
-import type { RiskJob } from "./job.js";
-import type { OpsMetrics } from "./metrics.js";
-import { buildSnapshot, type SnapshotBase } from "./publish.js";
+import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
-import type { ModelService } from "../training/service.js";
 import { falsePositiveStats } from "./risk.js";
-import type { OpsSql } from "./sql.js";
 import { isoOf } from "./sql.js";
 import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
 import type { z } from "zod";
@@ -20,23 +15,6 @@ import type { FraudSummaryResponseSchema, FraudVerdictResponseSchema } from "./s
 // The fraud-operations API (/v1). Every route authenticates (401/403 per role); inputs are
 // validated with zod (400 naming field and problem, nothing changed).
 
-export type OpsLogger = Pick<Logger, "info" | "error">;
-
-export interface OpsDeps {
-  sql: OpsSql;
-  verdicts: VerdictStore;
-  summaries: Pick<SummaryStore, "summaryForDate">;
-  auth: TokenAuth;
-  health: HealthSources;
-  riskJob: RiskJob;
-  /** Block lists, IP risk, active versions: the part of the snapshot the ops tables do not own. */
-  snapshotBase?: SnapshotBase;
-  now: () => number;
-  log: OpsLogger;
-  metrics?: OpsMetrics;
-  /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
-  models?: ModelService;
-}
 
 const DAY_MS = 86_400_000;
 const TIER_RANK = { LOW: 0, MEDIUM: 1, HIGH: 2 } as const;

@@ -1,7 +1,7 @@
 import cassandra from "cassandra-driver";
 import { describe, expect, it } from "vitest";
-import { CQL_DIR } from "../contract/paths.js";
-import { verdictStoreContract } from "../contract/verdict-store.contract.js";
+import { CQL_DIR } from "../testing/paths.js";
+import { verdictStoreContract } from "../testing/verdict-store.contract.js";
 import { applyCqlDir } from "../migrate.js";
 import { createCassandraVerdictStore } from "./cassandra-verdict-store.js";
 

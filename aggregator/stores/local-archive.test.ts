@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, it } from "vitest";
-import { archiveContract } from "../contract/archive.contract.js";
+import { archiveContract } from "../testing/archive.contract.js";
 import { createLocalArchive } from "./local-archive.js";
 
 let root = "";

@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
-import { archiveContract } from "../contract/archive.contract.js";
-import { deletePrefix, ensureBucket, s3Config } from "../contract/s3-harness.js";
+import { archiveContract } from "../testing/archive.contract.js";
+import { deletePrefix, ensureBucket, s3Config } from "../testing/s3-harness.js";
 import { createS3Archive, s3ClientFrom } from "./s3-archive.js";
 
 // The production archive against the real S3Proxy (http://127.0.0.1:9000).

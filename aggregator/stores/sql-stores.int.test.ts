@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPgDatabase, unreachablePool, type FreshDatabase } from "../contract/pg-harness.js";
-import { MIGRATIONS_DIR } from "../contract/paths.js";
-import { summaryStoreContract } from "../contract/summary-store.contract.js";
-import { verdictStoreContract } from "../contract/verdict-store.contract.js";
+import { freshPgDatabase, unreachablePool, type FreshDatabase } from "../testing/pg-harness.js";
+import { MIGRATIONS_DIR } from "../testing/paths.js";
+import { summaryStoreContract } from "../testing/summary-store.contract.js";
+import { verdictStoreContract } from "../testing/verdict-store.contract.js";
 import { applySqlMigrations, listSqlMigrations } from "../migrate.js";
 import { pgSqlClient, type SqlClient } from "./sql-client.js";
 import { createSqlSummaryStore } from "./sql-summary-store.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_FEATURE_LAYOUT } from "../../core/features/model-features.js";
 import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
-import { MIGRATIONS_DIR } from "../contract/paths.js";
+import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../migrate.js";
 import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
 import { createRiskJob } from "../ops/job.js";
@@ -19,7 +19,7 @@ import { loadTrainingConfig } from "./config.js";
 import type { ActiveModelFiles, ModelTarget } from "./publish.js";
 import { createModelService, type ModelService } from "./service.js";
 import { runTraining } from "./train-run.js";
-import { seedFeatureStore } from "./testing/loop-fixture.js";
+import { seedFeatureStore } from "../testing/feature-store-fixture.js";
 import type { Archive } from "../ports.js";
 
 // The model API end to end in one process: feature store in a local folder archive written by the

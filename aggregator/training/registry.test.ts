@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS_DIR } from "../contract/paths.js";
+import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../migrate.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { MODEL_STATUSES, ModelNotFoundError, ModelTransitionError, nextStatus, type ModelAction } from "./lifecycle.js";

@@ -4,11 +4,15 @@ import { consoleLogger, type Logger } from "../ports.js";
 import { referenceFor } from "../reference-source.js";
 import { createKvCardStore } from "./kv-card-store.js";
 import { createKvForwarder, listenForScoredEvents } from "./kv-queue.js";
+import { residentForwarder, residentScorer } from "../residency.js";
 
 // Builds the Deno edge: the same Hono app as on Workers (edge/app.ts) over Deno adapters: card
 // state in Deno KV, forwarding through the KV queue, reference data from the same Upstash/snapshot
 // adapters, config from Deno.env through the same zod loadEdgeConfig. Background work (forwarding
 // after the response) is tracked so a shutdown can wait for it.
+// Residency (edge/residency.ts), as on Workers: one KV per zone. EU-home cards' state and their
+// queued events live in `kvEu` (DENO_KV_PATH_EU), every other card in `kv`; each KV has its own
+// queue listener. Without `kvEu` one KV holds every card (single-zone deployments, local dev).
 
 export interface DenoEdge {
   fetch(req: Request): Response | Promise<Response>;
@@ -19,6 +23,8 @@ export interface DenoEdge {
 export interface DenoEdgeOptions {
   env: Record<string, string | undefined>;
   kv: Deno.Kv;
+  /** The EU zone's KV (EU-home cards' state and events); default: `kv`. */
+  kvEu?: Deno.Kv | undefined;
   log?: Logger;
   /** Run the KV queue listener that posts to the aggregator (default true). */
   consume?: boolean;
@@ -38,11 +44,14 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
   try {
     const config = loadEdgeConfig(env);
     if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
+    const rules = { euBins: config.EU_CARD_BINS };
+    const store = createKvCardStore({ kv: o.kv, env, log });
+    const forwarder = createKvForwarder(o.kv);
     const app = createApp({
       config,
-      scorer: createKvCardStore({ kv: o.kv, env, log }),
+      scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log }) : store }, rules),
       reference: referenceFor(config, log),
-      forwarder: createKvForwarder(o.kv),
+      forwarder: residentForwarder({ default: forwarder, eu: o.kvEu ? createKvForwarder(o.kvEu) : forwarder }, rules),
       now: () => Date.now(),
       waitUntil,
       log,
@@ -55,13 +64,14 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
     fetchFn = (req) => configFailureResponse(req, configErr, log);
   }
 
-  const listening = o.consume === false ? undefined : listenForScoredEvents({ kv: o.kv, env, log });
+  const kvs = o.kvEu && o.kvEu !== o.kv ? [o.kv, o.kvEu] : [o.kv];
+  const listening = o.consume === false ? [] : kvs.map((kv) => listenForScoredEvents({ kv, env, log }));
   return {
     fetch: fetchFn,
     async close() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
-      o.kv.close();
-      if (listening) await listening.catch(() => undefined);
+      for (const kv of kvs) kv.close();
+      await Promise.all(listening.map((l) => l.catch(() => undefined)));
     },
   };
 }

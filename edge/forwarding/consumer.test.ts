@@ -208,6 +208,45 @@ describe("handleScoredEventBatch", () => {
   });
 });
 
+describe("handleScoredEventBatch: residency", () => {
+  it("posts EU-home cards' events to AGGREGATOR_URL_EU and the rest to AGGREGATOR_URL, same envelope", async () => {
+    const central = namespace();
+    const euNs = namespace();
+    const dlq = recordingDlq();
+    // card-hash-0000 … 0006 (i % 7): i = 1 says EU, i = 2 has a BIN in the EU table, the rest are default.
+    const records = [scoredEvent(0), scoredEvent(1, { card_region: "EU" }), scoredEvent(2, { card_bin: "49751234" }), scoredEvent(3, { card_region: "US" })];
+    const e = forwardEnv(central, dlq.queue, { AGGREGATOR_URL_EU: `${receiverUrl}/${euNs}`, EU_CARD_BINS: "4975" });
+    const { result, summary } = await run(records, e);
+    expect(result.retryMessages).toEqual([]);
+    expect(result.explicitAcks.sort()).toEqual(["msg-0", "msg-1", "msg-2", "msg-3"]);
+    expect(summary).toMatchObject({ acked: 4, retried: 0, deadLettered: 0 });
+    expect((await received(central)).batches).toEqual([[records[0], records[3]]]);
+    expect((await received(euNs)).batches).toEqual([[records[1], records[2]]]);
+    expect((await received(euNs)).refused).toEqual([]);
+  });
+
+  it("without AGGREGATOR_URL_EU every event goes to the central aggregator in one batch", async () => {
+    const central = namespace();
+    const dlq = recordingDlq();
+    const records = [scoredEvent(0), scoredEvent(1, { card_region: "EU" })];
+    const { result } = await run(records, forwardEnv(central, dlq.queue));
+    expect(result.ackAll).toBe(true);
+    expect((await received(central)).batches).toEqual([records]);
+  });
+
+  it("an EU aggregator failure retries only the EU-home events", async () => {
+    const central = namespace();
+    const euNs = namespace();
+    const dlq = recordingDlq();
+    await control(euNs, { fail: 1, status: 503 });
+    const records = [scoredEvent(0), scoredEvent(1, { card_region: "EU" })];
+    const { result } = await run(records, forwardEnv(central, dlq.queue, { AGGREGATOR_URL_EU: `${receiverUrl}/${euNs}` }));
+    expect(result.explicitAcks).toEqual(["msg-0"]);
+    expect(result.retryMessages).toEqual([{ msgId: "msg-1" }]);
+    expect((await received(central)).batches).toEqual([[records[0]]]);
+  });
+});
+
 describe("backoffSeconds", () => {
   it("doubles per attempt with equal jitter and stays under the cap", () => {
     expect([1, 2, 3, 4].map((a) => backoffSeconds(a, 2, 300, 0))).toEqual([1, 2, 4, 8]);

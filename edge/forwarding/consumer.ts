@@ -3,6 +3,7 @@ import { signBody } from "../../core/signing.js";
 import { consoleLogger, type Logger } from "../ports.js";
 import { backoffSeconds, loadForwardConfig, type ForwardConfig } from "./config.js";
 import { classifyIngestAnswer, type Outcome } from "./outcome.js";
+import { splitByZone } from "../residency.js";
 
 // Queue consumer: posts scored events to the aggregator as one signed batch per delivery.
 //   2xx                          → ack
@@ -12,6 +13,9 @@ import { classifyIngestAnswer, type Outcome } from "./outcome.js";
 //   last attempt (FORWARD_MAX_ATTEMPTS) failed → dead-letter, ack
 // Dead-lettering is done here (DLQ producer binding), so it does not depend on the platform's own
 // dead_letter_queue setting; if the DLQ send fails, the message is retried instead of acked.
+// Residency: EU-home cards' events (edge/residency.ts) are posted to AGGREGATOR_URL_EU when it is
+// set, the rest to AGGREGATOR_URL; each target is one signed batch, classified on its own. The
+// envelope (ScoredEvent, its `region` = the region that scored it) is the same for both.
 
 export const DLQ_QUEUE = "vigil-scored-events-dlq";
 /** IngestBatchSchema caps a batch at 1000 records; queue deliveries are smaller, but never rely on it. */
@@ -33,6 +37,9 @@ export interface DeadLetter {
 export interface ForwardEnv {
   AGGREGATOR_URL?: string;
   AGGREGATOR_SECRET?: string;
+  AGGREGATOR_URL_EU?: string;
+  AGGREGATOR_SECRET_EU?: string;
+  EU_CARD_BINS?: string;
   FORWARD_MAX_ATTEMPTS?: string | number;
   FORWARD_TIMEOUT_MS?: string | number;
   FORWARD_BACKOFF_BASE_SECONDS?: string | number;
@@ -60,11 +67,16 @@ export interface BatchSummary {
 
 type Msg = Message<unknown>;
 
-async function post(cfg: ForwardConfig, records: ScoredEvent[], deps: Required<Pick<ForwardDeps, "fetch" | "now">>): Promise<Outcome> {
+interface Target {
+  url: string;
+  secret: string;
+}
+
+async function post(cfg: ForwardConfig, target: Target, records: ScoredEvent[], deps: Required<Pick<ForwardDeps, "fetch" | "now">>): Promise<Outcome> {
   const body = JSON.stringify({ records } satisfies { records: ScoredEvent[] });
-  const headers = await signBody(cfg.AGGREGATOR_SECRET, body, Math.floor(deps.now() / 1000));
+  const headers = await signBody(target.secret, body, Math.floor(deps.now() / 1000));
   try {
-    const res = await deps.fetch(`${cfg.AGGREGATOR_URL}/v1/ingest`, {
+    const res = await deps.fetch(`${target.url}/v1/ingest`, {
       method: "POST",
       headers: { "content-type": "application/json", ...headers },
       body,
@@ -137,38 +149,60 @@ export async function handleScoredEventBatch(
   }
   if (valid.length === 0) return summary;
 
+  const central: Target = { url: cfg.AGGREGATOR_URL, secret: cfg.AGGREGATOR_SECRET };
+  const euTarget: Target | undefined = cfg.AGGREGATOR_URL_EU
+    ? { url: cfg.AGGREGATOR_URL_EU, secret: cfg.AGGREGATOR_SECRET_EU ?? cfg.AGGREGATOR_SECRET }
+    : undefined;
+  const parts: { target: Target; zone: string; items: typeof valid }[] = [];
+  if (euTarget) {
+    const byZone = splitByZone(valid.map((v) => ({ ...v, event: v.record.event })), { euBins: cfg.EU_CARD_BINS });
+    if (byZone.default.length > 0) parts.push({ target: central, zone: "default", items: byZone.default });
+    if (byZone.eu.length > 0) parts.push({ target: euTarget, zone: "eu", items: byZone.eu });
+  } else {
+    parts.push({ target: central, zone: "default", items: valid });
+  }
+  // Acks are per message unless the whole batch went through in one post.
+  let allAcked = valid.length === batch.messages.length && parts.length === 1;
+  let allOk = true;
   const max = MAX_INGEST_RECORDS;
-  let allAcked = valid.length === batch.messages.length;
-  for (let i = 0; i < valid.length; i += max) {
-    const part = valid.slice(i, i + max);
-    const outcome = await post(cfg, part.map((p) => p.record), { fetch: doFetch, now });
-    if (outcome.status !== undefined) summary.status = outcome.status;
-    if (outcome.kind === "ok") {
-      if (!allAcked) for (const p of part) p.m.ack();
-      summary.acked += part.length;
-      log.info("FORWARD_OK", { records: part.length, status: outcome.status });
-      continue;
-    }
-    allAcked = false;
-    const error = { code: outcome.code, detail: outcome.detail, ...(outcome.status !== undefined ? { status: outcome.status } : {}) };
-    if (outcome.kind === "reject") {
-      log.error("FORWARD_REJECTED", { records: part.length, status: outcome.status, detail: outcome.detail });
-      for (const p of part) await deadLetter(p.m, "REJECTED_BY_AGGREGATOR", error);
-      continue;
-    }
-    const level = outcome.code === "FORWARD_AUTH_REJECTED" || outcome.code === "FORWARD_NOT_FOUND" ? "error" : "warn";
-    log[level](outcome.code, { records: part.length, status: outcome.status, detail: outcome.detail });
-    for (const p of part) {
-      if (p.m.attempts >= cfg.FORWARD_MAX_ATTEMPTS) {
-        await deadLetter(p.m, "MAX_ATTEMPTS", error);
-      } else {
-        const backoff = backoffSeconds(p.m.attempts, cfg.FORWARD_BACKOFF_BASE_SECONDS, cfg.FORWARD_BACKOFF_MAX_SECONDS, random());
-        const delaySeconds = Math.min(cfg.FORWARD_BACKOFF_MAX_SECONDS, Math.max(backoff, outcome.retryAfterSeconds ?? 0));
-        p.m.retry({ delaySeconds });
-        summary.retried++;
+  for (const { target, zone, items } of parts) {
+    for (let i = 0; i < items.length; i += max) {
+      const part = items.slice(i, i + max);
+      const outcome = await post(cfg, target, part.map((p) => p.record), { fetch: doFetch, now });
+      if (outcome.status !== undefined) summary.status = outcome.status;
+      if (outcome.kind === "ok") {
+        if (!allAcked) for (const p of part) p.m.ack();
+        summary.acked += part.length;
+        log.info("FORWARD_OK", { records: part.length, status: outcome.status, ...(euTarget ? { zone } : {}) });
+        continue;
+      }
+      allOk = false;
+      if (allAcked) {
+        // Earlier parts of this batch were counted as acked by the final ackAll: ack them now instead.
+        for (const done of items.slice(0, i)) done.m.ack();
+        allAcked = false;
+      }
+      const error = { code: outcome.code, detail: outcome.detail, ...(outcome.status !== undefined ? { status: outcome.status } : {}) };
+      if (outcome.kind === "reject") {
+        log.error("FORWARD_REJECTED", { records: part.length, status: outcome.status, detail: outcome.detail });
+        for (const p of part) await deadLetter(p.m, "REJECTED_BY_AGGREGATOR", error);
+        continue;
+      }
+      const level = outcome.code === "FORWARD_AUTH_REJECTED" || outcome.code === "FORWARD_NOT_FOUND" ? "error" : "warn";
+      log[level](outcome.code, { records: part.length, status: outcome.status, detail: outcome.detail });
+      for (const p of part) {
+        if (p.m.attempts >= cfg.FORWARD_MAX_ATTEMPTS) {
+          await deadLetter(p.m, "MAX_ATTEMPTS", error);
+        } else {
+          const backoff = backoffSeconds(p.m.attempts, cfg.FORWARD_BACKOFF_BASE_SECONDS, cfg.FORWARD_BACKOFF_MAX_SECONDS, random());
+          const delaySeconds = Math.min(cfg.FORWARD_BACKOFF_MAX_SECONDS, Math.max(backoff, outcome.retryAfterSeconds ?? 0));
+          p.m.retry({ delaySeconds });
+          summary.retried++;
+        }
       }
     }
   }
+  allAcked = allAcked && allOk;
   // Whole batch delivered in one go: one ackAll instead of per-message acks.
   if (allAcked) batch.ackAll();
   return summary;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { CHANNELS, defaultConfig, type Engine, type ScoringConfig } from "../../core/index.js";
 import type { ScoreItem } from "../../core/contracts/scoring.js";
-import { loadEdgeConfig } from "../config.js";
+import { loadReferenceSettings } from "../config.js";
 import { consoleLogger } from "../ports.js";
 import { referenceFor } from "../reference-source.js";
 import { createEngineRegistry, type EngineRegistry } from "./registry.js";
@@ -41,7 +41,7 @@ export function registryFromEnv(env: EngineEnv): EngineRegistry {
   const config = edgeScoringConfig(env);
   let registry: EngineRegistry;
   try {
-    const source = referenceFor(loadEdgeConfig(env), log);
+    const source = referenceFor(loadReferenceSettings(env), log);
     const loadRuleSet = source.loadRuleSet?.bind(source);
     registry = createEngineRegistry(loadRuleSet ? { loadRuleSet } : undefined, { config, log });
   } catch (err) {

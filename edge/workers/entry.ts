@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { CardState } from "../../durable-objects/card-state.js";
 import type { EngineEnv } from "../scoring/engines.js";
-import { durableObjectScorer } from "./card-scorer.js";
+import { residentDurableObjectScorer } from "./card-scorer.js";
 import { configFailureResponse, createApp } from "../app.js";
 import { ConfigError, loadEdgeConfig, type EdgeConfig } from "../config.js";
 import { handleScoredEventBatch, type ForwardEnv } from "../forwarding/consumer.js";
@@ -10,16 +10,21 @@ import { createQueueForwarder } from "./queue-producer.js";
 import { consoleLogger, type Forwarder, type ReferenceData } from "../ports.js";
 import type { CardScorer } from "../../core/contracts/scoring.js";
 import { referenceFor } from "../reference-source.js";
+import { residentForwarder } from "../residency.js";
 
 // Cloudflare Workers entry: builds the app's dependencies from bindings and vars (once per
-// isolate; waitUntil per request), consumes the scored-events queue, and exports the CardState
-// Durable Object class.
+// isolate; waitUntil per request) and consumes this region's scored-events queue. Card state is
+// the CardState namespace every region shares (bound with script_name to the vigil-card-state
+// Worker in deployed environments; owned by this Worker in local dev and tests, hence the export).
 
 export { CardState };
 
 export interface Env extends EngineEnv, ForwardEnv {
   CARD_STATE: DurableObjectNamespace<CardState>;
+  /** This region's scored-events queue. */
   SCORED_EVENTS: Queue<ScoredEvent>;
+  /** The EU queue, for EU-home cards' events from every region (absent: SCORED_EVENTS, as in local dev). */
+  SCORED_EVENTS_EU?: Queue<ScoredEvent>;
   [setting: string]: unknown;
 }
 
@@ -36,14 +41,22 @@ interface Isolate {
 /** Local workerd has no jurisdictions: that (or any refusal) is a configuration error naming the setting. */
 function placedScorer(env: Env, config: EdgeConfig): CardScorer {
   try {
-    return durableObjectScorer(env.CARD_STATE, {
-      jurisdiction: config.CARD_STATE_JURISDICTION,
+    return residentDurableObjectScorer(env.CARD_STATE, {
+      euJurisdiction: config.EU_CARD_JURISDICTION,
       locationHint: config.DO_LOCATION_HINT,
+      rules: { euBins: config.EU_CARD_BINS },
     });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(["CARD_STATE_JURISDICTION"], `CARD_STATE_JURISDICTION=${config.CARD_STATE_JURISDICTION ?? ""}: ${why}`);
+    throw new ConfigError(["EU_CARD_JURISDICTION"], `EU_CARD_JURISDICTION=${config.EU_CARD_JURISDICTION}: ${why} (local workerd: set "none")`);
   }
+}
+
+/** EU-home cards' events go to the EU queue whichever region scored them; the rest to this region's. */
+function placedForwarder(env: Env, config: EdgeConfig): Forwarder {
+  const own = createQueueForwarder(env.SCORED_EVENTS);
+  const eu = env.SCORED_EVENTS_EU && env.SCORED_EVENTS_EU !== env.SCORED_EVENTS ? createQueueForwarder(env.SCORED_EVENTS_EU) : own;
+  return residentForwarder({ default: own, eu }, { euBins: config.EU_CARD_BINS });
 }
 
 // The Hono app is built once per isolate too: building it per request recompiled its router on
@@ -71,7 +84,7 @@ function isolateFor(env: Env): Isolate {
     config,
     scorer: placedScorer(env, config),
     reference: referenceFor(config, log),
-    forwarder: createQueueForwarder(env.SCORED_EVENTS),
+    forwarder: placedForwarder(env, config),
   };
   if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
   return isolate;

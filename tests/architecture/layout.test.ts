@@ -73,7 +73,8 @@ function cycles(): string[][] {
   return found;
 }
 
-const isTest = (f: string) => /\.test\.ts$|_test\.ts$|^vitest\..*\.ts$/.test(f) || f.startsWith("tests/");
+/** Tests, their configs and benchmarks (dev tools that set up the same harnesses) may use test support. */
+const isTest = (f: string) => /\.test\.ts$|_test\.ts$|^vitest\..*\.ts$|(^|\/)bench(\/|-)/.test(f) || f.startsWith("tests/");
 const isSupport = (f: string) => f.split("/").includes("testing");
 const top = (f: string) => f.split("/")[0] ?? "";
 const edges = (pred: (from: string, to: string) => boolean) =>

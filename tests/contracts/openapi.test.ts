@@ -4,7 +4,7 @@ import type { EdgeDeps } from "../../edge/ports.js";
 import { createApp as createAggregatorApp } from "../../aggregator/app.js";
 import { createMetrics } from "../../aggregator/metrics.js";
 import type { EventBus } from "../../aggregator/ports.js";
-import type { OpsDeps } from "../../aggregator/ops/routes.js";
+import type { OpsDeps } from "../../aggregator/ops/deps.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { aggregatorOpenApi } from "../../aggregator/openapi/aggregator-api.js";
 import { registeredRoutes, undocumented, type OpenApiPaths } from "../../aggregator/openapi/coverage.js";

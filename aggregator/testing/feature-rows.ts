@@ -1,5 +1,5 @@
-import type { FeatureRow } from "../../bus/envelope.js";
-import type { StoredFeatureRow } from "../dataset.js";
+import type { FeatureRow } from "../bus/envelope.js";
+import type { StoredFeatureRow } from "../training/dataset.js";
 
 // Synthetic feature-store rows for training tests: a learnable signal in feature 0 (fraud rows
 // high), noise elsewhere, seeded so every run builds the same data.

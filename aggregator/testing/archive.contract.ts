@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortError, type Archive } from "../ports.js";
-import { uniq } from "./fixtures.js";
+import { uniq } from "./scored-events.js";
 
 // One behaviour contract for every Archive adapter (S3 via S3Proxy, local folder). Each run
 // works under its own random prefix, so runs can share a bucket or folder.

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { uniq } from "./fixtures.js";
+import { uniq } from "./scored-events.js";
 
 // A throwaway database on the real PostgreSQL per test file, so contract runs never see each
 // other's rows and leave nothing behind.

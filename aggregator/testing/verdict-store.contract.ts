@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortError, type VerdictStore } from "../ports.js";
-import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "./fixtures.js";
+import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "./scored-events.js";
 
 // One behaviour contract for every VerdictStore adapter (Cassandra, PostgreSQL, PGlite), run on
 // real instances. Every test uses its own card hashes and transaction ids, so adapters may share

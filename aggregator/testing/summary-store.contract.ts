@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PortError, type SummaryStore } from "../ports.js";
-import { scoredEvent } from "./fixtures.js";
+import { scoredEvent } from "./scored-events.js";
 
 // One behaviour contract for every SummaryStore adapter (PostgreSQL, PGlite) on real instances.
 // The harness gives each run an empty database; tests use distinct report dates.

@@ -1,0 +1,31 @@
+import type { Logger } from "../../core/contracts/logger.js";
+import type { SummaryStore, VerdictStore } from "../ports.js";
+import type { TokenAuth } from "./auth.js";
+import type { HealthSources } from "./health.js";
+import type { RiskJob } from "./job.js";
+import type { OpsMetrics } from "./metrics.js";
+import type { SnapshotBase } from "./publish.js";
+import type { OpsSql } from "./sql.js";
+import type { ModelService } from "../training/service.js";
+
+// What the ops routes are built from: every router of the ops API (routes.ts, review-routes.ts)
+// takes these, so they live apart from any one router.
+
+export type OpsLogger = Pick<Logger, "info" | "error">;
+
+export interface OpsDeps {
+  sql: OpsSql;
+  verdicts: VerdictStore;
+  summaries: Pick<SummaryStore, "summaryForDate">;
+  auth: TokenAuth;
+  health: HealthSources;
+  riskJob: RiskJob;
+  /** Block lists, IP risk, active versions: the part of the snapshot the ops tables do not own. */
+  snapshotBase?: SnapshotBase;
+  now: () => number;
+  log: OpsLogger;
+  metrics?: OpsMetrics;
+  /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
+  models?: ModelService;
+}
+
