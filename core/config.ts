@@ -47,6 +47,11 @@ export const ScoringConfigSchema = z
       iqr_full: z.number().positive(),
       priors: z.strictObject(Object.fromEntries(METRICS.map((m) => [m, Prior])) as Record<(typeof METRICS)[number], typeof Prior>),
     }),
+    /**
+     * REVIEW/BLOCK thresholds for a learned champion (fraud_score = 100 · calibrated probability).
+     * Absent: each model file's own thresholds (picked on its validation slice) apply.
+     */
+    learned_thresholds: z.strictObject({ review: z.number().min(0).max(100), block: z.number().min(0).max(100) }).optional(),
     /** What to do when the reference lookup failed (refs.status UNAVAILABLE), per channel. */
     reference_failure_policy: z.strictObject(
       Object.fromEntries(CHANNELS.map((c) => [c, z.enum(["FAIL_OPEN", "FAIL_CLOSED"])])) as Record<
@@ -58,6 +63,7 @@ export const ScoringConfigSchema = z
   .superRefine((c, ctx) => {
     if (!(c.thresholds.review < c.thresholds.block)) ctx.addIssue({ code: "custom", path: ["thresholds", "review"], message: "must be below thresholds.block" });
     if (!(c.ml.percentile_floor < c.ml.percentile_full && c.ml.percentile_full < 1)) ctx.addIssue({ code: "custom", path: ["ml", "percentile_floor"], message: "must be below ml.percentile_full, itself below 1" });
+    if (c.learned_thresholds && !(c.learned_thresholds.review <= c.learned_thresholds.block)) ctx.addIssue({ code: "custom", path: ["learned_thresholds", "review"], message: "must not be above learned_thresholds.block" });
     if (!(c.stats.z_threshold < c.stats.z_full)) ctx.addIssue({ code: "custom", path: ["stats", "z_threshold"], message: "must be below stats.z_full" });
     if (!(c.stats.iqr_threshold < c.stats.iqr_full)) ctx.addIssue({ code: "custom", path: ["stats", "iqr_threshold"], message: "must be below stats.iqr_full" });
   });

@@ -1,6 +1,9 @@
 import type { ScoringConfig } from "./config.js";
 import { F, N_RULE_FEATURES, RULE_FEATURE_NAMES, extractInto, fromVector } from "./features/extract.js";
+import { MODEL_FEATURE_LAYOUT, N_MODEL_FEATURES, fillModelFeatures, type TierOutputs } from "./features/model-features.js";
+import { checkLearnedModel, learnedReasons, learnedThresholds, verdictFor, type LearnedThresholds, type ShadowScore } from "./learned.js";
 import { compileForest, type CompiledForest } from "./ml/compiled.js";
+import type { CompiledGbdt } from "./ml/gbdt/compiled.js";
 import type { ForestModel } from "./ml/model.js";
 import { N_SIGNALS, SIGNAL_INDEX, compileRuleSet, type CompiledRule } from "./rules/compile.js";
 import type { RuleSet } from "./rules/schema.js";
@@ -13,11 +16,23 @@ import { parseEventTime } from "./window/time.js";
 export interface ScoreResult {
   decision: Decision;
   features: FeatureVector;
+  // The two below are always set by createEngine's engines; optional so wrappers written against
+  // the earlier shape (the edge's registry passes results through) still type-check.
+  /** The model feature vector of this event (a fresh copy), for the feature store. */
+  modelFeatures?: Float64Array;
+  /** Its layout (MODEL_FEATURE_LAYOUT): names the columns of `modelFeatures`. */
+  modelFeatureLayout?: string;
+  /** What the shadow model would have decided, when one is configured. */
+  shadow?: ShadowScore;
 }
 
 export interface Engine {
   readonly rulesVersion: string;
+  /** The model that decides fraud_score: the learned champion when there is one, else the forest. */
   readonly modelVersion: string;
+  /** Optional for wrappers written against the earlier shape; createEngine's engines set them. */
+  readonly forestVersion?: string;
+  readonly shadowVersion?: string | undefined;
   readonly configVersion: string;
   /** Scores against the state as it is; does not change it. */
   score(event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ScoreResult;
@@ -29,6 +44,10 @@ export interface EngineOptions {
   config: ScoringConfig;
   ruleSet: RuleSet;
   model: ForestModel;
+  /** A compiled learned champion (core/ml/gbdt): fraud_score = 100 × its calibrated probability. */
+  learned?: CompiledGbdt;
+  /** A compiled learned model scored beside the champion; reported, never decides. */
+  shadow?: CompiledGbdt;
 }
 
 /** Reference signals of a lookup that worked but knew nothing about this event. */
@@ -59,6 +78,8 @@ const CONFIDENCE_MARGIN = 15;
 class VigilEngine implements Engine {
   readonly rulesVersion: string;
   readonly modelVersion: string;
+  readonly forestVersion: string;
+  readonly shadowVersion: string | undefined;
   readonly configVersion: string;
   private readonly rules: readonly CompiledRule[];
   /** Per rule, the index of its reason code in `codes` (points of one code do not add up). */
@@ -76,8 +97,16 @@ class VigilEngine implements Engine {
   private readonly mlFloor: number;
   /** ln((1 − floor) / (1 − full)): the log-rarity span mapped onto 0..100 ML points. */
   private readonly mlSpan: number;
+  private readonly mf = new Float64Array(N_MODEL_FEATURES);
+  private readonly tiers: TierOutputs = { rules: 0, stats: 0, forest: 0 };
+  private readonly learned: CompiledGbdt | undefined;
+  private readonly learnedTh: LearnedThresholds | undefined;
+  private readonly shadow: CompiledGbdt | undefined;
+  private readonly shadowTh: LearnedThresholds | undefined;
+  /** TreeSHAP output buffer (one per feature + the expected margin). */
+  private readonly phi = new Float64Array(N_MODEL_FEATURES + 1);
 
-  constructor(private readonly cfg: ScoringConfig, ruleSet: RuleSet, model: ForestModel) {
+  constructor(private readonly cfg: ScoringConfig, ruleSet: RuleSet, model: ForestModel, learned?: CompiledGbdt, shadow?: CompiledGbdt) {
     const compiled = compileRuleSet(ruleSet);
     this.rulesVersion = compiled.version;
     this.rules = compiled.rules;
@@ -88,7 +117,15 @@ class VigilEngine implements Engine {
     });
     this.codePoints = new Float64Array(this.codes.length);
     this.forest = compileForest(model);
-    this.modelVersion = this.forest.modelVersion;
+    this.forestVersion = this.forest.modelVersion;
+    if (learned) checkLearnedModel(learned, "learned");
+    if (shadow) checkLearnedModel(shadow, "shadow");
+    this.learned = learned;
+    this.learnedTh = learned && learnedThresholds(learned, cfg);
+    this.shadow = shadow;
+    this.shadowTh = shadow && learnedThresholds(shadow, cfg);
+    this.shadowVersion = shadow?.modelVersion;
+    this.modelVersion = learned?.modelVersion ?? this.forest.modelVersion;
     this.configVersion = cfg.version;
     const names = this.forest.featureNames;
     const unknown = names.filter((n) => !(RULE_FEATURE_NAMES as readonly string[]).includes(n));
@@ -162,12 +199,23 @@ class VigilEngine implements Engine {
     const pct = this.forest.percentile(ml);
     const M = pct <= this.mlFloor ? 0 : 100 * clamp01(Math.log((1 - this.mlFloor) / Math.max(1 - pct, 1e-12)) / this.mlSpan);
 
+    // Model features: everything above, as of the event, before the state changes.
+    const tiers = this.tiers;
+    tiers.rules = R; tiers.stats = S; tiers.forest = ml;
+    const mf = fillModelFeatures(this.mf, e, T, state, refs, v, tiers);
+    const th = cfg.thresholds;
+    const failClosed = unavailable && cfg.reference_failure_policy[e.channel] === "FAIL_CLOSED";
+    const forcing = { forceBlock, forceReview: forceReview || failClosed };
+    const shadow = this.shadow && this.shadowTh ? this.shadowScore(this.shadow, this.shadowTh, mf, forcing) : undefined;
+    if (this.learned && this.learnedTh) {
+      const decision = this.learnedDecision(e, this.learned, this.learnedTh, mf, forcing, R, S, st, obs, unavailable, failClosed, late);
+      return this.finish(decision, e, T, state, obs, country, apply, shadow);
+    }
+
     // Ensemble.
     const w = cfg.weights;
     const tr = (w.rules * R) / 100, ts = (w.stats * S) / 100, tm = (w.ml * M) / 100;
     const raw = 100 * (1 - (1 - tr) * (1 - ts) * (1 - tm));
-    const th = cfg.thresholds;
-    const failClosed = unavailable && cfg.reference_failure_policy[e.channel] === "FAIL_CLOSED";
     let fraud = round(raw, 1);
     let verdict: Verdict = fraud >= th.block ? "BLOCKED" : fraud >= th.review ? "REVIEW" : "APPROVED";
     let forced = false;
@@ -198,22 +246,7 @@ class VigilEngine implements Engine {
         reasons.push({ code: r.reasonCode, tier: "RULE", detail: `${r.id}: ${r.description}`, contribution });
       }
     }
-    if (S > 0) {
-      const statTotal = sum > 0 ? (raw * ts) / sum : 0;
-      let devSum = 0;
-      for (let m = 0; m < N_METRICS; m++) devSum += st.dev[m] ?? 0;
-      for (let m = 0; m < N_METRICS; m++) {
-        const d = st.dev[m] ?? 0;
-        if (d <= 0) continue;
-        const name = METRICS[m] as string;
-        reasons.push({
-          code: `STAT_${upper(name)}_DEVIATION`,
-          tier: "STAT",
-          detail: `${name} ${showMetric(m, obs[m] ?? 0)} vs card baseline ${showMetric(m, st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
-          contribution: round((statTotal * d) / devSum, 2),
-        });
-      }
-    }
+    if (S > 0) statReasons(reasons, st, obs, sum > 0 ? (raw * ts) / sum : 0);
     if (M > 0 && M >= cfg.ml.explain_min_points && cfg.ml.explain_top > 0) {
       const mlTotal = sum > 0 ? (raw * tm) / sum : 0;
       const drivers = this.forest.explain(x, cfg.ml.explain_top);
@@ -228,21 +261,7 @@ class VigilEngine implements Engine {
         });
       }
     }
-    if (unavailable) {
-      const code = failClosed ? "REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED" : "REFERENCE_DATA_UNAVAILABLE";
-      triggers.push(code);
-      reasons.push({
-        code,
-        tier: "SYSTEM",
-        detail: failClosed
-          ? `reference data unavailable; ${e.channel} fails closed: at least REVIEW`
-          : `reference data unavailable; ${e.channel} fails open: scored without block lists and risk values`,
-        contribution: 0,
-      });
-    }
-    if (late) {
-      reasons.push({ code: "LATE_EVENT", tier: "SYSTEM", detail: "event is more than 24 h behind the card's latest event: velocity windows hold nothing for it", contribution: 0 });
-    }
+    systemReasons(reasons, triggers, e, unavailable, failClosed, late);
 
     const decision: Decision = {
       transaction_id: e.transaction_id,
@@ -255,12 +274,106 @@ class VigilEngine implements Engine {
       model_version: this.modelVersion,
       rules_version: this.rulesVersion,
     };
-    const features = fromVector(v);
+    return this.finish(decision, e, T, state, obs, country, apply, shadow);
+  }
+
+  private finish(decision: Decision, e: TransactionEvent, T: number, state: CardWindow, obs: Float64Array, country: number, apply: boolean, shadow: ShadowScore | undefined): ScoreResult {
+    const features = fromVector(this.vec);
+    const modelFeatures = this.mf.slice();
     if (apply) state.applyParsed(e, T, obs, country);
-    return { decision, features };
+    const r: ScoreResult = { decision, features, modelFeatures, modelFeatureLayout: MODEL_FEATURE_LAYOUT };
+    if (shadow) r.shadow = shadow;
+    return r;
+  }
+
+  private shadowScore(m: CompiledGbdt, th: LearnedThresholds, mf: Float64Array, f: Forcing): ShadowScore {
+    const r = verdictFor(round(m.score(mf), 1), th, f);
+    return { model_version: m.modelVersion, fraud_score: r.fraud, verdict: r.verdict };
+  }
+
+  /**
+   * The learned champion decides: fraud_score = 100 × calibrated probability against the model's
+   * thresholds; rules force exactly as in the unsupervised path. Reasons: the fired rules (their
+   * points only count when they forced the verdict, as the lift above the model's score), the
+   * statistics tier's deviations (informative: the model already weighed S), and, for a flagged
+   * event, the model's top three TreeSHAP contributions.
+   */
+  private learnedDecision(
+    e: TransactionEvent, m: CompiledGbdt, th: LearnedThresholds, mf: Float64Array, forcing: Forcing, R: number, S: number,
+    st: StatResult, obs: Float64Array, unavailable: boolean, failClosed: boolean, late: boolean,
+  ): Decision {
+    const p = m.probability(mf);
+    const modelScore = round(100 * p, 1);
+    const { fraud, verdict, forced } = verdictFor(modelScore, th, forcing);
+    const risky = verdict !== "APPROVED";
+    const review = this.cfg.thresholds.review;
+    const agree = ((R >= review) === risky ? 1 : 0) + ((S >= review) === risky ? 1 : 0) + ((modelScore >= th.review) === risky ? 1 : 0);
+    const margin = forced ? 1 : Math.min(1, Math.min(Math.abs(fraud - th.block), Math.abs(fraud - th.review)) / CONFIDENCE_MARGIN);
+    const reasons: Reason[] = [];
+    const triggers: string[] = [];
+    const lift = fraud - modelScore;
+    let ptsSum = 0;
+    for (const r of this.fired) if (r.action !== undefined) ptsSum += r.score;
+    for (const r of this.fired) {
+      if (!triggers.includes(r.reasonCode)) triggers.push(r.reasonCode);
+      const share = lift > 0 && r.action !== undefined && ptsSum > 0 ? round((lift * r.score) / ptsSum, 2) : 0;
+      reasons.push({ code: r.reasonCode, tier: "RULE", detail: `${r.id}: ${r.description}`, contribution: share });
+    }
+    if (S > 0) statReasons(reasons, st, obs, 0);
+    if (risky) for (const r of learnedReasons(m, mf, this.phi, modelScore, 3)) reasons.push(r);
+    systemReasons(reasons, triggers, e, unavailable, failClosed, late);
+    return {
+      transaction_id: e.transaction_id,
+      fraud_score: fraud,
+      verdict,
+      confidence: round(0.6 * margin + 0.4 * (agree / 3), 3),
+      rule_triggers: triggers,
+      ml_score: round(p, 4),
+      reasons,
+      model_version: m.modelVersion,
+      rules_version: this.rulesVersion,
+    };
+  }
+}
+
+type StatResult = ReturnType<StatTier["evaluate"]>;
+type Forcing = { forceBlock: boolean; forceReview: boolean };
+
+/** STAT_<METRIC>_DEVIATION reasons; `total` points are shared by deviation (0: informative only). */
+function statReasons(reasons: Reason[], st: StatResult, obs: Float64Array, total: number): void {
+  let devSum = 0;
+  for (let m = 0; m < N_METRICS; m++) devSum += st.dev[m] ?? 0;
+  for (let m = 0; m < N_METRICS; m++) {
+    const d = st.dev[m] ?? 0;
+    if (d <= 0) continue;
+    const name = METRICS[m] as string;
+    reasons.push({
+      code: `STAT_${upper(name)}_DEVIATION`,
+      tier: "STAT",
+      detail: `${name} ${showMetric(m, obs[m] ?? 0)} vs card baseline ${showMetric(m, st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
+      contribution: round((total * d) / devSum, 2),
+    });
+  }
+}
+
+function systemReasons(reasons: Reason[], triggers: string[], e: TransactionEvent, unavailable: boolean, failClosed: boolean, late: boolean): void {
+  if (unavailable) {
+    const code = failClosed ? "REFERENCE_DATA_UNAVAILABLE_FAIL_CLOSED" : "REFERENCE_DATA_UNAVAILABLE";
+    triggers.push(code);
+    reasons.push({
+      code,
+      tier: "SYSTEM",
+      detail: failClosed
+        ? `reference data unavailable; ${e.channel} fails closed: at least REVIEW`
+        : `reference data unavailable; ${e.channel} fails open: scored without block lists and risk values`,
+      contribution: 0,
+    });
+  }
+  if (late) {
+    reasons.push({ code: "LATE_EVENT", tier: "SYSTEM", detail: "event is more than 24 h behind the card's latest event: velocity windows hold nothing for it", contribution: 0 });
   }
 }
 
 export function createEngine(opts: EngineOptions): Engine {
-  return new VigilEngine(opts.config, opts.ruleSet, opts.model);
+  return new VigilEngine(opts.config, opts.ruleSet, opts.model, opts.learned, opts.shadow);
 }

@@ -5,7 +5,8 @@ import { createEdgeClient } from "../edge-client.js";
 import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../detection-metrics.js";
 import { progress } from "../progress.js";
 import { traffic } from "../traffic.js";
-import { edgeFlags, num, type Command } from "./common.js";
+import { UsageError, edgeFlags, num, type Command } from "./common.js";
+import { evalHandbook, HANDBOOK_USAGE } from "./eval-handbook.js";
 
 // Detection quality on a labelled generated stream, replayed on event time: through the edge
 // (batches in stream order, so each card's events arrive in order) or in-process through the
@@ -60,8 +61,13 @@ async function viaEdge(stream: Iterable<LabelledEvent>, total: number, edge: str
 export const evalCommand: Command = {
   name: "eval",
   summary: "detection quality (AUC, average precision, card precision@100, recall at fixed FPR)",
-  usage: "eval [--target core|edge] [--events 200000] [--cards 20000] [--fraud-rate 0.01] [--seed 42] [--batch 100] [--edge URL] [--token T]",
+  usage: `${HANDBOOK_USAGE}\n  ${"".padEnd(16)} eval [--source vigil] [--target core|edge] [--events 200000] [--cards 20000] [--fraud-rate 0.01] [--seed 42] [--batch 100] [--edge URL] [--token T]`,
   async run(argv) {
+    const at = argv.indexOf("--source");
+    const source = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith("--source="))?.slice(9);
+    if (source === "handbook") return evalHandbook(argv);
+    if (source !== undefined && source !== "vigil") throw new UsageError(`--source must be vigil or handbook (got ${JSON.stringify(source)})`);
+    argv = argv.filter((a, i) => !(a === "--source" || a.startsWith("--source=") || (i > 0 && argv[i - 1] === "--source")));
     const { values } = parseArgs({
       args: argv,
       options: { target: { type: "string", default: "core" }, events: { type: "string", default: "200000" }, cards: { type: "string", default: "20000" }, "fraud-rate": { type: "string", default: "0.01" }, seed: { type: "string", default: "42" }, batch: { type: "string", default: "100" }, ...edgeFlags },

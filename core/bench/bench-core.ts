@@ -10,6 +10,8 @@
 // pass). Latency: a second pass over fresh states reads process.hrtime.bigint() around every 8th
 // event (the clock read itself costs ~40 ns and is included); p50/p99/p99.9 of those samples.
 // Options: --events N --cards N --seed N --warmup N --latency-stride N --model file.json (default: the shipped model)
+//          --learned gbdt.json (the learned-model stage of the breakdown; default: a random 200-tree,
+//          depth-6 model on the mf1 layout, same inference cost as a trained one of that size)
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { createEngine } from "../engine.js";
@@ -19,6 +21,9 @@ import { CardWindow } from "../window/card-window.js";
 import { extractInto, N_RULE_FEATURES } from "../features/extract.js";
 import { defaultModel } from "../engine-default.js";
 import { parseEventTime } from "../window/time.js";
+import { compileGbdt } from "../ml/gbdt/compiled.js";
+import { randomGbdtModel } from "../ml/gbdt/fixtures.js";
+import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES, N_MODEL_FEATURES } from "../features/model-features.js";
 import { generateStream } from "../sim/index.js";
 import type { LabelledEvent } from "../sim/index.js";
 
@@ -31,6 +36,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "100000" },
     "latency-stride": { type: "string", default: "8" },
     model: { type: "string" },
+    learned: { type: "string" },
     breakdown: { type: "boolean", default: true },
   },
 });
@@ -131,4 +137,25 @@ if (values.breakdown) {
   const small = cpuPass((i, s) => void oneTree.process(stream[i]!.event, s, stream[i]!.refs));
   const full = cpuPass((i, s) => void engine.process(stream[i]!.event, s, stream[i]!.refs));
   console.log(`breakdown (CPU µs/event): window+features+update ${featuresOnly.toFixed(2)} | +rules+stats+ensemble+Decision (1-tree forest) ${small.toFixed(2)} | full engine (${m.trees.length} trees) ${full.toFixed(2)}`);
+
+  // Learned-model stage: the same engine with a GBDT champion (inference on the model features,
+  // TreeSHAP reasons for flagged events), then with a shadow beside it.
+  const gbdt = compileGbdt(values.learned === undefined
+    ? { ...randomGbdtModel(1, { trees: 200, depth: 6, features: N_MODEL_FEATURES }), model_version: "bench-random-200x6", feature_names: [...MODEL_FEATURE_NAMES], feature_layout: MODEL_FEATURE_LAYOUT }
+    : JSON.parse(readFileSync(values.learned, "utf8")));
+  const withLearned = createEngine({ config: defaultConfig(), ruleSet: defaultRuleSet(), model: m, learned: gbdt });
+  const withShadow = createEngine({ config: defaultConfig(), ruleSet: defaultRuleSet(), model: m, learned: gbdt, shadow: gbdt });
+  let flagged = 0;
+  const learnedUs = cpuPass((i, s) => { if (withLearned.process(stream[i]!.event, s, stream[i]!.refs).decision.verdict !== "APPROVED") flagged++; });
+  const shadowUs = cpuPass((i, s) => void withShadow.process(stream[i]!.event, s, stream[i]!.refs));
+  const x = new Float64Array(N_MODEL_FEATURES);
+  const phi = new Float64Array(N_MODEL_FEATURES + 1);
+  const reps = 20_000;
+  const a = process.cpuUsage();
+  for (let r = 0; r < reps; r++) { x[r % N_MODEL_FEATURES] = r % 7; gbdt.probability(x); }
+  const predictUs = (process.cpuUsage(a).user) / reps;
+  const b = process.cpuUsage();
+  for (let r = 0; r < reps / 10; r++) { x[r % N_MODEL_FEATURES] = r % 7; gbdt.contributions(x, phi); }
+  const shapUs = (process.cpuUsage(b).user) / (reps / 10);
+  console.log(`learned stage (CPU µs/event): + GBDT champion ${gbdt.modelVersion} (${gbdt.treeCount} trees) ${learnedUs.toFixed(2)} (${((flagged / (WARMUP + N)) * 100).toFixed(1)}% flagged, TreeSHAP on those) | + shadow ${shadowUs.toFixed(2)} | predict alone ${predictUs.toFixed(2)}, TreeSHAP alone ${shapUs.toFixed(1)}`);
 }
