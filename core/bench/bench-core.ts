@@ -22,7 +22,7 @@ import { extractInto, N_RULE_FEATURES } from "../features/extract.js";
 import { defaultModel } from "../engine-default.js";
 import { parseEventTime } from "../window/time.js";
 import { compileGbdt } from "../ml/gbdt/compiled.js";
-import { randomGbdtModel } from "../ml/gbdt/fixtures.js";
+import { randomGbdtModel } from "../testing/gbdt-models.js";
 import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES, N_MODEL_FEATURES } from "../features/model-features.js";
 import { generateStream } from "../sim/index.js";
 import type { LabelledEvent } from "../sim/index.js";
