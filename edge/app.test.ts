@@ -1,4 +1,5 @@
 import { createExecutionContext } from "cloudflare:test";
+import { MODEL_FEATURE_LAYOUT } from "../core/features/model-features.js";
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ScoredEvent, VerdictResponse } from "../core/schemas.js";
@@ -29,7 +30,9 @@ describe("routes", () => {
       const records = q.records();
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
-        schema_version: 1,
+        // v2: the model features as scored, for the feature store.
+        schema_version: 2,
+        model_features: { layout: MODEL_FEATURE_LAYOUT, values: expect.any(Array) },
         region: "test",
         event: { transaction_id: t.transaction_id, card_number_hash: t.card_number_hash },
         verdict: { transaction_id: t.transaction_id, verdict: v.verdict },
@@ -94,7 +97,7 @@ describe("end to end in workerd", () => {
       },
       { timeout: 20_000, interval: 100 },
     );
-    expect(got).toMatchObject({ schema_version: 1, region: "test", event: { card_number_hash: t.card_number_hash } });
+    expect(got).toMatchObject({ schema_version: 2, region: "test", event: { card_number_hash: t.card_number_hash } });
   });
 });
 

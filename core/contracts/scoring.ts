@@ -1,4 +1,4 @@
-import type { Decision, FeatureVector, ReferenceSignals, TransactionEvent } from "../schemas.js";
+import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ShadowResult, TransactionEvent } from "../schemas.js";
 
 // The per-card scoring port: what the edge app asks of whoever owns a card's state (a Durable
 // Object on Workers, Deno KV on Deno) and what it answers.
@@ -9,6 +9,8 @@ export interface ScoreItem {
   /** Active versions named by the reference data, if any; the owner falls back to its default engine. */
   rulesVersion?: string;
   modelVersion?: string;
+  /** The shadow model named by the reference data: scored beside, never decides. */
+  shadowModelVersion?: string;
 }
 
 /**
@@ -16,7 +18,14 @@ export interface ScoreItem {
  * windows unchanged, nothing forwarded again (so a store need not keep the features for it).
  */
 export type ScoreOutcome =
-  | { decision: Decision; features: FeatureVector; duplicate: false }
+  | {
+      decision: Decision;
+      features: FeatureVector;
+      duplicate: false;
+      /** The model feature vector as scored (null = missing), for the feature store; absent from older engines. */
+      modelFeatures?: ModelFeatures;
+      shadow?: ShadowResult;
+    }
   | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
 
 /**

@@ -1,5 +1,6 @@
 import {
   SCORED_EVENT_SCHEMA_VERSION,
+  SCORED_EVENT_SCHEMA_VERSION_V2,
   type ReferenceSignals,
   type ScoredEvent,
   type TransactionEvent,
@@ -60,6 +61,7 @@ export async function scoreAndForward(
             refs: l.signals,
             ...(l.rulesVersion !== undefined ? { rulesVersion: l.rulesVersion } : {}),
             ...(l.modelVersion !== undefined ? { modelVersion: l.modelVersion } : {}),
+            ...(l.shadowModelVersion !== undefined ? { shadowModelVersion: l.shadowModelVersion } : {}),
           };
         });
         const res = await deps.scorer.scoreCard(card, items);
@@ -79,14 +81,19 @@ export async function scoreAndForward(
   const records: ScoredEvent[] = [];
   outcomes.forEach((o, i) => {
     if (o.duplicate) return; // already forwarded when first scored
-    records.push({
-      schema_version: SCORED_EVENT_SCHEMA_VERSION,
+    const base = {
       event: events[i] as TransactionEvent,
       verdict: (scored[i] as Scored).response,
       features: o.features,
       region: deps.config.REGION,
       received_at: receivedAt,
-    });
+    };
+    // v2 carries the model features as scored (the feature store's rows); v1 when the engine gave none.
+    records.push(
+      o.modelFeatures
+        ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}) }
+        : { schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base },
+    );
   });
   if (records.length > 0) {
     deps.waitUntil(

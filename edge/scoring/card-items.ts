@@ -39,10 +39,18 @@ export function scoreCardItems(items: readonly ScoreItem[], engines: readonly En
     }
     const engine = engines[i];
     if (!engine) throw new Error("no engine resolved for item");
-    const { decision, features } = engine.process(item.event, window, item.refs);
+    const r = engine.process(item.event, window, item.refs);
+    const { decision, features } = r;
     seen.record(id, decision, features, parseEventTime(item.event.timestamp_utc));
     fresh++;
-    outcomes.push({ decision, features, duplicate: false });
+    outcomes.push({
+      decision,
+      features,
+      duplicate: false,
+      // JSON has no NaN: a missing model feature travels as null.
+      ...(r.modelFeatures && r.modelFeatureLayout ? { modelFeatures: { layout: r.modelFeatureLayout, values: Array.from(r.modelFeatures, (v) => (Number.isFinite(v) ? v : null)) } } : {}),
+      ...(r.shadow ? { shadow: { model_version: r.shadow.model_version, fraud_score: r.shadow.fraud_score, verdict: r.shadow.verdict } } : {}),
+    });
   }
   return { outcomes, fresh };
 }
