@@ -40,7 +40,7 @@ export interface ComposeOptions {
 export const SINK_TOPICS: Record<SinkName, TopicName[]> = {
   cassandra: [TOPICS.verdicts],
   postgres: [TOPICS.verdicts],
-  s3: [TOPICS.raw, TOPICS.verdicts],
+  s3: [TOPICS.raw, TOPICS.verdicts, TOPICS.enriched],
 };
 
 export async function compose(config: AggregatorConfig, options: ComposeOptions = {}): Promise<Runtime> {
@@ -61,7 +61,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
 
     const consumers: SinkConsumer[] = [];
     // Fraud operations: API, review-case and risk-facts sinks, risk job (aggregator/ops/wire.ts).
-    const ops = options.ops === false ? undefined : await attachOps({ ...(options.env ? { env: options.env } : {}), adapters, metrics, log, consumers, closers });
+    const ops = options.ops === false ? undefined : await attachOps({ ...(options.env ? { env: options.env } : {}), ...(config.S3_KEY_PREFIX ? { archivePrefix: config.S3_KEY_PREFIX } : {}), adapters, metrics, log, consumers, closers });
     for (const name of sinks) {
       const sink = handlers[name];
       if (!sink) continue;

@@ -22,6 +22,8 @@ export const TOPICS = {
   verdicts: "fraud-verdicts",
   alerts: "fraud-alerts",
   review: "fraud-review",
+  /** The feature store's stream: every scored event that carries model features (envelope v2). */
+  enriched: "fraud-enriched-events",
   deadLetter: "fraud-dead-letter",
 } as const;
 export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
@@ -31,7 +33,7 @@ export type TopicName = (typeof TOPICS)[keyof typeof TOPICS];
  * consumer refuses a `schema`/`schema_version` it does not know (dead-letter, not a crash).
  */
 export interface Envelope<T = unknown> {
-  schema: "vigil.raw-transaction" | "vigil.scored-event" | "vigil.alert" | "vigil.review-item" | "vigil.dead-letter";
+  schema: "vigil.raw-transaction" | "vigil.scored-event" | "vigil.alert" | "vigil.review-item" | "vigil.feature-row" | "vigil.dead-letter";
   schema_version: 1;
   produced_at: string;
   payload: T;

@@ -266,10 +266,13 @@ export type ReferenceSignals = z.infer<typeof ReferenceSignalsSchema>;
 
 /**
  * What the edge forwards per event to the aggregator (through the queue, then POST /v1/ingest):
- * a versioned envelope so a consumer can refuse a version it does not know.
+ * a versioned envelope so a consumer can refuse a version it does not know. Version 1 is the
+ * original shape, parsed exactly as before; version 2 adds what the learning loop needs.
  */
 export const SCORED_EVENT_SCHEMA_VERSION = 1;
-export const ScoredEventSchema = z.strictObject({
+export const SCORED_EVENT_SCHEMA_VERSION_V2 = 2;
+export const SCORED_EVENT_SCHEMA_VERSIONS = [SCORED_EVENT_SCHEMA_VERSION, SCORED_EVENT_SCHEMA_VERSION_V2] as const;
+export const ScoredEventV1Schema = z.strictObject({
   schema_version: z.literal(SCORED_EVENT_SCHEMA_VERSION),
   event: TransactionEventSchema,
   verdict: VerdictResponseSchema,
@@ -277,6 +280,36 @@ export const ScoredEventSchema = z.strictObject({
   region: z.string().min(1).max(32),
   received_at: TimestampSchema,
 });
+export type ScoredEventV1 = z.infer<typeof ScoredEventV1Schema>;
+
+/**
+ * The model feature vector exactly as the engine computed it at scoring time (point in time by
+ * construction), so training never recomputes features from a later state. `layout` is the
+ * vector's fingerprint (core/features/model-features.ts); a missing value is null, since JSON has
+ * no NaN.
+ */
+export const ModelFeaturesSchema = z.strictObject({
+  layout: z.string().min(1).max(64),
+  values: z.array(z.number().finite().nullable()).min(1).max(1024),
+});
+export type ModelFeatures = z.infer<typeof ModelFeaturesSchema>;
+
+/** What the shadow model would have decided (never the verdict given). */
+export const ShadowResultSchema = z.strictObject({
+  model_version: z.string().min(1).max(64),
+  fraud_score: z.number().min(0).max(100),
+  verdict: z.enum(VERDICTS),
+});
+export type ShadowResult = z.infer<typeof ShadowResultSchema>;
+
+export const ScoredEventV2Schema = ScoredEventV1Schema.extend({
+  schema_version: z.literal(SCORED_EVENT_SCHEMA_VERSION_V2),
+  model_features: ModelFeaturesSchema,
+  shadow: ShadowResultSchema.optional(),
+});
+export type ScoredEventV2 = z.infer<typeof ScoredEventV2Schema>;
+
+export const ScoredEventSchema = z.discriminatedUnion("schema_version", [ScoredEventV1Schema, ScoredEventV2Schema]);
 export type ScoredEvent = z.infer<typeof ScoredEventSchema>;
 
 export const IngestBatchSchema = z.strictObject({

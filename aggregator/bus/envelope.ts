@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AlertSchema, ScoredEventSchema, TimestampSchema, TransactionEventSchema } from "../../core/schemas.js";
+import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS } from "../../core/schemas.js";
 import type { Envelope, LogPosition } from "../ports.js";
 
 // The message format on every topic: JSON with an explicit schema name and version instead of Avro
@@ -24,6 +24,31 @@ export const ReviewItemSchema = z.strictObject({
 });
 export type ReviewItem = z.infer<typeof ReviewItemSchema>;
 
+/**
+ * One row of the feature store (topic fraud-enriched-events, archive ml_features/feature_store/):
+ * the model features as the edge computed them when it scored the event, with the keys training
+ * joins on (transaction id, card, event time) and the decision given. Slim on purpose: this topic
+ * carries every scored event at the spec's 64 partitions.
+ */
+export const FeatureRowSchema = z.strictObject({
+  transaction_id: z.string().min(1).max(64),
+  card_number_hash: z.string().min(1).max(128),
+  merchant_id: z.string().min(1).max(128),
+  terminal_id: z.string().min(1).max(128).optional(),
+  channel: z.enum(CHANNELS),
+  amount_usd: z.number(),
+  timestamp_utc: TimestampSchema,
+  model_features: ModelFeaturesSchema,
+  fraud_score: z.number().min(0).max(100),
+  verdict: z.enum(VERDICTS),
+  model_version: z.string(),
+  rules_version: z.string(),
+  shadow: ShadowResultSchema.optional(),
+  region: z.string().min(1).max(32),
+  received_at: TimestampSchema,
+});
+export type FeatureRow = z.infer<typeof FeatureRowSchema>;
+
 export const DeadLetterSchema = z.strictObject({
   error: z.string(),
   group_id: z.string(),
@@ -43,6 +68,7 @@ export const PAYLOAD_SCHEMAS = {
   "vigil.scored-event": ScoredEventSchema,
   "vigil.alert": AlertSchema,
   "vigil.review-item": ReviewItemSchema,
+  "vigil.feature-row": FeatureRowSchema,
   "vigil.dead-letter": DeadLetterSchema,
 } as const;
 export type SchemaName = keyof typeof PAYLOAD_SCHEMAS;

@@ -1,10 +1,33 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { ScoredEvent } from "../../core/schemas.js";
-import { envelope, type ReviewItem } from "../bus/envelope.js";
+import { envelope, type FeatureRow, type ReviewItem } from "../bus/envelope.js";
 import { TOPICS, type OutgoingMessage, type RawTransaction } from "../ports.js";
 
 // Turns one accepted scored event into its bus messages, all keyed by the card hash so a card's
 // raw event, verdict, alert and review item share one partition number on every topic.
+
+/** The feature-store row of a v2 record; v1 records carry no model features and have none. */
+export function toFeatureRow(record: ScoredEvent): FeatureRow | undefined {
+  if (record.schema_version !== 2) return undefined;
+  const { event: e, verdict: v } = record;
+  return {
+    transaction_id: e.transaction_id,
+    card_number_hash: e.card_number_hash,
+    merchant_id: e.merchant_id,
+    ...(e.terminal_id !== undefined ? { terminal_id: e.terminal_id } : {}),
+    channel: e.channel,
+    amount_usd: e.amount_usd,
+    timestamp_utc: e.timestamp_utc,
+    model_features: record.model_features,
+    fraud_score: v.fraud_score,
+    verdict: v.verdict,
+    model_version: v.model_version,
+    rules_version: v.rules_version,
+    ...(record.shadow ? { shadow: record.shadow } : {}),
+    region: record.region,
+    received_at: record.received_at,
+  };
+}
 
 export function toMessages(records: ScoredEvent[], producedAt: string): OutgoingMessage[] {
   const out: OutgoingMessage[] = [];
@@ -13,6 +36,8 @@ export function toMessages(records: ScoredEvent[], producedAt: string): Outgoing
     const raw: RawTransaction = { event: record.event, region: record.region, received_at: record.received_at };
     out.push({ topic: TOPICS.raw, key, value: envelope("vigil.raw-transaction", raw, producedAt) });
     out.push({ topic: TOPICS.verdicts, key, value: envelope("vigil.scored-event", record, producedAt) });
+    const features = toFeatureRow(record);
+    if (features) out.push({ topic: TOPICS.enriched, key, value: envelope("vigil.feature-row", features, producedAt) });
     const alert = alertOf(record);
     if (alert !== undefined && alert.action_taken === "BLOCKED") {
       // fraud-alerts carries BLOCKED only; REVIEW goes to fraud-review (core/contracts/alert.ts)

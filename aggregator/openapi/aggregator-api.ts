@@ -22,6 +22,16 @@ import {
   SummaryQuerySchema,
   TransactionParamsSchema,
 } from "../ops/schemas.js";
+import {
+  CompareQuerySchema,
+  CompareResponseSchema,
+  ModelDetailSchema,
+  ModelListSchema,
+  ModelMoveSchema,
+  ModelParamsSchema,
+  TrainAcceptedSchema,
+  TrainRequestSchema,
+} from "../training/schemas.js";
 import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
 
 // The aggregator's API as route descriptors. Roles: viewer < analyst < admin (bearer tokens).
@@ -111,6 +121,38 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     method: "get", path: "/v1/reference/snapshot", operationId: "getReferenceSnapshot", tags: ["reference"], ...ops("viewer"),
     summary: "Reference data for the edge's snapshot adapter (embedded profile)",
     responses: { 200: { description: "snapshot", schema: ReferenceSnapshotSchema }, ...authErrors },
+  },
+  {
+    method: "post", path: "/v1/models/train", operationId: "trainModel", tags: ["models"], ...ops("analyst"),
+    summary: "Train a GBDT on the feature store, point in time; runs in the background (status training → candidate | failed)",
+    description: "Both fields optional (an empty body is all defaults): the window defaults to MODEL_TRAIN_WINDOW_DAYS up to now − MODEL_LABEL_DELAY_DAYS. Cut-off = min(now, train_to + label delay): only events with event time + delay ≤ cut-off, labels as recorded at the cut-off; matured unlabelled events count as legitimate.",
+    body: TrainRequestSchema,
+    responses: { 202: { description: "training started", schema: TrainAcceptedSchema }, ...bad, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/models", operationId: "listModels", tags: ["models"], ...ops("analyst"),
+    summary: "Every model version, newest first, with status and validation metrics",
+    responses: { 200: { description: "models", schema: ModelListSchema }, ...authErrors },
+  },
+  {
+    method: "get", path: "/v1/models/compare", operationId: "compareModels", tags: ["models"], ...ops("analyst"),
+    summary: "Both models on the matured, labelled events of [from, to] in the feature store, each at its own thresholds", query: CompareQuerySchema,
+    responses: { 200: { description: "scorecards", schema: CompareResponseSchema }, ...bad, ...authErrors, 404: err("unknown model or no model file"), 409: err("different feature layouts") },
+  },
+  {
+    method: "get", path: "/v1/models/{version}", operationId: "getModel", tags: ["models"], ...ops("analyst"),
+    summary: "One model: status, window, cut-off, counts, validation metrics, thresholds and its audit trail", params: ModelParamsSchema,
+    responses: { 200: { description: "model", schema: ModelDetailSchema }, ...bad, ...authErrors, 404: err("unknown model") },
+  },
+  {
+    method: "post", path: "/v1/models/{version}/shadow", operationId: "shadowModel", tags: ["models"], ...ops("admin"),
+    summary: "Score this model beside the champion at the edge (the previous shadow returns to candidate); published at once", params: ModelParamsSchema,
+    responses: { 200: { description: "shadowed", schema: ModelMoveSchema }, ...bad, ...authErrors, 404: err("unknown model"), 409: err("not allowed from its status"), 503: err("publication failed: the same call again re-publishes") },
+  },
+  {
+    method: "post", path: "/v1/models/{version}/promote", operationId: "promoteModel", tags: ["models"], ...ops("admin"),
+    summary: "Make this model the champion (the old one is retired); promoting a retired version is the rollback. Audited, published at once", params: ModelParamsSchema,
+    responses: { 200: { description: "promoted", schema: ModelMoveSchema }, ...bad, ...authErrors, 404: err("unknown model"), 409: err("not allowed from its status"), 503: err("publication failed: the same call again re-publishes") },
   },
   {
     method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],

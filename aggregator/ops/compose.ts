@@ -14,6 +14,10 @@ import { createRiskJob, type RiskJob } from "./job.js";
 import { createOpsMetrics, createVerdictMetrics, observingBus } from "./metrics.js";
 import { redisReferenceTarget, type ReferenceTarget, type SnapshotBase } from "./publish.js";
 import { createOpsRoutes } from "./routes.js";
+import type { Archive } from "../ports.js";
+import type { TrainingConfig } from "../training/config.js";
+import { redisModelTarget, snapshotModelTarget, type ModelTarget } from "../training/publish.js";
+import { createModelService, type ModelService } from "../training/service.js";
 import { createReviewCaseSink, createRiskFactsSink } from "./sinks.js";
 
 // Everything the ops module adds to the aggregator, built from what compose() (aggregator/main.ts)
@@ -34,12 +38,15 @@ export interface OpsComposeInput {
   consumers: () => Array<{ groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>> }>;
   log: Logger;
   now?: () => number;
+  /** The learning loop (model registry, training, publication); off when absent. */
+  training?: { config: TrainingConfig; archive: Archive; rootPrefix?: string };
 }
 
 export interface OpsRuntime {
   routes: Hono;
   sinks: Array<{ name: string; groupId: string; topics: TopicName[]; sink: Sink }>;
   riskJob: RiskJob;
+  models?: ModelService;
   /** The ops token check, for routes mounted beside the ops API (the alert stream). */
   auth: TokenAuth;
   wrapBus(bus: EventBus): EventBus;
@@ -69,6 +76,21 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     targets.push(redisReferenceTarget(redis));
     probes.push(redisProbe(redis));
   }
+  // Models go where risk goes: Redis when configured (stack), else the snapshot endpoint.
+  const modelTargets: ModelTarget[] = [];
+  if (config.redis) modelTargets.push(redisModelTarget(new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false })));
+  else modelTargets.push(snapshotModelTarget(sql, now));
+  const models = input.training
+    ? createModelService({
+        sql,
+        archive: input.training.archive,
+        config: input.training.config,
+        targets: modelTargets,
+        now,
+        log: (level, code, fields) => log[level](code, fields),
+        ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}),
+      })
+    : undefined;
   const riskJob = createRiskJob({
     sql,
     targets,
@@ -140,6 +162,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     now,
     log,
     metrics: opsMetrics,
+    ...(models ? { models } : {}),
   });
   const routes = new Hono();
   routes.route("/", openApiRoutes());
@@ -154,16 +177,19 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     routes,
     sinks,
     riskJob,
+    ...(models ? { models } : {}),
     auth,
     wrapBus: (bus) => observingBus(bus, verdictMetrics),
     trackSink,
     start: () => {
       riskJob.start(config.riskIntervalMs);
       riskJob.trigger();
+      models?.start();
     },
     async close() {
       clearInterval(sampler);
       await riskJob.stop();
+      await models?.stop();
     },
   };
 }

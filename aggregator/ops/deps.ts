@@ -6,6 +6,7 @@ import type { RiskJob } from "./job.js";
 import type { OpsMetrics } from "./metrics.js";
 import type { SnapshotBase } from "./publish.js";
 import type { OpsSql } from "./sql.js";
+import type { ModelService } from "../training/service.js";
 
 // What the ops routes are built from: every router of the ops API (routes.ts, review-routes.ts)
 // takes these, so they live apart from any one router.
@@ -24,5 +25,7 @@ export interface OpsDeps {
   now: () => number;
   log: OpsLogger;
   metrics?: OpsMetrics;
+  /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
+  models?: ModelService;
 }
 

@@ -137,8 +137,9 @@ export type SnapshotBase = () => Promise<Partial<ReferenceSnapshot>>;
  * The embedded profile's snapshot: the base document overlaid with label-derived risk. Its version
  * is the base's plus the ops publish counter, so a change of either makes the edge reload.
  */
-export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase): Promise<ReferenceSnapshot> {
-  const b = base ? await base() : {};
+export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?: SnapshotBase): Promise<ReferenceSnapshot> {
+  // The model registry's champion, shadow and their files win over the base's versions.
+  const b = { ...(base ? await base() : {}), ...(models ? await models() : {}) };
   const want = await desired(sql);
   const num = (m: Map<string, string>) => Object.fromEntries([...m].map(([k, v]) => [k, Number(v)]));
   const snapshot = {

@@ -96,6 +96,13 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "POST", path: "/v1/review/cases/999/decision", min: "analyst", body: { decision: "FRAUD", note: "x" } },
   { method: "POST", path: "/v1/feedback", min: "analyst", body: { labels: [{ transaction_id: "TXN-AUTH", is_fraud: true, source: "CHARGEBACK" }] } },
   { method: "POST", path: "/v1/risk/recompute", min: "admin" },
+  // Model routes without a model service answer 503 after auth; behaviour: aggregator/training/models-api.test.ts.
+  { method: "POST", path: "/v1/models/train", min: "analyst", body: {} },
+  { method: "GET", path: "/v1/models", min: "analyst" },
+  { method: "GET", path: "/v1/models/compare?a=a&b=b&from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z", min: "analyst" },
+  { method: "GET", path: "/v1/models/m1", min: "analyst" },
+  { method: "POST", path: "/v1/models/m1/shadow", min: "admin" },
+  { method: "POST", path: "/v1/models/m1/promote", min: "admin" },
 ];
 const BELOW: Record<Role, Role[]> = { viewer: [], analyst: ["viewer"], admin: ["viewer", "analyst"] };
 

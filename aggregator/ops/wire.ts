@@ -4,6 +4,7 @@ import { startSinkConsumer, type SinkConsumer } from "../consumers/sink-consumer
 import type { PromMetrics } from "../metrics.js";
 import { composeOps, type OpsRuntime } from "./compose.js";
 import { loadOpsConfig } from "./config.js";
+import { loadTrainingConfig } from "../training/config.js";
 
 // The ops module inside aggregator/main.ts's compose(): a handful of lines there call this. Its
 // stores are the profile's shared adapters (aggregator/adapters.ts): the same PostgreSQL pool or
@@ -11,7 +12,9 @@ import { loadOpsConfig } from "./config.js";
 
 export interface AttachOpsInput {
   env?: Record<string, string | undefined>;
-  adapters: Pick<Adapters, "bus" | "sql" | "verdicts" | "summaries" | "probes">;
+  adapters: Pick<Adapters, "bus" | "sql" | "verdicts" | "summaries" | "probes" | "archive">;
+  /** The archive sink's key prefix (S3_KEY_PREFIX): the feature store and model files live under it. */
+  archivePrefix?: string;
   metrics: PromMetrics;
   log: Logger;
   /** compose()'s lists: ops consumers join them, so lag, health and shutdown see them. */
@@ -22,6 +25,7 @@ export interface AttachOpsInput {
 export async function attachOps(input: AttachOpsInput): Promise<OpsRuntime> {
   const { adapters, log, closers } = input;
   const opsConfig = loadOpsConfig(input.env ?? process.env);
+  const trainingConfig = loadTrainingConfig(input.env ?? process.env);
   const ops = composeOps({
     config: opsConfig,
     sql: await adapters.sql(),
@@ -31,6 +35,7 @@ export async function attachOps(input: AttachOpsInput): Promise<OpsRuntime> {
     probes: await adapters.probes(),
     consumers: () => input.consumers,
     log,
+    training: { config: trainingConfig, archive: adapters.archive(), ...(input.archivePrefix ? { rootPrefix: input.archivePrefix } : {}) },
   });
   closers.push(() => ops.close());
   for (const s of ops.sinks) {

@@ -1,12 +1,15 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports.js";
-import { ALERT_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
+import type { FeatureRow } from "../bus/envelope.js";
+import { ALERT_COLUMNS, FEATURE_ROW_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
 import { parseBatch, type SinkSchema } from "./parse.js";
 import type { BatchHandler } from "./store-sinks.js";
 
 // Archive sink: each partition batch becomes Parquet files, one per EVENT hour it touches,
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/part-<partition>-<first offset of the batch>.parquet
+// except the feature store, partitioned by event date as the spec lays it out:
+//   ml_features/feature_store/date=YYYY-MM-DD/part-<partition>-<first offset>.parquet
 // A verdicts batch also writes the fraud_alerts/ rows of its REVIEW and BLOCKED events, built by
 // core/contracts/alert.ts like the hot store's fraud_alerts rows, so the archive and the table
 // hold the same alerts (the fraud-alerts topic, BLOCKED only, is not archived separately).
@@ -32,7 +35,11 @@ export const DEFAULT_ARCHIVE_PREFIXES: Record<SinkSchema, string> = {
   "vigil.raw-transaction": "raw/transactions",
   "vigil.scored-event": "verdicts",
   "vigil.alert": "fraud_alerts",
+  "vigil.feature-row": "ml_features/feature_store",
 };
+
+/** The feature store is read by date range (training windows); the other streams by hour. */
+const DATE_PARTITIONED: ReadonlySet<SinkSchema> = new Set(["vigil.feature-row"]);
 
 export interface ArchiveSinkOptions {
   /**
@@ -52,18 +59,32 @@ export function hourPath(eventIso: string): string {
   return `year=${d.getUTCFullYear()}/month=${pad(d.getUTCMonth() + 1, 2)}/day=${pad(d.getUTCDate(), 2)}/hour=${pad(d.getUTCHours(), 2)}`;
 }
 
-export function archiveKey(prefix: string, eventIso: string, partition: number, firstOffset: string): string {
-  return `${prefix}/${hourPath(eventIso)}/part-${pad(partition, 5)}-${pad(firstOffset, 20)}.parquet`;
+/** The date folder of an event time, in UTC. */
+export function datePath(eventIso: string): string {
+  return `date=${new Date(Date.parse(eventIso)).toISOString().slice(0, 10)}`;
+}
+
+export function archiveKey(prefix: string, eventIso: string, partition: number, firstOffset: string, byDate = false): string {
+  return `${prefix}/${byDate ? datePath(eventIso) : hourPath(eventIso)}/part-${pad(partition, 5)}-${pad(firstOffset, 20)}.parquet`;
 }
 
 /** One archived row: a message's own payload, or the alert derived from a scored event. */
 type ArchiveRow =
   | { schema: "vigil.raw-transaction"; payload: RawTransaction; position: LogPosition }
   | { schema: "vigil.scored-event"; payload: ScoredEvent; position: LogPosition }
-  | { schema: "vigil.alert"; payload: Alert; position: LogPosition };
+  | { schema: "vigil.alert"; payload: Alert; position: LogPosition }
+  | { schema: "vigil.feature-row"; payload: FeatureRow; position: LogPosition };
 
-const eventTimeOf = (r: ArchiveRow): string =>
-  r.schema === "vigil.alert" ? r.payload.alert_timestamp : r.payload.event.timestamp_utc;
+const eventTimeOf = (r: ArchiveRow): string => {
+  switch (r.schema) {
+    case "vigil.alert":
+      return r.payload.alert_timestamp;
+    case "vigil.feature-row":
+      return r.payload.timestamp_utc;
+    default:
+      return r.payload.event.timestamp_utc;
+  }
+};
 
 /**
  * The rows a batch archives, in message order: each message's payload, and after a REVIEW or
@@ -71,8 +92,9 @@ const eventTimeOf = (r: ArchiveRow): string =>
  */
 export function archiveRows(batch: MessageBatch): Array<{ row: ArchiveRow; own: boolean }> {
   const out: Array<{ row: ArchiveRow; own: boolean }> = [];
-  for (const m of parseBatch("archive sink", batch, ["vigil.raw-transaction", "vigil.scored-event"])) {
-    if (m.schema === "vigil.raw-transaction") out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
+  for (const m of parseBatch("archive sink", batch, ["vigil.raw-transaction", "vigil.scored-event", "vigil.feature-row"])) {
+    if (m.schema === "vigil.feature-row") out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
+    else if (m.schema === "vigil.raw-transaction") out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
     else if (m.schema === "vigil.scored-event") {
       out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
       const alert = alertOf(m.payload);
@@ -93,7 +115,7 @@ export function createArchiveSink(archive: Archive, options: ArchiveSinkOptions 
     const groups = new Map<string, { schema: SinkSchema; rows: ArchiveRow[]; key: string }>();
     for (const { row, own } of rows) {
       const prefix = (own ? options.prefixByTopic?.[batch.topic] : undefined) ?? DEFAULT_ARCHIVE_PREFIXES[row.schema];
-      const key = root + archiveKey(prefix, eventTimeOf(row), batch.partition, firstOffset);
+      const key = root + archiveKey(prefix, eventTimeOf(row), batch.partition, firstOffset, DATE_PARTITIONED.has(row.schema));
       const g = groups.get(`${row.schema}|${key}`) ?? { schema: row.schema, rows: [], key };
       g.rows.push(row);
       groups.set(`${row.schema}|${key}`, g);
@@ -139,5 +161,7 @@ function encode(schema: SinkSchema, rows: ArchiveRow[]): Uint8Array {
       return toParquet(VERDICT_COLUMNS, positioned<ScoredEvent>());
     case "vigil.alert":
       return toParquet(ALERT_COLUMNS, positioned<Alert>());
+    case "vigil.feature-row":
+      return toParquet(FEATURE_ROW_COLUMNS, positioned<FeatureRow>());
   }
 }

@@ -1,6 +1,7 @@
 import { parquetWriteBuffer, type BasicType, type ColumnSource } from "hyparquet-writer";
 import { z } from "zod";
 import { FEATURE_NAMES, FeatureVectorSchema, type Alert, type ScoredEvent, type TransactionEvent } from "../../core/schemas.js";
+import type { FeatureRow } from "../bus/envelope.js";
 import type { LogPosition, RawTransaction } from "../ports.js";
 
 // Parquet layouts of the three archived streams. Typed columns: strings, doubles, booleans,
@@ -88,6 +89,33 @@ export const ALERT_COLUMNS: Array<Column<Positioned<Alert>>> = [
   { name: "rule_triggers", type: "STRING", get: (r) => JSON.stringify(r.payload.rule_triggers) },
   { name: "ml_score", type: "DOUBLE", get: (r) => r.payload.ml_score },
   ...positionColumns<Alert>(),
+];
+
+/**
+ * The feature store. The vector is JSON text (null = missing) beside its layout fingerprint, not
+ * one column per feature: the layout changes with the model features, and a file must stay
+ * readable whatever layout its rows were scored with.
+ */
+export const FEATURE_ROW_COLUMNS: Array<Column<Positioned<FeatureRow>>> = [
+  { name: "transaction_id", type: "STRING", get: (r) => r.payload.transaction_id },
+  { name: "card_number_hash", type: "STRING", get: (r) => r.payload.card_number_hash },
+  { name: "merchant_id", type: "STRING", get: (r) => r.payload.merchant_id },
+  { name: "terminal_id", type: "STRING", get: (r) => opt(r.payload.terminal_id) },
+  { name: "channel", type: "STRING", get: (r) => r.payload.channel },
+  { name: "amount_usd", type: "DOUBLE", get: (r) => r.payload.amount_usd },
+  { name: "timestamp_utc", type: "TIMESTAMP", get: (r) => ms(r.payload.timestamp_utc) },
+  { name: "feature_layout", type: "STRING", get: (r) => r.payload.model_features.layout },
+  { name: "feature_values", type: "STRING", get: (r) => JSON.stringify(r.payload.model_features.values) },
+  { name: "fraud_score", type: "DOUBLE", get: (r) => r.payload.fraud_score },
+  { name: "verdict", type: "STRING", get: (r) => r.payload.verdict },
+  { name: "model_version", type: "STRING", get: (r) => r.payload.model_version },
+  { name: "rules_version", type: "STRING", get: (r) => r.payload.rules_version },
+  { name: "shadow_model_version", type: "STRING", get: (r) => opt(r.payload.shadow?.model_version) },
+  { name: "shadow_fraud_score", type: "DOUBLE", get: (r) => opt(r.payload.shadow?.fraud_score) },
+  { name: "shadow_verdict", type: "STRING", get: (r) => opt(r.payload.shadow?.verdict) },
+  { name: "region", type: "STRING", get: (r) => r.payload.region },
+  { name: "received_at", type: "TIMESTAMP", get: (r) => ms(r.payload.received_at) },
+  ...positionColumns<FeatureRow>(),
 ];
 
 /**

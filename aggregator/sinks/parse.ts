@@ -1,5 +1,5 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import { positionText, validateEnvelope, type SchemaName } from "../bus/envelope.js";
+import { positionText, validateEnvelope, type FeatureRow, type SchemaName } from "../bus/envelope.js";
 import { PortError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports.js";
 
 // Every sink validates a whole batch before it writes anything: a message it cannot accept
@@ -23,7 +23,8 @@ export class PoisonMessageError extends PortError {
 export type ParsedMessage =
   | { schema: "vigil.raw-transaction"; payload: RawTransaction; position: LogPosition; index: number }
   | { schema: "vigil.scored-event"; payload: ScoredEvent; position: LogPosition; index: number }
-  | { schema: "vigil.alert"; payload: Alert; position: LogPosition; index: number };
+  | { schema: "vigil.alert"; payload: Alert; position: LogPosition; index: number }
+  | { schema: "vigil.feature-row"; payload: FeatureRow; position: LogPosition; index: number };
 
 export type SinkSchema = ParsedMessage["schema"];
 

@@ -24,7 +24,12 @@ export const ReferenceSnapshotSchema = z.strictObject({
   /** By card hash: only cards with a tier assigned are listed. */
   card_tier: z.record(key, z.enum(CARD_TIERS)),
   rules_version: z.string().min(1).max(64).optional(),
+  /** The champion: the model that decides (a learned model's version once one was promoted). */
   model_version: z.string().min(1).max(64).optional(),
+  /** The shadow: scored beside the champion, reported, never decides. */
+  shadow_model_version: z.string().min(1).max(64).optional(),
+  /** Model files (vigil.gbdt JSON) by version, for profiles without Redis; validated by the edge with core's schema. */
+  models: z.record(z.string().min(1).max(64), z.unknown()).optional(),
   /** Rule sets by version, for profiles without Redis; validated later by core's RuleSet schema. */
   rule_sets: z.record(z.string().min(1).max(64), z.unknown()).optional(),
 });
@@ -43,6 +48,9 @@ export const REDIS_KEYS = {
   cardTier: "vigil:risk:card_tier",
   rulesVersion: "vigil:active:rules_version",
   modelVersion: "vigil:active:model_version",
+  shadowModelVersion: "vigil:active:shadow_model_version",
   refdataVersion: "vigil:refdata:version",
   ruleSet: (version: string) => `vigil:ruleset:${version}`,
+  /** A model file's JSON text (immutable per version). */
+  model: (version: string) => `vigil:model:${version}`,
 } as const;
