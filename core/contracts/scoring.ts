@@ -1,4 +1,4 @@
-import type { Decision, FeatureVector, ReferenceSignals, TransactionEvent } from "../schemas.js";
+import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ShadowResult, TransactionEvent } from "../schemas.js";
 
 // The per-card scoring port: what the edge app asks of whoever owns a card's state (a Durable
 // Object on Workers, Deno KV on Deno) and what it answers.
@@ -14,9 +14,12 @@ export interface ScoreItem {
 /**
  * duplicate: the same transaction_id was seen before on this card; the first verdict is returned,
  * windows unchanged, nothing forwarded again (so a store need not keep the features for it).
+ * modelFeatures / shadow: what the model saw and what the shadow would have decided, in their
+ * JSON form (the outcome crosses the Durable Object RPC boundary), forwarded for training; optional
+ * because an engine written against the earlier shape may not report them.
  */
 export type ScoreOutcome =
-  | { decision: Decision; features: FeatureVector; duplicate: false }
+  | { decision: Decision; features: FeatureVector; duplicate: false; modelFeatures?: ModelFeatures; shadow?: ShadowResult }
   | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
 
 /**

@@ -47,7 +47,7 @@ function reasonFor(code: string, detail: string): Reason {
 /** The engine, with `reasons` appended to each decision (why the active versions were not all used). */
 function noting(engine: Engine, reasons: Reason[]): Engine {
   if (reasons.length === 0) return engine;
-  const add = (r: ScoreResult): ScoreResult => ({ features: r.features, decision: { ...r.decision, reasons: [...r.decision.reasons, ...reasons] } });
+  const add = (r: ScoreResult): ScoreResult => ({ ...r, decision: { ...r.decision, reasons: [...r.decision.reasons, ...reasons] } });
   return {
     rulesVersion: engine.rulesVersion,
     modelVersion: engine.modelVersion,
