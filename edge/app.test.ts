@@ -4,6 +4,7 @@ import { describe, expect, inject, it, vi } from "vitest";
 import type { ScoredEvent, VerdictResponse } from "../core/schemas.js";
 import { BASE, call, ONLINE, score, scoreBatch, spyQueue, testEnv, txn, type ErrorJson } from "./testing/helpers.js";
 import worker from "./workers/entry.js";
+import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES } from "../core/features/model-features.js";
 
 describe("routes", () => {
   it("GET /v1/health answers without auth: status, version, region only", async () => {
@@ -29,7 +30,8 @@ describe("routes", () => {
       const records = q.records();
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
-        schema_version: 1,
+        schema_version: 2,
+        model_features: { layout: MODEL_FEATURE_LAYOUT },
         region: "test",
         event: { transaction_id: t.transaction_id, card_number_hash: t.card_number_hash },
         verdict: { transaction_id: t.transaction_id, verdict: v.verdict },
@@ -94,7 +96,12 @@ describe("end to end in workerd", () => {
       },
       { timeout: 20_000, interval: 100 },
     );
-    expect(got).toMatchObject({ schema_version: 1, region: "test", event: { card_number_hash: t.card_number_hash } });
+    expect(got).toMatchObject({ schema_version: 2, region: "test", event: { card_number_hash: t.card_number_hash } });
+    // What the model saw, through the real queue consumer: the current layout, one value per feature.
+    if (got?.schema_version !== 2) throw new Error("not a v2 event");
+    expect(got.model_features.layout).toBe(MODEL_FEATURE_LAYOUT);
+    expect(got.model_features.values).toHaveLength(MODEL_FEATURE_NAMES.length);
+    expect(got.model_features.values.some((v) => v !== null)).toBe(true);
   });
 });
 

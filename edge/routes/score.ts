@@ -1,5 +1,6 @@
 import {
   SCORED_EVENT_SCHEMA_VERSION,
+  SCORED_EVENT_SCHEMA_VERSION_V2,
   type ReferenceSignals,
   type ScoredEvent,
   type TransactionEvent,
@@ -79,14 +80,19 @@ export async function scoreAndForward(
   const records: ScoredEvent[] = [];
   outcomes.forEach((o, i) => {
     if (o.duplicate) return; // already forwarded when first scored
-    records.push({
-      schema_version: SCORED_EVENT_SCHEMA_VERSION,
+    const base = {
       event: events[i] as TransactionEvent,
       verdict: (scored[i] as Scored).response,
       features: o.features,
       region: deps.config.REGION,
       received_at: receivedAt,
-    });
+    };
+    // v2 carries what the model saw (training reads it as is); v1 only if the scorer did not report it.
+    if (o.modelFeatures) {
+      records.push({ schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}) });
+    } else {
+      records.push({ schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base });
+    }
   });
   if (records.length > 0) {
     deps.waitUntil(
