@@ -19,6 +19,7 @@ export interface ReferenceLookup {
   signals: ReferenceSignals;
   rulesVersion?: string;
   modelVersion?: string;
+  shadowModelVersion?: string;
 }
 
 /** Hands scored events to the forwarding pipeline (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on failure. */

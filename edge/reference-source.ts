@@ -8,7 +8,7 @@ import { createUpstashReferenceData } from "./reference/upstash.js";
 // CardState object (rule sets by version for the engine registry).
 
 /** "none" answers UNAVAILABLE (never silently: the engine adds a reason) and has no rule sets. */
-export function referenceFor(config: ReferenceSettings, log: Logger): ReferenceData & Partial<Pick<CachedReferenceData, "loadRuleSet">> {
+export function referenceFor(config: ReferenceSettings, log: Logger): ReferenceData & Partial<Pick<CachedReferenceData, "loadRuleSet" | "loadModel">> {
   switch (config.REFERENCE_SOURCE) {
     case "upstash":
       return createUpstashReferenceData({

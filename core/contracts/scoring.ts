@@ -9,6 +9,8 @@ export interface ScoreItem {
   /** Active versions named by the reference data, if any; the owner falls back to its default engine. */
   rulesVersion?: string;
   modelVersion?: string;
+  /** The shadow model named by the reference data: scored beside, never decides. */
+  shadowModelVersion?: string;
 }
 
 /**

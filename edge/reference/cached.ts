@@ -31,6 +31,8 @@ export interface CachedReferenceData extends ReferenceData {
   lookup(event: TransactionEvent, ctx?: LookupContext): Promise<ReferenceLookup>;
   /** The raw rule set stored for `version`; undefined when none is stored. Throws when the source cannot be read. */
   loadRuleSet(version: string): Promise<unknown>;
+  /** The raw model file stored for `version`; undefined when none is stored. Throws when the source cannot be read. */
+  loadModel(version: string): Promise<unknown>;
   /** Version of the snapshot served now, if any (health pages). */
   currentVersion(): number | undefined;
   invalidate(): void;
@@ -46,6 +48,7 @@ export interface CachedReferenceOptions {
   source: string;
   load: () => Promise<ReferenceIndex>;
   loadRuleSet: (version: string) => Promise<unknown>;
+  loadModel: (version: string) => Promise<unknown>;
   settings: CacheSettings;
   clock: () => number;
   log: Logger;
@@ -84,6 +87,7 @@ export function createCachedReferenceData(o: CachedReferenceOptions): CachedRefe
       return lookupIn(hit.value, event);
     },
     loadRuleSet: o.loadRuleSet,
+    loadModel: o.loadModel,
     currentVersion: () => served,
     invalidate: () => cache.invalidate(),
   };

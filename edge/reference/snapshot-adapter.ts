@@ -62,7 +62,13 @@ export function createSnapshotReferenceData(opts: SnapshotReferenceOptions): Cac
     return index.ruleSets.get(version);
   };
 
-  return createCachedReferenceData({ source: "snapshot", load, loadRuleSet, settings, clock, log });
+  // Model files travel inside the snapshot too (`models`), under the same freshness rule.
+  const loadModel = async (version: string): Promise<unknown> => {
+    const index = last !== undefined && clock() - loadedAt < settings.maxStaleMs ? last : await load();
+    return index.models.get(version);
+  };
+
+  return createCachedReferenceData({ source: "snapshot", load, loadRuleSet, loadModel, settings, clock, log });
 }
 
 /** `fetchSnapshot` for an HTTP endpoint (the aggregator's GET /v1/reference/snapshot). */

@@ -19,7 +19,10 @@ export interface ReferenceIndex {
   merchantStats: ReadonlyMap<string, EntityRiskStats>;
   rulesVersion?: string;
   modelVersion?: string;
+  shadowModelVersion?: string;
   ruleSets: ReadonlyMap<string, unknown>;
+  /** Model files by version (snapshot profile; the Upstash adapter reads them by key instead). */
+  models: ReadonlyMap<string, unknown>;
 }
 
 export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
@@ -35,7 +38,9 @@ export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
     merchantStats: new Map(Object.entries(s.merchant_stats ?? {})),
     ...(s.rules_version !== undefined ? { rulesVersion: s.rules_version } : {}),
     ...(s.model_version !== undefined ? { modelVersion: s.model_version } : {}),
+    ...(s.shadow_model_version !== undefined ? { shadowModelVersion: s.shadow_model_version } : {}),
     ruleSets: new Map(Object.entries(s.rule_sets ?? {})),
+    models: new Map(Object.entries(s.models ?? {})),
   };
 }
 
@@ -78,6 +83,7 @@ export function lookupIn(index: ReferenceIndex, event: TransactionEvent): Refere
     signals: signalsFor(index, event),
     ...(index.rulesVersion !== undefined ? { rulesVersion: index.rulesVersion } : {}),
     ...(index.modelVersion !== undefined ? { modelVersion: index.modelVersion } : {}),
+    ...(index.shadowModelVersion !== undefined ? { shadowModelVersion: index.shadowModelVersion } : {}),
   };
 }
 

@@ -108,7 +108,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
 
   const loadFull = async (): Promise<ReferenceIndex> => {
     // Version first: if a publish lands mid-pipeline the next refresh sees a newer version and reloads.
-    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model] = (await redis
+    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow] = (await redis
       .pipeline()
       .get(REDIS_KEYS.refdataVersion)
       .smembers(REDIS_KEYS.blockedBins)
@@ -121,7 +121,8 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       .hgetall(REDIS_KEYS.merchantStats)
       .get(REDIS_KEYS.rulesVersion)
       .get(REDIS_KEYS.modelVersion)
-      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str];
+      .get(REDIS_KEYS.shadowModelVersion)
+      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str];
     const bad: string[] = bins.filter((b) => !BIN.test(b)).map(() => REDIS_KEYS.blockedBins);
     const snapshot: ReferenceSnapshot = {
       version: version(ver),
@@ -138,6 +139,8 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
     const mv = optional(model);
     if (rv !== undefined) snapshot.rules_version = rv;
     if (mv !== undefined) snapshot.model_version = mv;
+    const sv = optional(shadow);
+    if (sv !== undefined) snapshot.shadow_model_version = sv;
     if (bad.length > 0) {
       log.warn("REFERENCE_DATA_INVALID_ENTRIES", { count: bad.length, keys: [...new Set(bad)].join(",") });
     }
@@ -148,17 +151,19 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
     const prev = last;
     if (prev !== undefined) {
       // Common case: nothing published since the last load. One small pipeline, no table transfer.
-      const [ver, rules, model] = (await redis
+      const [ver, rules, model, shadow] = (await redis
         .pipeline()
         .get(REDIS_KEYS.refdataVersion)
         .get(REDIS_KEYS.rulesVersion)
         .get(REDIS_KEYS.modelVersion)
-        .exec()) as [Str, Str, Str];
+        .get(REDIS_KEYS.shadowModelVersion)
+        .exec()) as [Str, Str, Str, Str];
       if (version(ver) === prev.version) {
-        const { rulesVersion: _r, modelVersion: _m, ...tables } = prev;
+        const { rulesVersion: _r, modelVersion: _m, shadowModelVersion: _s, ...tables } = prev;
         const rv = optional(rules);
         const mv = optional(model);
-        last = { ...tables, ...(rv !== undefined ? { rulesVersion: rv } : {}), ...(mv !== undefined ? { modelVersion: mv } : {}) };
+        const sv = optional(shadow);
+        last = { ...tables, ...(rv !== undefined ? { rulesVersion: rv } : {}), ...(mv !== undefined ? { modelVersion: mv } : {}), ...(sv !== undefined ? { shadowModelVersion: sv } : {}) };
         return last;
       }
     }
@@ -185,5 +190,16 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
     }
   };
 
-  return createCachedReferenceData({ source: "upstash", load, loadRuleSet, settings, clock, log });
+  // A model file is immutable per version; the registry asks for it once per isolate.
+  const loadModel = async (v: string): Promise<unknown> => {
+    const raw = await redis.get<string>(REDIS_KEYS.model(v));
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      throw new Error(`${REDIS_KEYS.model(v)} is not JSON`);
+    }
+  };
+
+  return createCachedReferenceData({ source: "upstash", load, loadRuleSet, loadModel, settings, clock, log });
 }

@@ -61,6 +61,7 @@ export async function scoreAndForward(
             refs: l.signals,
             ...(l.rulesVersion !== undefined ? { rulesVersion: l.rulesVersion } : {}),
             ...(l.modelVersion !== undefined ? { modelVersion: l.modelVersion } : {}),
+            ...(l.shadowModelVersion !== undefined ? { shadowModelVersion: l.shadowModelVersion } : {}),
           };
         });
         const res = await deps.scorer.scoreCard(card, items);

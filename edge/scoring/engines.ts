@@ -43,7 +43,8 @@ export function registryFromEnv(env: EngineEnv): EngineRegistry {
   try {
     const source = referenceFor(loadReferenceSettings(env), log);
     const loadRuleSet = source.loadRuleSet?.bind(source);
-    registry = createEngineRegistry(loadRuleSet ? { loadRuleSet } : undefined, { config, log });
+    const loadModel = source.loadModel?.bind(source);
+    registry = createEngineRegistry(loadRuleSet ? { loadRuleSet, ...(loadModel ? { loadModel } : {}) } : undefined, { config, log });
   } catch (err) {
     // Decisions still say they were scored by the bundled engine (fallback reason); this says why.
     log.error("ENGINE_REGISTRY_UNAVAILABLE", { error: err instanceof Error ? err.message.slice(0, 300) : "unknown" });
@@ -57,13 +58,13 @@ export function registryFromEnv(env: EngineEnv): EngineRegistry {
 export async function resolveEngines(items: ScoreItem[], registry: EngineRegistry): Promise<Engine[]> {
   const base = registry.bundled;
   const memo = new Map<string, Promise<Engine>>();
-  const one = (rv: string | undefined, mv: string | undefined): Promise<Engine> => {
-    const wantsOther = (rv !== undefined && rv !== base.rulesVersion) || (mv !== undefined && mv !== base.modelVersion);
+  const one = (rv: string | undefined, mv: string | undefined, sv: string | undefined): Promise<Engine> => {
+    const wantsOther = (rv !== undefined && rv !== base.rulesVersion) || (mv !== undefined && mv !== base.modelVersion) || sv !== undefined;
     if (!wantsOther) return Promise.resolve(base);
-    const key = `${rv ?? ""}\u0000${mv ?? ""}`;
+    const key = `${rv ?? ""}\u0000${mv ?? ""}\u0000${sv ?? ""}`;
     let p = memo.get(key);
-    if (!p) memo.set(key, (p = registry.resolve(rv, mv)));
+    if (!p) memo.set(key, (p = registry.resolve(rv, mv, sv)));
     return p;
   };
-  return Promise.all(items.map((i) => one(i.rulesVersion, i.modelVersion)));
+  return Promise.all(items.map((i) => one(i.rulesVersion, i.modelVersion, i.shadowModelVersion)));
 }
