@@ -30,8 +30,9 @@ describe("routes", () => {
       const records = q.records();
       expect(records).toHaveLength(1);
       expect(records[0]).toMatchObject({
+        // v2: the model features as scored, for the feature store.
         schema_version: 2,
-        model_features: { layout: MODEL_FEATURE_LAYOUT },
+        model_features: { layout: MODEL_FEATURE_LAYOUT, values: expect.any(Array) },
         region: "test",
         event: { transaction_id: t.transaction_id, card_number_hash: t.card_number_hash },
         verdict: { transaction_id: t.transaction_id, verdict: v.verdict },

@@ -16,12 +16,16 @@ export interface ScoreItem {
 /**
  * duplicate: the same transaction_id was seen before on this card; the first verdict is returned,
  * windows unchanged, nothing forwarded again (so a store need not keep the features for it).
- * modelFeatures / shadow: what the model saw and what the shadow would have decided, in their
- * JSON form (the outcome crosses the Durable Object RPC boundary), forwarded for training; optional
- * because an engine written against the earlier shape may not report them.
  */
 export type ScoreOutcome =
-  | { decision: Decision; features: FeatureVector; duplicate: false; modelFeatures?: ModelFeatures; shadow?: ShadowResult }
+  | {
+      decision: Decision;
+      features: FeatureVector;
+      duplicate: false;
+      /** The model feature vector as scored (null = missing), for the feature store; absent from older engines. */
+      modelFeatures?: ModelFeatures;
+      shadow?: ShadowResult;
+    }
   | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
 
 /**

@@ -88,12 +88,12 @@ export async function scoreAndForward(
       region: deps.config.REGION,
       received_at: receivedAt,
     };
-    // v2 carries what the model saw (training reads it as is); v1 only if the scorer did not report it.
-    if (o.modelFeatures) {
-      records.push({ schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}) });
-    } else {
-      records.push({ schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base });
-    }
+    // v2 carries the model features as scored (the feature store's rows); v1 when the engine gave none.
+    records.push(
+      o.modelFeatures
+        ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}) }
+        : { schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base },
+    );
   });
   if (records.length > 0) {
     deps.waitUntil(

@@ -1,6 +1,6 @@
 import type { CardWindow, Engine } from "../../core/index.js";
 import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
-import type { Decision, FeatureVector, ModelFeatures } from "../../core/schemas.js";
+import type { Decision, FeatureVector } from "../../core/schemas.js";
 import { parseEventTime } from "../../core/window/time.js";
 
 // The per-item loop every card-state owner runs (the CardState Durable Object, the Deno KV store):
@@ -22,11 +22,6 @@ export interface SeenLedger {
   record(transactionId: string, decision: Decision, features: FeatureVector, eventMs: number): void;
 }
 
-/** The vector as the ScoredEvent carries it: JSON has no NaN, so a missing value is null. */
-export function modelFeaturesJson(layout: string, values: Float64Array): ModelFeatures {
-  return { layout, values: Array.from(values, (v) => (Number.isFinite(v) ? v : null)) };
-}
-
 /**
  * Scores and applies `items` in order; engines[i] scores items[i]. A duplicate answers the first
  * decision and leaves the window alone. Returns the outcomes and how many items were new.
@@ -45,12 +40,17 @@ export function scoreCardItems(items: readonly ScoreItem[], engines: readonly En
     const engine = engines[i];
     if (!engine) throw new Error("no engine resolved for item");
     const r = engine.process(item.event, window, item.refs);
-    seen.record(id, r.decision, r.features, parseEventTime(item.event.timestamp_utc));
+    const { decision, features } = r;
+    seen.record(id, decision, features, parseEventTime(item.event.timestamp_utc));
     fresh++;
-    const outcome: ScoreOutcome = { decision: r.decision, features: r.features, duplicate: false };
-    if (r.modelFeatures && r.modelFeatureLayout) outcome.modelFeatures = modelFeaturesJson(r.modelFeatureLayout, r.modelFeatures);
-    if (r.shadow) outcome.shadow = { ...r.shadow };
-    outcomes.push(outcome);
+    outcomes.push({
+      decision,
+      features,
+      duplicate: false,
+      // JSON has no NaN: a missing model feature travels as null.
+      ...(r.modelFeatures && r.modelFeatureLayout ? { modelFeatures: { layout: r.modelFeatureLayout, values: Array.from(r.modelFeatures, (v) => (Number.isFinite(v) ? v : null)) } } : {}),
+      ...(r.shadow ? { shadow: { model_version: r.shadow.model_version, fraud_score: r.shadow.fraud_score, verdict: r.shadow.verdict } } : {}),
+    });
   }
   return { outcomes, fresh };
 }

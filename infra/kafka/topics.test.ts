@@ -9,8 +9,10 @@ describe("loadTopicSpecs", () => {
     const specs = loadTopicSpecs();
     const byName = new Map(specs.map((s) => [s.name, s]));
     expect([...byName.keys()].sort()).toEqual(
-      ["fraud-alerts", "fraud-dead-letter", "fraud-raw-transactions", "fraud-review", "fraud-verdicts"],
+      ["fraud-alerts", "fraud-dead-letter", "fraud-enriched-events", "fraud-raw-transactions", "fraud-review", "fraud-verdicts"],
     );
+    // The spec's settings for the feature store's stream.
+    expect(byName.get("fraud-enriched-events")).toMatchObject({ partitions: 64, replicationFactor: 3, configs: { "retention.ms": "86400000" } });
     expect(byName.get("fraud-raw-transactions")).toMatchObject({
       partitions: 64,
       replicationFactor: 3,
