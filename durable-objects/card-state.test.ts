@@ -7,6 +7,7 @@ import { encodeCardState } from "../core/window/codec.js";
 import { decodeCardStateBinary } from "../core/window/binary-codec.js";
 import { IDLE_TTL_MS, MAX_SEEN } from "../edge/scoring/card-items.js";
 import { CardState } from "./card-state.js";
+import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES } from "../core/features/model-features.js";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -93,6 +94,12 @@ describe("CardState Durable Object", () => {
     await evictDurableObject(stub);
     const fresh = await runInDurableObject(stub, (o: CardState) => (o as unknown as { marker?: string }).marker);
     expect(fresh).toBeUndefined(); // a new instance, state reloaded from SQLite
+
+    // The model vector crosses the RPC boundary in its JSON form.
+    const f0 = first[0];
+    if (!f0 || f0.duplicate) throw new Error("expected a new outcome");
+    expect(f0.modelFeatures?.layout).toBe(MODEL_FEATURE_LAYOUT);
+    expect(f0.modelFeatures?.values).toHaveLength(MODEL_FEATURE_NAMES.length);
 
     const next = await stub.scoreEvents([item(card, { timestamp_utc: iso(base + 3000) })]);
     expect(next[0]?.features?.tx_count_1min).toBe(4);

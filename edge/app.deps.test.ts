@@ -99,4 +99,32 @@ describe("createApp with fake ports", () => {
     expect(h.seen[0]?.[0]).toMatchObject({ rulesVersion: "rules-7", modelVersion: "model-3", refs: { bin_blocked: true } });
     expect(h.forwarded[0]).toMatchObject({ region: "unit", verdict: { transaction_id: t.transaction_id } });
   });
+
+  it("forwards v2 with what the model saw and the shadow's call; v1 when the scorer reports no vector; nothing for a duplicate", async () => {
+    const decision = (id: string) => ({ transaction_id: id, fraud_score: 10, verdict: "APPROVED" as const, confidence: 0.9, rule_triggers: [], ml_score: 0.1, reasons: [], model_version: "m", rules_version: "r" });
+    const mf = { layout: "mf1-test", values: [1, null, 2.5] };
+    const shadow = { model_version: "gbdt-2", fraud_score: 71, verdict: "REVIEW" as const };
+    const kinds = ["v2", "v2-no-shadow", "v1", "dup"];
+    let k = 0;
+    const scorer: CardScorer = {
+      scoreCard: (_card, items) =>
+        Promise.resolve(
+          items.map((i) => {
+            const kind = kinds[k++];
+            const base = { decision: decision(i.event.transaction_id), features: {} as never };
+            if (kind === "dup") return { ...base, duplicate: true as const };
+            if (kind === "v1") return { ...base, duplicate: false as const };
+            return { ...base, duplicate: false as const, modelFeatures: mf, ...(kind === "v2" ? { shadow } : {}) };
+          }),
+        ),
+    };
+    const h = await harness({ scorer });
+    for (let i = 0; i < kinds.length; i++) expect((await h.post(txn())).status).toBe(200);
+    expect(h.forwarded).toHaveLength(3);
+    expect(h.forwarded[0]).toMatchObject({ schema_version: 2, model_features: mf, shadow });
+    expect(h.forwarded[1]).toMatchObject({ schema_version: 2, model_features: mf });
+    expect(h.forwarded[1]).not.toHaveProperty("shadow");
+    expect(h.forwarded[2]?.schema_version).toBe(1);
+    expect(h.forwarded[2]).not.toHaveProperty("model_features");
+  });
 });

@@ -1,10 +1,10 @@
 import { createExecutionContext } from "cloudflare:test";
-import { MODEL_FEATURE_LAYOUT } from "../core/features/model-features.js";
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it, vi } from "vitest";
 import type { ScoredEvent, VerdictResponse } from "../core/schemas.js";
 import { BASE, call, ONLINE, score, scoreBatch, spyQueue, testEnv, txn, type ErrorJson } from "./testing/helpers.js";
 import worker from "./workers/entry.js";
+import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES } from "../core/features/model-features.js";
 
 describe("routes", () => {
   it("GET /v1/health answers without auth: status, version, region only", async () => {
@@ -98,6 +98,11 @@ describe("end to end in workerd", () => {
       { timeout: 20_000, interval: 100 },
     );
     expect(got).toMatchObject({ schema_version: 2, region: "test", event: { card_number_hash: t.card_number_hash } });
+    // What the model saw, through the real queue consumer: the current layout, one value per feature.
+    if (got?.schema_version !== 2) throw new Error("not a v2 event");
+    expect(got.model_features.layout).toBe(MODEL_FEATURE_LAYOUT);
+    expect(got.model_features.values).toHaveLength(MODEL_FEATURE_NAMES.length);
+    expect(got.model_features.values.some((v) => v !== null)).toBe(true);
   });
 });
 

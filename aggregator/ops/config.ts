@@ -14,6 +14,8 @@ const OpsEnvSchema = z.object({
   OPS_RISK_WINDOW_DAYS: int(1, 365).default(30),
   /** Transactions younger than this are left out of merchant/terminal rates (labels not arrived yet). */
   OPS_LABEL_DELAY_DAYS: z.coerce.number({ message: "must be a number" }).min(0).max(180).default(3),
+  /** Label delay of the terminal/merchant statistics learned models read (days). */
+  OPS_STATS_LABEL_DELAY_DAYS: z.coerce.number({ message: "must be a number" }).min(0).max(180).default(7),
   OPS_RISK_SMOOTHING: z.coerce.number({ message: "must be a number" }).min(0).max(100_000).default(20),
   /** Publish risk to Redis (the edge's Upstash layout) when both are set. */
   UPSTASH_REDIS_REST_URL: z.url({ message: "an http(s) URL" }).optional(),
@@ -44,7 +46,7 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
   return {
     bootstrapTokens: parseBootstrapTokens(e.OPS_BOOTSTRAP_TOKENS),
     riskIntervalMs: e.OPS_RISK_INTERVAL_SECONDS * 1000,
-    risk: RiskConfigSchema.parse({ windowDays: e.OPS_RISK_WINDOW_DAYS, labelDelayDays: e.OPS_LABEL_DELAY_DAYS, smoothingWeight: e.OPS_RISK_SMOOTHING }),
+    risk: RiskConfigSchema.parse({ windowDays: e.OPS_RISK_WINDOW_DAYS, labelDelayDays: e.OPS_LABEL_DELAY_DAYS, smoothingWeight: e.OPS_RISK_SMOOTHING, stats: { labelDelayDays: e.OPS_STATS_LABEL_DELAY_DAYS } }),
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
     groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },

@@ -1,5 +1,7 @@
 import type { Redis } from "@upstash/redis";
+import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { REDIS_KEYS, ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
+import type { EntityRiskStats } from "../../core/schemas.js";
 import type { OpsSql, SqlQuery } from "./sql.js";
 
 // Publishing label-derived risk into the edge's reference data. Only differences from what was
@@ -9,13 +11,16 @@ import type { OpsSql, SqlQuery } from "./sql.js";
 // what tells the edge caches to reload. The embedded profile reads the same tables through
 // GET /v1/reference/snapshot, versioned by fraud_ops.refdata_state.
 
-export type PublishedKind = "merchant" | "terminal" | "card_tier";
-const KINDS: readonly PublishedKind[] = ["merchant", "terminal", "card_tier"];
+export type PublishedKind = "merchant" | "terminal" | "card_tier" | "terminal_stats" | "merchant_stats";
+const KINDS: readonly PublishedKind[] = ["merchant", "terminal", "card_tier", "terminal_stats", "merchant_stats"];
+const byKind = <T>(f: () => T): Record<PublishedKind, T> => ({ merchant: f(), terminal: f(), card_tier: f(), terminal_stats: f(), merchant_stats: f() });
 
 export const REDIS_HASH: Record<PublishedKind, string> = {
   merchant: REDIS_KEYS.merchantRisk,
   terminal: REDIS_KEYS.terminalRisk,
   card_tier: REDIS_KEYS.cardTier,
+  terminal_stats: REDIS_KEYS.terminalStats,
+  merchant_stats: REDIS_KEYS.merchantStats,
 };
 export const REDIS_VERSION_KEY = REDIS_KEYS.refdataVersion;
 
@@ -39,9 +44,14 @@ async function desired(sql: SqlQuery): Promise<Record<PublishedKind, Map<string,
     "SELECT kind, entity_id, risk FROM fraud_ops.entity_risk",
   );
   const cards = await sql.query<{ card_number_hash: string; tier: string }>("SELECT card_number_hash, tier FROM fraud_ops.card_risk");
-  const out: Record<PublishedKind, Map<string, string>> = { merchant: new Map(), terminal: new Map(), card_tier: new Map() };
+  // Already in the published encoding (core/contracts/entity-stats.ts).
+  const stats = await sql.query<{ kind: "terminal_stats" | "merchant_stats"; entity_id: string; value: string }>(
+    "SELECT kind, entity_id, value FROM fraud_ops.entity_stats",
+  );
+  const out = byKind(() => new Map<string, string>());
   for (const r of ents.rows) out[r.kind].set(r.entity_id, riskText(r.risk));
   for (const r of cards.rows) out.card_tier.set(r.card_number_hash, r.tier);
+  for (const r of stats.rows) out[r.kind].set(r.entity_id, r.value);
   return out;
 }
 
@@ -50,9 +60,9 @@ export async function computeDelta(sql: SqlQuery): Promise<ReferenceDelta> {
   const { rows } = await sql.query<{ kind: PublishedKind; entity_id: string; value: string }>(
     "SELECT kind, entity_id, value FROM fraud_ops.published_reference",
   );
-  const have: Record<PublishedKind, Map<string, string>> = { merchant: new Map(), terminal: new Map(), card_tier: new Map() };
+  const have = byKind(() => new Map<string, string>());
   for (const r of rows) have[r.kind].set(r.entity_id, r.value);
-  const delta: ReferenceDelta = { set: { merchant: {}, terminal: {}, card_tier: {} }, del: { merchant: [], terminal: [], card_tier: [] }, changes: 0 };
+  const delta: ReferenceDelta = { set: byKind((): Record<string, string> => ({})), del: byKind((): string[] => []), changes: 0 };
   for (const k of KINDS) {
     for (const [id, v] of want[k]) {
       if (have[k].get(id) !== v) {
@@ -142,6 +152,14 @@ export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?:
   const b = { ...(base ? await base() : {}), ...(models ? await models() : {}) };
   const want = await desired(sql);
   const num = (m: Map<string, string>) => Object.fromEntries([...m].map(([k, v]) => [k, Number(v)]));
+  const stats = (m: Map<string, string>): Record<string, EntityRiskStats> => {
+    const out: Record<string, EntityRiskStats> = {};
+    for (const [k, v] of m) {
+      const s = decodeEntityStats(v);
+      if (s) out[k] = s;
+    }
+    return out;
+  };
   const snapshot = {
     ...b,
     version: (b.version ?? 0) + (await snapshotVersion(sql)),
@@ -151,6 +169,8 @@ export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?:
     merchant_risk: { ...(b.merchant_risk ?? {}), ...num(want.merchant) },
     terminal_risk: { ...(b.terminal_risk ?? {}), ...num(want.terminal) },
     card_tier: { ...(b.card_tier ?? {}), ...Object.fromEntries(want.card_tier) },
+    terminal_stats: { ...(b.terminal_stats ?? {}), ...stats(want.terminal_stats) },
+    merchant_stats: { ...(b.merchant_stats ?? {}), ...stats(want.merchant_stats) },
   };
   return ReferenceSnapshotSchema.parse(snapshot);
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recomputeEntityStats, StatsConfigSchema, type StatsResult } from "./entity-stats.js";
 import type { OpsSql } from "./sql.js";
 
 // Labels fed back into risk. Merchant and terminal risk = fraud rate over a trailing window of
@@ -21,6 +22,8 @@ export const RiskConfigSchema = z.object({
   cardMediumFlags: z.number().int().min(1).default(2),
   /** Rows of scored_transactions older than this are pruned (must cover every window above). */
   retentionDays: z.number().int().min(1).max(3650).default(400),
+  /** Terminal/merchant statistics for learned models (own label delay: default 7 days, as the eval's). */
+  stats: StatsConfigSchema.prefault({}),
 });
 export type RiskConfig = z.infer<typeof RiskConfigSchema>;
 export const DEFAULT_RISK_CONFIG: RiskConfig = RiskConfigSchema.parse({});
@@ -34,6 +37,7 @@ export interface RecomputeResult {
   cards: number;
   summary_days: number;
   pruned: number;
+  stats: StatsResult;
 }
 
 const DAY_MS = 86_400_000;
@@ -85,6 +89,7 @@ export async function recomputeRisk(sql: OpsSql, nowMs: number, cfg: RiskConfig 
     };
     const merchants = await entities("merchant", "merchant_id");
     const terminals = await entities("terminal", "terminal_id");
+    const stats = await recomputeEntityStats(tx, nowMs, cfg.stats);
 
     // A confirmed fraud on the card is evidence at once (no maturity wait): HIGH. Repeated flags the
     // analysts have not cleared as LEGIT: MEDIUM. Cards not listed are LOW.
@@ -142,6 +147,7 @@ export async function recomputeRisk(sql: OpsSql, nowMs: number, cfg: RiskConfig 
       cards: cards.rows[0]?.n ?? 0,
       summary_days: days.rows[0]?.n ?? 0,
       pruned: pruned.rows[0]?.n ?? 0,
+      stats,
     };
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EntityRiskStatsSchema } from "../schemas.js";
 
 // The reference data contract between the aggregator (which publishes it) and the edge (which
 // reads it): one versioned snapshot document, and the Redis key layout it is stored under when
@@ -23,6 +24,9 @@ export const ReferenceSnapshotSchema = z.strictObject({
   ip_risk: z.record(key, risk),
   /** By card hash: only cards with a tier assigned are listed. */
   card_tier: z.record(key, z.enum(CARD_TIERS)),
+  /** Matured-label statistics by terminal / merchant id (the label job's); absent = none published. */
+  terminal_stats: z.record(key, EntityRiskStatsSchema).optional(),
+  merchant_stats: z.record(key, EntityRiskStatsSchema).optional(),
   rules_version: z.string().min(1).max(64).optional(),
   /** The champion: the model that decides (a learned model's version once one was promoted). */
   model_version: z.string().min(1).max(64).optional(),
@@ -46,6 +50,9 @@ export const REDIS_KEYS = {
   terminalRisk: "vigil:risk:terminal",
   ipRisk: "vigil:risk:ip",
   cardTier: "vigil:risk:card_tier",
+  /** Hashes of entity id → encodeEntityStats text (core/contracts/entity-stats.ts). */
+  terminalStats: "vigil:stats:terminal",
+  merchantStats: "vigil:stats:merchant",
   rulesVersion: "vigil:active:rules_version",
   modelVersion: "vigil:active:model_version",
   shadowModelVersion: "vigil:active:shadow_model_version",

@@ -23,7 +23,8 @@ export interface EntityRiskOptions {
 }
 
 export const DEFAULT_LABEL_DELAY_MS = 7 * DAY_MS;
-const WINDOW_MS = [DAY_MS, 7 * DAY_MS, 30 * DAY_MS] as const;
+/** The windows w (1, 7, 30 days), in the order of EntityRiskStats' fields; the label job uses them too. */
+export const ENTITY_WINDOW_MS = [DAY_MS, 7 * DAY_MS, 30 * DAY_MS] as const;
 
 /** Bayesian (beta-binomial) smoothing of a rate toward `prior` with `strength` pseudo-observations. */
 export function smoothedRate(frauds: number, tx: number, prior: number, strength: number): number {
@@ -108,7 +109,7 @@ export class EntityRiskAccumulator {
     const s = this.series.get(entity);
     const end = T - this.labelDelayMs;
     const hi = s ? s.lowerBound(end) : 0;
-    const counts = WINDOW_MS.map((w) => {
+    const counts = ENTITY_WINDOW_MS.map((w) => {
       if (!s) return { tx: 0, fraud: 0 };
       const lo = s.lowerBound(end - w);
       return { tx: hi - lo, fraud: (s.cum[hi] ?? 0) - (s.cum[lo] ?? 0) };

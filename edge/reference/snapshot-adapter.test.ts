@@ -62,6 +62,18 @@ describe("createSnapshotReferenceData", () => {
     expect(await ref.loadRuleSet("nope")).toBeUndefined();
   });
 
+  it("maps published terminal/merchant stats onto the event's terminal and merchant only", async () => {
+    const st = (tx: number) => ({ tx_1d: 0, fraud_1d: 0, rate_1d: 0.01, tx_7d: tx, fraud_7d: 1, rate_7d: 0.05, tx_30d: tx, fraud_30d: 1, rate_30d: 0.05 });
+    const { fetchSnapshot } = source({ ...SNAPSHOT, terminal_stats: { "t-clean": st(11) }, merchant_stats: { "m-risky": st(22), "m-other": st(33) } });
+    const ref = createSnapshotReferenceData({ fetchSnapshot, log: quietLog().log });
+    const { signals } = await ref.lookup(event());
+    expect(signals.terminal_stats).toEqual(st(11));
+    expect(signals.merchant_stats).toEqual(st(22));
+    const unknown = await ref.lookup(event({ terminal_id: undefined, merchant_id: "m-none" }));
+    expect(unknown.signals.terminal_stats).toBeUndefined();
+    expect(unknown.signals.merchant_stats).toBeUndefined();
+  });
+
   it("serves stale data through an outage up to maxStaleMs, then answers UNAVAILABLE, then recovers", async () => {
     let t = 0;
     const { s, fetchSnapshot } = source(SNAPSHOT);

@@ -1,5 +1,5 @@
 import type { CardTier, ReferenceSnapshot } from "../../core/contracts/reference.js";
-import type { ReferenceSignals, TransactionEvent } from "../../core/schemas.js";
+import type { EntityRiskStats, ReferenceSignals, TransactionEvent } from "../../core/schemas.js";
 import type { ReferenceLookup } from "../ports.js";
 
 // Lookups in the reference snapshot (core/contracts/reference.ts). The Upstash adapter loads Redis
@@ -15,6 +15,8 @@ export interface ReferenceIndex {
   terminalRisk: ReadonlyMap<string, number>;
   ipRisk: ReadonlyMap<string, number>;
   cardTier: ReadonlyMap<string, CardTier>;
+  terminalStats: ReadonlyMap<string, EntityRiskStats>;
+  merchantStats: ReadonlyMap<string, EntityRiskStats>;
   rulesVersion?: string;
   modelVersion?: string;
   shadowModelVersion?: string;
@@ -32,6 +34,8 @@ export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
     terminalRisk: new Map(Object.entries(s.terminal_risk)),
     ipRisk: new Map(Object.entries(s.ip_risk)),
     cardTier: new Map(Object.entries(s.card_tier)),
+    terminalStats: new Map(Object.entries(s.terminal_stats ?? {})),
+    merchantStats: new Map(Object.entries(s.merchant_stats ?? {})),
     ...(s.rules_version !== undefined ? { rulesVersion: s.rules_version } : {}),
     ...(s.model_version !== undefined ? { modelVersion: s.model_version } : {}),
     ...(s.shadow_model_version !== undefined ? { shadowModelVersion: s.shadow_model_version } : {}),
@@ -55,9 +59,13 @@ export function signalsFor(index: ReferenceIndex, event: TransactionEvent): Refe
   const signals: ReferenceSignals = { status: "OK" };
   const merchant = index.merchantRisk.get(event.merchant_id);
   if (merchant !== undefined) signals.merchant_risk_score = merchant;
+  const merchantStats = index.merchantStats.get(event.merchant_id);
+  if (merchantStats !== undefined) signals.merchant_stats = merchantStats;
   if (event.terminal_id !== undefined) {
     const terminal = index.terminalRisk.get(event.terminal_id);
     if (terminal !== undefined) signals.terminal_risk_score = terminal;
+    const terminalStats = index.terminalStats.get(event.terminal_id);
+    if (terminalStats !== undefined) signals.terminal_stats = terminalStats;
   }
   if (event.ip_address_hash !== undefined) {
     const ip = index.ipRisk.get(event.ip_address_hash);

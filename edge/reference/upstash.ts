@@ -7,6 +7,8 @@ import {
   type CachedReferenceData,
 } from "./cached.js";
 import { CARD_TIERS, REDIS_KEYS, type ReferenceSnapshot } from "../../core/contracts/reference.js";
+import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
+import type { EntityRiskStats } from "../../core/schemas.js";
 import { indexSnapshot, type ReferenceIndex } from "./snapshot.js";
 
 // Reference data in Redis over the Upstash REST API (fetch only: Workers, Deno, Node). The whole
@@ -62,6 +64,16 @@ function tierTable(raw: Hash, bad: string[]): ReferenceSnapshot["card_tier"] {
   return out;
 }
 
+function statsTable(raw: Hash, bad: string[], key: string): Record<string, EntityRiskStats> {
+  const out: Record<string, EntityRiskStats> = {};
+  for (const [k, v] of entries(raw)) {
+    const s = decodeEntityStats(v);
+    if (s === undefined) bad.push(key);
+    else out[k] = s;
+  }
+  return out;
+}
+
 function version(v: Str): number {
   const n = v === null ? 0 : Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${REDIS_KEYS.refdataVersion} is not a counter`);
@@ -96,7 +108,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
 
   const loadFull = async (): Promise<ReferenceIndex> => {
     // Version first: if a publish lands mid-pipeline the next refresh sees a newer version and reloads.
-    const [ver, bins, ips, merchant, terminal, ip, tier, rules, model, shadow] = (await redis
+    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow] = (await redis
       .pipeline()
       .get(REDIS_KEYS.refdataVersion)
       .smembers(REDIS_KEYS.blockedBins)
@@ -105,10 +117,12 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       .hgetall(REDIS_KEYS.terminalRisk)
       .hgetall(REDIS_KEYS.ipRisk)
       .hgetall(REDIS_KEYS.cardTier)
+      .hgetall(REDIS_KEYS.terminalStats)
+      .hgetall(REDIS_KEYS.merchantStats)
       .get(REDIS_KEYS.rulesVersion)
       .get(REDIS_KEYS.modelVersion)
       .get(REDIS_KEYS.shadowModelVersion)
-      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Str, Str, Str];
+      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str];
     const bad: string[] = bins.filter((b) => !BIN.test(b)).map(() => REDIS_KEYS.blockedBins);
     const snapshot: ReferenceSnapshot = {
       version: version(ver),
@@ -118,6 +132,8 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       terminal_risk: riskTable(terminal, bad, REDIS_KEYS.terminalRisk),
       ip_risk: riskTable(ip, bad, REDIS_KEYS.ipRisk),
       card_tier: tierTable(tier, bad),
+      terminal_stats: statsTable(terminalStats, bad, REDIS_KEYS.terminalStats),
+      merchant_stats: statsTable(merchantStats, bad, REDIS_KEYS.merchantStats),
     };
     const rv = optional(rules);
     const mv = optional(model);

@@ -11,6 +11,7 @@ import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store
 import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
 import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
+import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { applyFeedback } from "../../aggregator/ops/labels.js";
 import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from "../../aggregator/ops/publish.js";
 import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
@@ -46,6 +47,8 @@ afterAll(async () => {
   await redis.hdel(REDIS_HASH.merchant, MERCHANT, CLEAN_MERCHANT).catch(() => undefined);
   await redis.hdel(REDIS_HASH.terminal, TERMINAL).catch(() => undefined);
   await redis.hdel(REDIS_HASH.card_tier, CARD).catch(() => undefined);
+  await redis.hdel(REDIS_HASH.terminal_stats, TERMINAL).catch(() => undefined);
+  await redis.hdel(REDIS_HASH.merchant_stats, MERCHANT, CLEAN_MERCHANT).catch(() => undefined);
   await sql?.close();
   await fresh?.drop();
 });
@@ -84,6 +87,12 @@ describe("labels feed the edge's reference data", () => {
     const seen = await edgeRedis.lookup(event);
     expect(seen.signals).toMatchObject({ status: "OK", card_risk_tier: "HIGH" });
     expect(seen.signals.merchant_risk_score).toBeCloseTo(expected, 6);
+    // Terminal/merchant stats (default label delay 7 days: the 10-day-old events are in the 7-day
+    // window ending at NOW − 7 d, not in its 1-day one), smoothed toward the matured rate 10/80.
+    const stats = { tx_1d: 0, fraud_1d: 0, rate_1d: 0.125, tx_7d: 40, fraud_7d: 10, rate_7d: 0.225, tx_30d: 40, fraud_30d: 10, rate_30d: 0.225 };
+    expect(decodeEntityStats(await redis.hget<string>(REDIS_HASH.terminal_stats, TERMINAL))).toEqual(stats);
+    expect(seen.signals.terminal_stats).toEqual(stats);
+    expect(seen.signals.merchant_stats).toEqual(stats);
 
     // Embedded profile: the snapshot endpoint, read by the edge's snapshot adapter.
     const app = createOpsRoutes({
@@ -102,7 +111,10 @@ describe("labels feed the edge's reference data", () => {
     const snap = (await res.json()) as { version: number; merchant_risk: Record<string, number> };
     expect(snap.merchant_risk[MERCHANT]).toBeCloseTo(expected, 6);
     const edgeSnap = createSnapshotReferenceData({ fetchSnapshot: async () => snap, log: { info: () => undefined, warn: () => undefined, error: () => undefined } });
-    expect((await edgeSnap.lookup(event)).signals.merchant_risk_score).toBeCloseTo(expected, 6);
+    const fromSnap = (await edgeSnap.lookup(event)).signals;
+    expect(fromSnap.merchant_risk_score).toBeCloseTo(expected, 6);
+    expect(fromSnap.terminal_stats).toEqual(stats);
+    expect(fromSnap.merchant_stats).toEqual(stats);
 
     // A second run with nothing new sends nothing and keeps the version.
     const again = await job.run();

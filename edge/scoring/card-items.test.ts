@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { CardWindow, type Engine, type ScoreResult } from "../../core/index.js";
+import type { ScoreItem } from "../../core/contracts/scoring.js";
+import type { Decision, FeatureVector } from "../../core/schemas.js";
+import { txn } from "../testing/helpers.js";
+import { scoreCardItems, type SeenLedger } from "./card-items.js";
+
+// What each card-state owner answers per item: the model vector and the shadow travel with a new
+// outcome (JSON-safe), a duplicate answers the first decision only.
+
+function fakeEngine(result: Omit<ScoreResult, "decision" | "features">): Engine {
+  const score = (e: ScoreItem["event"]): ScoreResult => ({
+    decision: { transaction_id: e.transaction_id, fraud_score: 5, verdict: "APPROVED", confidence: 0.9, rule_triggers: [], ml_score: 0.05, reasons: [], model_version: "m", rules_version: "r" } as Decision,
+    features: {} as FeatureVector,
+    ...result,
+  });
+  return { rulesVersion: "r", modelVersion: "m", configVersion: "c", score, process: score };
+}
+
+function ledger(): SeenLedger {
+  const m = new Map<string, { decision: Decision; features: FeatureVector }>();
+  return { prior: (id) => m.get(id), record: (id, decision, features) => void m.set(id, { decision, features }) };
+}
+
+describe("scoreCardItems", () => {
+  it("reports the model vector (NaN as null) and the shadow's call; a duplicate reports neither", () => {
+    const t = txn();
+    const item = { event: t as unknown as ScoreItem["event"], refs: { status: "OK" as const } };
+    const shadow = { model_version: "gbdt-2", fraud_score: 64, verdict: "REVIEW" as const };
+    const engine = fakeEngine({ modelFeatures: new Float64Array([1, Number.NaN, 2.5]), modelFeatureLayout: "mf1-test", shadow });
+    const { outcomes, fresh } = scoreCardItems([item, item], [engine, engine], CardWindow.empty(), ledger());
+    expect(fresh).toBe(1);
+    expect(outcomes[0]).toMatchObject({ duplicate: false, modelFeatures: { layout: "mf1-test", values: [1, null, 2.5] }, shadow });
+    expect(outcomes[1]?.duplicate).toBe(true);
+    expect(outcomes[1]).not.toHaveProperty("modelFeatures");
+    expect(outcomes[1]).not.toHaveProperty("shadow");
+  });
+
+  it("leaves them out when the engine does not report them", () => {
+    const item = { event: txn() as unknown as ScoreItem["event"], refs: { status: "OK" as const } };
+    const { outcomes } = scoreCardItems([item], [fakeEngine({})], CardWindow.empty(), ledger());
+    expect(outcomes[0]).not.toHaveProperty("modelFeatures");
+    expect(outcomes[0]).not.toHaveProperty("shadow");
+  });
+});
