@@ -6,10 +6,12 @@ export interface Progress {
   stop(): void;
 }
 
-export function progress(label: string, total: number): Progress {
-  if (process.stdout.isTTY) {
+/** `toStderr` keeps stdout for the command's output (piped to a file or to jq). */
+export function progress(label: string, total: number, opts: { toStderr?: boolean } = {}): Progress {
+  const stream = opts.toStderr ? process.stderr : process.stdout;
+  if (stream.isTTY) {
     const bar = new SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} | {info}`, hideCursor: true },
+      { format: `${label} [{bar}] {percentage}% | {value}/{total} | {info}`, hideCursor: true, stream },
       Presets.shades_classic,
     );
     bar.start(total, 0, { info: "" });
@@ -25,7 +27,7 @@ export function progress(label: string, total: number): Progress {
       if (now - lastLog < 5000) return;
       lastLog = now;
       const info = f ? Object.entries(f).map(([k, x]) => `${k}=${x}`).join(" ") : "";
-      console.log(`${label}: ${v}/${total} ${info}`);
+      stream.write(`${label}: ${v}/${total} ${info}\n`);
     },
     stop() {},
   };
