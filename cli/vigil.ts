@@ -1,3 +1,4 @@
+import { backtest } from "./commands/backtest.js";
 import { consumeAlerts } from "./commands/consume-alerts.js";
 import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
@@ -5,7 +6,7 @@ import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

@@ -1,0 +1,113 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { createEngine, defaultModel, parseRuleSet, parseScoringConfig } from "../../core/index.js";
+import { runBacktest } from "../commands/backtest.js";
+import { UsageError } from "../commands/common.js";
+import { parseEventsJsonl, parseLabels } from "./inputs.js";
+import { replay } from "./replay.js";
+
+// fixtures/: 12 events over 4 cards, written out of time order, plus 2 bad lines. With
+// config.json (stats and ML weights 0) fraud_score is the rule points: CARD_TESTING 90 (≥ 3
+// events in a minute: a3, a4 of card A's 10-second burst), BIG_AMOUNT 60 (b3 700 USD, c1 800 USD),
+// everything else 0. Frauds: a2, a3, a4, c1 (b3 is labelled legitimate, the rest unlabelled).
+const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const fx = (f: string) => join(dir, f);
+const base = { events: fx("events.jsonl"), labels: fx("labels.csv"), rules: fx("rules.json"), config: fx("config.json") };
+
+describe("vigil backtest on the hand-built fixture", () => {
+  const { report, badLines } = runBacktest(base);
+
+  it("counts events, labels, frauds and skipped lines", () => {
+    expect(report).toMatchObject({ events: 12, cards: 4, labelled: 5, frauds: 4, skipped: 2, outOfRange: 0 });
+  });
+
+  it("reports per-rule hits and precision", () => {
+    expect(report.rules).toEqual([
+      { code: "BIG_AMOUNT", hits: 2, frauds: 1, precision: 0.5 },
+      { code: "CARD_TESTING", hits: 2, frauds: 2, precision: 1 },
+    ]);
+  });
+
+  it("reports recall and FPR of the verdicts as decided", () => {
+    // REVIEW+: a3, a4 (90, BLOCKED), b3, c1 (60, REVIEW): 3 of 4 frauds, 1 of 8 legitimate.
+    expect(report.review).toEqual({ recall: 0.75, falsePositiveRate: 0.125, flagged: 4 });
+    // BLOCKED: a3, a4 only.
+    expect(report.block).toEqual({ recall: 0.5, falsePositiveRate: 0, flagged: 2 });
+  });
+
+  it("computes AUC, AP and card precision@100 as worked out by hand", () => {
+    // AUC over 4 × 8 pairs: a3, a4 beat all 8 (16); c1 beats the 7 zeros and ties b3 (7.5);
+    // a2 ties the 7 zeros (3.5): 27 / 32.
+    expect(report.aucRoc).toBeCloseTo(27 / 32, 12);
+    // AP: threshold 90 → recall ½ at precision 1; 60 → ¾ at 3/4; 0 → 1 at 4/12.
+    expect(report.averagePrecision).toBeCloseTo(0.5 + 0.25 * 0.75 + 0.25 * (4 / 12), 12);
+    // Cards A (fraud), B, C (fraud), D: 2 of the 4 cards.
+    expect(report.cardPrecisionAt100).toBe(0.5);
+  });
+
+  it("skips bad lines with their line numbers", () => {
+    expect(badLines.map((b) => b.line)).toEqual([4, 9]);
+    expect(badLines[0]!.message).toMatch(/not JSON/);
+    expect(badLines[1]!.message).toMatch(/amount_usd/);
+  });
+
+  it("reads JSONL labels the same as CSV", () => {
+    expect(runBacktest({ ...base, labels: fx("labels.jsonl") }).report).toEqual(report);
+  });
+});
+
+describe("event-time order", () => {
+  const engine = createEngine({
+    config: parseScoringConfig(JSON.parse(readFileSync(fx("config.json"), "utf8"))),
+    ruleSet: parseRuleSet(JSON.parse(readFileSync(fx("rules.json"), "utf8"))),
+    model: defaultModel(),
+  });
+  const burst = parseEventsJsonl(readFileSync(fx("events.jsonl"), "utf8")).events.filter((e) => e.card_number_hash === "cardAAAA");
+
+  it("replays events given newest first in time order, so the window counts the burst", () => {
+    expect(burst.map((e) => e.transaction_id)).toEqual(["a4", "a3", "a2", "a1"]);
+    const { outcomes } = replay(burst.map((event) => ({ event })), engine);
+    expect(outcomes.map((o) => o.transactionId)).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(outcomes.map((o) => o.ruleTriggers)).toEqual([[], [], ["CARD_TESTING"], ["CARD_TESTING"]]);
+    expect(outcomes.map((o) => o.score)).toEqual([0, 0, 90, 90]);
+  });
+
+  it("keeps input order among events of the same instant", () => {
+    const same = burst.map((e, i) => ({ event: { ...e, transaction_id: `s${i}`, timestamp_utc: "2026-03-02T10:00:00Z" } }));
+    expect(replay(same, engine).outcomes.map((o) => o.transactionId)).toEqual(["s0", "s1", "s2", "s3"]);
+  });
+});
+
+describe("--from/--to", () => {
+  it("replays only [from, to), with card state starting fresh at from", () => {
+    // b1 (08:00), d1 (09:00), a1, a2 fall out. Without a1 and a2, a3 and a4 are the card's 1st and 2nd events in the minute: no CARD_TESTING.
+    const { report } = runBacktest({ ...base, from: "2026-03-02T10:00:15Z" });
+    expect(report).toMatchObject({ events: 8, outOfRange: 4, frauds: 3 });
+    expect(report.rules).toEqual([{ code: "BIG_AMOUNT", hits: 2, frauds: 1, precision: 0.5 }]);
+  });
+
+  it("excludes events at or after --to", () => {
+    const { report } = runBacktest({ ...base, to: "2026-03-02T16:00:00Z" });
+    // b3 (16:00) and d3 (18:00) fall out.
+    expect(report).toMatchObject({ events: 10, outOfRange: 2, frauds: 4 });
+    expect(report.rules.find((r) => r.code === "BIG_AMOUNT")).toEqual({ code: "BIG_AMOUNT", hits: 1, frauds: 1, precision: 1 });
+    expect(report.review).toEqual({ recall: 0.75, falsePositiveRate: 0, flagged: 3 });
+  });
+
+  it("refuses bounds in the wrong order or not dates", () => {
+    expect(() => runBacktest({ ...base, from: "2026-03-03", to: "2026-03-02" })).toThrow(UsageError);
+    expect(() => runBacktest({ ...base, from: "yesterday" })).toThrow(/--from/);
+  });
+});
+
+describe("parseLabels", () => {
+  it("takes CSV with or without a header, last label winning", () => {
+    expect([...parseLabels("t1,1\nt2,false\nt1,0\n").labels]).toEqual([["t1", false], ["t2", false]]);
+  });
+
+  it("reports a bad line by number", () => {
+    expect(parseLabels("transaction_id,is_fraud\nt1,maybe\n").bad).toEqual([{ line: 2, message: expect.stringMatching(/is_fraud/) as unknown as string }]);
+  });
+});
