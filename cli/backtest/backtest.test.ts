@@ -1,8 +1,11 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { createEngine, defaultModel, parseRuleSet, parseScoringConfig } from "../../core/index.js";
+import { serializeGbdt } from "../../core/ml/gbdt/index.js";
+import { handModel } from "../../core/testing/learned-model.js";
 import { runBacktest } from "../commands/backtest.js";
 import { UsageError } from "../commands/common.js";
 import { parseEventsJsonl, parseLabels } from "./inputs.js";
@@ -99,6 +102,20 @@ describe("--from/--to", () => {
   it("refuses bounds in the wrong order or not dates", () => {
     expect(() => runBacktest({ ...base, from: "2026-03-03", to: "2026-03-02" })).toThrow(UsageError);
     expect(() => runBacktest({ ...base, from: "yesterday" })).toThrow(/--from/);
+  });
+});
+
+describe("--model", () => {
+  it("makes a GBDT file the champion, its thresholds deciding the verdicts", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "vigil-backtest-")), "model.json");
+    writeFileSync(file, serializeGbdt(handModel()));
+    const { report, engine } = runBacktest({ ...base, config: undefined, model: file });
+    expect(engine.modelVersion).toBe("gbdt-hand-1");
+    // margin −3 + 6 (amount ≥ 500) ± 0.5 (first event of the card or not), daytime: c1 (first
+    // event, fraud) → σ(3.5) = 97.1, b3 (third event, legitimate) → σ(2.5) = 92.4, both ≥ block 90.
+    // The small purchases stay below 5, and the fixture's rules have no action, so they force nothing.
+    expect(report.block).toEqual({ recall: 0.25, falsePositiveRate: 0.125, flagged: 2 });
+    expect(report.review).toEqual(report.block);
   });
 });
 
