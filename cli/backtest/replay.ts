@@ -12,6 +12,8 @@ export interface ReplayItem {
 }
 
 export interface ReplayOutcome {
+  /** Position in the input, so a caller can join its own per-event data (labels, patterns) back. */
+  index: number;
   transactionId: string;
   card: string;
   timeMs: number;
@@ -49,13 +51,13 @@ export function replay(items: readonly ReplayItem[], engine: Engine, opts: Repla
   const cards = new Map<string, CardWindow>();
   const outcomes: ReplayOutcome[] = [];
   const every = opts.progressEvery ?? 1000;
-  for (const { item, t } of kept) {
+  for (const { item, i, t } of kept) {
     const card = item.event.card_number_hash;
     let state = cards.get(card);
     if (!state) cards.set(card, (state = CardWindow.empty()));
     const { decision } = engine.process(item.event, state, item.refs ?? NO_REFERENCE);
     outcomes.push({
-      transactionId: item.event.transaction_id, card, timeMs: t, score: decision.fraud_score,
+      index: i, transactionId: item.event.transaction_id, card, timeMs: t, score: decision.fraud_score,
       verdict: decision.verdict, ruleTriggers: decision.rule_triggers,
     });
     if (outcomes.length % every === 0) opts.onProgress?.(outcomes.length, kept.length);

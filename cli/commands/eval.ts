@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
-import { CardWindow, defaultEngine, type TransactionEvent } from "../../core/index.js";
+import { defaultEngine, type TransactionEvent } from "../../core/index.js";
 import type { LabelledEvent } from "../../core/sim/index.js";
+import { replay } from "../backtest/replay.js";
 import { createEdgeClient } from "../edge-client.js";
 import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../detection-metrics.js";
 import { progress } from "../progress.js";
@@ -10,7 +11,7 @@ import { evalHandbook, HANDBOOK_USAGE } from "./eval-handbook.js";
 
 // Detection quality on a labelled generated stream, replayed on event time: through the edge
 // (batches in stream order, so each card's events arrive in order) or in-process through the
-// same core engine the edge runs (--target core, no server needed).
+// same core engine the edge runs (--target core, no server needed; the replay `vigil backtest` uses).
 
 interface Outcome extends Scored {
   flagged: boolean;
@@ -18,20 +19,15 @@ interface Outcome extends Scored {
 }
 
 async function viaCore(stream: Iterable<LabelledEvent>, total: number): Promise<Outcome[]> {
-  const engine = defaultEngine();
-  const cards = new Map<string, CardWindow>();
-  const out: Outcome[] = [];
+  await Promise.resolve();
+  const items = [...stream];
   const bar = progress("eval (core)", total);
-  for (const item of stream) {
-    const card = item.event.card_number_hash;
-    let state = cards.get(card);
-    if (!state) cards.set(card, (state = CardWindow.empty()));
-    const { decision } = engine.process(item.event, state, item.refs);
-    out.push({ score: decision.fraud_score, isFraud: item.is_fraud, card, flagged: decision.verdict !== "APPROVED", ...(item.pattern ? { pattern: item.pattern } : {}) });
-    if (out.length % 5000 === 0) bar.update(out.length);
-  }
+  const { outcomes } = replay(items, defaultEngine(), { progressEvery: 5000, onProgress: (done) => bar.update(done) });
   bar.stop();
-  return out;
+  return outcomes.map((o) => {
+    const item = items[o.index]!;
+    return { score: o.score, isFraud: item.is_fraud, card: o.card, flagged: o.verdict !== "APPROVED", ...(item.pattern ? { pattern: item.pattern } : {}) };
+  });
 }
 
 async function viaEdge(stream: Iterable<LabelledEvent>, total: number, edge: string, token: string, batchSize: number): Promise<Outcome[]> {
