@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createEngine, defaultModel, parseRuleSet, parseScoringConfig } from "../../core/index.js";
 import { serializeGbdt } from "../../core/ml/gbdt/index.js";
 import { handModel } from "../../core/testing/learned-model.js";
-import { runBacktest } from "../commands/backtest.js";
+import { runBacktest, type BacktestRun } from "../commands/backtest.js";
 import { UsageError } from "../commands/common.js";
 import { parseEventsJsonl, parseLabels } from "./inputs.js";
 import { replay } from "./replay.js";
@@ -20,14 +20,17 @@ const fx = (f: string) => join(dir, f);
 const base = { events: fx("events.jsonl"), labels: fx("labels.csv"), rules: fx("rules.json"), config: fx("config.json") };
 
 describe("vigil backtest on the hand-built fixture", () => {
-  const { report, badLines } = runBacktest(base);
+  let run: BacktestRun;
+  beforeAll(async () => {
+    run = await runBacktest(base);
+  });
 
   it("counts events, labels, frauds and skipped lines", () => {
-    expect(report).toMatchObject({ events: 12, cards: 4, labelled: 5, frauds: 4, skipped: 2, outOfRange: 0 });
+    expect(run.report).toMatchObject({ events: 12, cards: 4, labelled: 5, frauds: 4, skipped: 2, outOfRange: 0 });
   });
 
   it("reports per-rule hits and precision", () => {
-    expect(report.rules).toEqual([
+    expect(run.report.rules).toEqual([
       { code: "BIG_AMOUNT", hits: 2, frauds: 1, precision: 0.5 },
       { code: "CARD_TESTING", hits: 2, frauds: 2, precision: 1 },
     ]);
@@ -35,29 +38,29 @@ describe("vigil backtest on the hand-built fixture", () => {
 
   it("reports recall and FPR of the verdicts as decided", () => {
     // REVIEW+: a3, a4 (90, BLOCKED), b3, c1 (60, REVIEW): 3 of 4 frauds, 1 of 8 legitimate.
-    expect(report.review).toEqual({ recall: 0.75, falsePositiveRate: 0.125, flagged: 4 });
+    expect(run.report.review).toEqual({ recall: 0.75, falsePositiveRate: 0.125, flagged: 4 });
     // BLOCKED: a3, a4 only.
-    expect(report.block).toEqual({ recall: 0.5, falsePositiveRate: 0, flagged: 2 });
+    expect(run.report.block).toEqual({ recall: 0.5, falsePositiveRate: 0, flagged: 2 });
   });
 
   it("computes AUC, AP and card precision@100 as worked out by hand", () => {
     // AUC over 4 × 8 pairs: a3, a4 beat all 8 (16); c1 beats the 7 zeros and ties b3 (7.5);
     // a2 ties the 7 zeros (3.5): 27 / 32.
-    expect(report.aucRoc).toBeCloseTo(27 / 32, 12);
+    expect(run.report.aucRoc).toBeCloseTo(27 / 32, 12);
     // AP: threshold 90 → recall ½ at precision 1; 60 → ¾ at 3/4; 0 → 1 at 4/12.
-    expect(report.averagePrecision).toBeCloseTo(0.5 + 0.25 * 0.75 + 0.25 * (4 / 12), 12);
+    expect(run.report.averagePrecision).toBeCloseTo(0.5 + 0.25 * 0.75 + 0.25 * (4 / 12), 12);
     // Cards A (fraud), B, C (fraud), D: 2 of the 4 cards.
-    expect(report.cardPrecisionAt100).toBe(0.5);
+    expect(run.report.cardPrecisionAt100).toBe(0.5);
   });
 
   it("skips bad lines with their line numbers", () => {
-    expect(badLines.map((b) => b.line)).toEqual([4, 9]);
-    expect(badLines[0]!.message).toMatch(/not JSON/);
-    expect(badLines[1]!.message).toMatch(/amount_usd/);
+    expect(run.badLines.map((b) => b.line)).toEqual([4, 9]);
+    expect(run.badLines[0]!.message).toMatch(/not JSON/);
+    expect(run.badLines[1]!.message).toMatch(/amount_usd/);
   });
 
-  it("reads JSONL labels the same as CSV", () => {
-    expect(runBacktest({ ...base, labels: fx("labels.jsonl") }).report).toEqual(report);
+  it("reads JSONL labels the same as CSV", async () => {
+    expect((await runBacktest({ ...base, labels: fx("labels.jsonl") })).report).toEqual(run.report);
   });
 });
 
@@ -84,32 +87,32 @@ describe("event-time order", () => {
 });
 
 describe("--from/--to", () => {
-  it("replays only [from, to), with card state starting fresh at from", () => {
+  it("replays only [from, to), with card state starting fresh at from", async () => {
     // b1 (08:00), d1 (09:00), a1, a2 fall out. Without a1 and a2, a3 and a4 are the card's 1st and 2nd events in the minute: no CARD_TESTING.
-    const { report } = runBacktest({ ...base, from: "2026-03-02T10:00:15Z" });
+    const { report } = await runBacktest({ ...base, from: "2026-03-02T10:00:15Z" });
     expect(report).toMatchObject({ events: 8, outOfRange: 4, frauds: 3 });
     expect(report.rules).toEqual([{ code: "BIG_AMOUNT", hits: 2, frauds: 1, precision: 0.5 }]);
   });
 
-  it("excludes events at or after --to", () => {
-    const { report } = runBacktest({ ...base, to: "2026-03-02T16:00:00Z" });
+  it("excludes events at or after --to", async () => {
+    const { report } = await runBacktest({ ...base, to: "2026-03-02T16:00:00Z" });
     // b3 (16:00) and d3 (18:00) fall out.
     expect(report).toMatchObject({ events: 10, outOfRange: 2, frauds: 4 });
     expect(report.rules.find((r) => r.code === "BIG_AMOUNT")).toEqual({ code: "BIG_AMOUNT", hits: 1, frauds: 1, precision: 1 });
     expect(report.review).toEqual({ recall: 0.75, falsePositiveRate: 0, flagged: 3 });
   });
 
-  it("refuses bounds in the wrong order or not dates", () => {
-    expect(() => runBacktest({ ...base, from: "2026-03-03", to: "2026-03-02" })).toThrow(UsageError);
-    expect(() => runBacktest({ ...base, from: "yesterday" })).toThrow(/--from/);
+  it("refuses bounds in the wrong order or not dates", async () => {
+    await expect(runBacktest({ ...base, from: "2026-03-03", to: "2026-03-02" })).rejects.toThrow(UsageError);
+    await expect(runBacktest({ ...base, from: "yesterday" })).rejects.toThrow(/--from/);
   });
 });
 
 describe("--model", () => {
-  it("makes a GBDT file the champion, its thresholds deciding the verdicts", () => {
+  it("makes a GBDT file the champion, its thresholds deciding the verdicts", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "vigil-backtest-")), "model.json");
     writeFileSync(file, serializeGbdt(handModel()));
-    const { report, engine } = runBacktest({ ...base, config: undefined, model: file });
+    const { report, engine } = await runBacktest({ ...base, config: undefined, model: file });
     expect(engine.modelVersion).toBe("gbdt-hand-1");
     // margin −3 + 6 (amount ≥ 500) ± 0.5 (first event of the card or not), daytime: c1 (first
     // event, fraud) → σ(3.5) = 97.1, b3 (third event, legitimate) → σ(2.5) = 92.4, both ≥ block 90.

@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createEngine, defaultConfig, defaultModel, defaultRuleSet, parseRuleSet, parseScoringConfig, type Engine } from "../../core/index.js";
+import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
 import { compileGbdt } from "../../core/ml/gbdt/index.js";
-import { parseEventsJsonl, parseLabels } from "../backtest/inputs.js";
+import { readArchiveEvents } from "../backtest/archive.js";
+import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/inputs.js";
 import { replay } from "../backtest/replay.js";
 import { formatReport, reportJson, summarize, type BacktestReport } from "../backtest/report.js";
 import { progress } from "../progress.js";
@@ -12,7 +14,7 @@ import { UsageError, type Command } from "./common.js";
 // state, graded against labels. Reference lookups (BIN/IP lists, risk tiers) are not part of an
 // event record, so the replay scores with none: block-list rules cannot fire here.
 
-export const BACKTEST_USAGE = "backtest --events FILE.jsonl --labels FILE(.csv|.jsonl) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--json]";
+export const BACKTEST_USAGE = "backtest (--events FILE.jsonl | --archive DIR [--archive-prefix P]) --labels FILE(.csv|.jsonl) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--json]";
 
 function readJson(file: string, flag: string): unknown {
   try {
@@ -30,7 +32,11 @@ function isoBound(raw: string | undefined, flag: string): number | undefined {
 }
 
 export interface BacktestArgs {
-  events: string;
+  /** Exactly one of events (a JSONL file) and archive (the embedded profile's archive folder). */
+  events?: string | undefined;
+  archive?: string | undefined;
+  /** The archive sink's root prefix, when one was configured. */
+  archivePrefix?: string | undefined;
   labels: string;
   rules?: string | undefined;
   model?: string | undefined;
@@ -48,7 +54,8 @@ export interface BacktestRun {
 }
 
 /** Everything but printing, so tests drive the same path as the CLI. */
-export function runBacktest(a: BacktestArgs): BacktestRun {
+export async function runBacktest(a: BacktestArgs): Promise<BacktestRun> {
+  if ((a.events === undefined) === (a.archive === undefined)) throw new UsageError("give one of --events and --archive");
   const fromMs = isoBound(a.from, "--from");
   const toMs = isoBound(a.to, "--to");
   if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) throw new UsageError("--from must be before --to");
@@ -56,7 +63,10 @@ export function runBacktest(a: BacktestArgs): BacktestRun {
   const ruleSet = a.rules ? parseRuleSet(readJson(a.rules, "--rules")) : defaultRuleSet();
   const learned = a.model ? compileGbdt(readJson(a.model, "--model")) : undefined;
   const engine = createEngine({ config, ruleSet, model: defaultModel(), ...(learned ? { learned } : {}) });
-  const { events, bad } = parseEventsJsonl(readFileSync(a.events, "utf8"));
+  const source: ParsedEvents = a.events !== undefined
+    ? parseEventsJsonl(readFileSync(a.events, "utf8"))
+    : await readArchiveEvents(createLocalArchive(a.archive ?? ""), { fromMs, toMs, rootPrefix: a.archivePrefix });
+  const { events, bad } = source;
   const labels = parseLabels(readFileSync(a.labels, "utf8"));
   if (labels.bad.length > 0) throw new UsageError(`--labels ${a.labels}: line ${labels.bad[0]!.line}: ${labels.bad[0]!.message} (${labels.bad.length} bad lines)`);
   const r = replay(events.map((event) => ({ event })), engine, {
@@ -77,23 +87,21 @@ export const backtest: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        events: { type: "string" }, labels: { type: "string" }, rules: { type: "string" }, model: { type: "string" },
+        events: { type: "string" }, archive: { type: "string" }, "archive-prefix": { type: "string" }, labels: { type: "string" }, rules: { type: "string" }, model: { type: "string" },
         config: { type: "string" }, from: { type: "string" }, to: { type: "string" }, json: { type: "boolean", default: false },
       },
     });
-    if (!values.events) throw new UsageError("--events is required");
     if (!values.labels) throw new UsageError("--labels is required");
-    await Promise.resolve();
     let bar: ReturnType<typeof progress> | undefined;
-    const run = runBacktest({
-      events: values.events, labels: values.labels, rules: values.rules, model: values.model, config: values.config, from: values.from, to: values.to,
+    const run = await runBacktest({
+      events: values.events, archive: values.archive, archivePrefix: values["archive-prefix"], labels: values.labels, rules: values.rules, model: values.model, config: values.config, from: values.from, to: values.to,
       onProgress: (done, total) => {
         bar ??= progress("backtest", total, { toStderr: true });
         bar.update(done);
       },
     });
     bar?.stop();
-    for (const b of run.badLines.slice(0, 20)) console.error(`--events line ${b.line} skipped: ${b.message}`);
+    for (const b of run.badLines.slice(0, 20)) console.error(values.events ? `--events line ${b.line} skipped: ${b.message}` : `--archive ${b.message} skipped`);
     if (run.badLines.length > 20) console.error(`… ${run.badLines.length - 20} more bad lines skipped`);
     const e = run.engine;
     if (values.json) console.log(reportJson(run.report, { rules_version: e.rulesVersion, model_version: e.modelVersion, config_version: e.configVersion, bad_lines: run.badLines }));
