@@ -3,7 +3,9 @@ import { parseArgs } from "node:util";
 import { createEngine, defaultConfig, defaultModel, defaultRuleSet, parseRuleSet, parseScoringConfig, type Engine } from "../../core/index.js";
 import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
 import { compileGbdt } from "../../core/ml/gbdt/index.js";
+import type { SqlQuery } from "../../aggregator/ops/sql.js";
 import { readArchiveEvents } from "../backtest/archive.js";
+import { readPgLabels, readPgLabelsFrom } from "../backtest/labels-pg.js";
 import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/inputs.js";
 import { replay } from "../backtest/replay.js";
 import { formatReport, reportJson, summarize, type BacktestReport } from "../backtest/report.js";
@@ -14,7 +16,7 @@ import { UsageError, type Command } from "./common.js";
 // state, graded against labels. Reference lookups (BIN/IP lists, risk tiers) are not part of an
 // event record, so the replay scores with none: block-list rules cannot fire here.
 
-export const BACKTEST_USAGE = "backtest (--events FILE.jsonl | --archive DIR [--archive-prefix P]) --labels FILE(.csv|.jsonl) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--json]";
+export const BACKTEST_USAGE = "backtest (--events FILE.jsonl | --archive DIR [--archive-prefix P]) (--labels FILE(.csv|.jsonl) | --labels-pg URL) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--json]";
 
 function readJson(file: string, flag: string): unknown {
   try {
@@ -37,7 +39,10 @@ export interface BacktestArgs {
   archive?: string | undefined;
   /** The archive sink's root prefix, when one was configured. */
   archivePrefix?: string | undefined;
-  labels: string;
+  /** Exactly one of labels (a file), labelsPg (a PostgreSQL URL) and labelsSql (an open client, tests). */
+  labels?: string | undefined;
+  labelsPg?: string | undefined;
+  labelsSql?: SqlQuery | undefined;
   rules?: string | undefined;
   model?: string | undefined;
   config?: string | undefined;
@@ -53,9 +58,18 @@ export interface BacktestRun {
   engine: Pick<Engine, "rulesVersion" | "modelVersion" | "configVersion">;
 }
 
+async function loadLabels(a: BacktestArgs, ids: string[]): Promise<ReadonlyMap<string, boolean>> {
+  if (a.labelsSql) return readPgLabels(a.labelsSql, ids);
+  if (a.labelsPg !== undefined) return readPgLabelsFrom(a.labelsPg, ids);
+  const parsed = parseLabels(readFileSync(a.labels ?? "", "utf8"));
+  if (parsed.bad.length > 0) throw new UsageError(`--labels ${a.labels}: line ${parsed.bad[0]!.line}: ${parsed.bad[0]!.message} (${parsed.bad.length} bad lines)`);
+  return parsed.labels;
+}
+
 /** Everything but printing, so tests drive the same path as the CLI. */
 export async function runBacktest(a: BacktestArgs): Promise<BacktestRun> {
   if ((a.events === undefined) === (a.archive === undefined)) throw new UsageError("give one of --events and --archive");
+  if ([a.labels, a.labelsPg, a.labelsSql].filter((x) => x !== undefined).length !== 1) throw new UsageError("give one of --labels and --labels-pg");
   const fromMs = isoBound(a.from, "--from");
   const toMs = isoBound(a.to, "--to");
   if (fromMs !== undefined && toMs !== undefined && !(fromMs < toMs)) throw new UsageError("--from must be before --to");
@@ -67,13 +81,12 @@ export async function runBacktest(a: BacktestArgs): Promise<BacktestRun> {
     ? parseEventsJsonl(readFileSync(a.events, "utf8"))
     : await readArchiveEvents(createLocalArchive(a.archive ?? ""), { fromMs, toMs, rootPrefix: a.archivePrefix });
   const { events, bad } = source;
-  const labels = parseLabels(readFileSync(a.labels, "utf8"));
-  if (labels.bad.length > 0) throw new UsageError(`--labels ${a.labels}: line ${labels.bad[0]!.line}: ${labels.bad[0]!.message} (${labels.bad.length} bad lines)`);
+  const labels = await loadLabels(a, events.map((e) => e.transaction_id));
   const r = replay(events.map((event) => ({ event })), engine, {
     ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), ...(a.onProgress ? { onProgress: a.onProgress } : {}),
   });
   return {
-    report: summarize({ outcomes: r.outcomes, labels: labels.labels, skipped: bad.length, outOfRange: r.outOfRange }),
+    report: summarize({ outcomes: r.outcomes, labels, skipped: bad.length, outOfRange: r.outOfRange }),
     badLines: bad,
     engine: { rulesVersion: engine.rulesVersion, modelVersion: engine.modelVersion, configVersion: engine.configVersion },
   };
@@ -87,14 +100,13 @@ export const backtest: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        events: { type: "string" }, archive: { type: "string" }, "archive-prefix": { type: "string" }, labels: { type: "string" }, rules: { type: "string" }, model: { type: "string" },
+        events: { type: "string" }, archive: { type: "string" }, "archive-prefix": { type: "string" }, labels: { type: "string" }, "labels-pg": { type: "string" }, rules: { type: "string" }, model: { type: "string" },
         config: { type: "string" }, from: { type: "string" }, to: { type: "string" }, json: { type: "boolean", default: false },
       },
     });
-    if (!values.labels) throw new UsageError("--labels is required");
     let bar: ReturnType<typeof progress> | undefined;
     const run = await runBacktest({
-      events: values.events, archive: values.archive, archivePrefix: values["archive-prefix"], labels: values.labels, rules: values.rules, model: values.model, config: values.config, from: values.from, to: values.to,
+      events: values.events, archive: values.archive, archivePrefix: values["archive-prefix"], labels: values.labels, labelsPg: values["labels-pg"], rules: values.rules, model: values.model, config: values.config, from: values.from, to: values.to,
       onProgress: (done, total) => {
         bar ??= progress("backtest", total, { toStderr: true });
         bar.update(done);
