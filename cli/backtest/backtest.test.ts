@@ -10,6 +10,7 @@ import { runBacktest, type BacktestRun } from "../commands/backtest.js";
 import { UsageError } from "../commands/common.js";
 import { parseEventsJsonl, parseLabels } from "./inputs.js";
 import { replay } from "./replay.js";
+import { reportJson } from "./report.js";
 
 // fixtures/: 12 events over 4 cards, written out of time order, plus 2 bad lines. With
 // config.json (stats and ML weights 0) fraud_score is the rule points: CARD_TESTING 90 (≥ 3
@@ -129,5 +130,13 @@ describe("parseLabels", () => {
 
   it("reports a bad line by number", () => {
     expect(parseLabels("transaction_id,is_fraud\nt1,maybe\n").bad).toEqual([{ line: 2, message: expect.stringMatching(/is_fraud/) as unknown as string }]);
+  });
+});
+
+describe("--json", () => {
+  it("writes NaN figures (no frauds in range) as null", async () => {
+    const { report } = await runBacktest({ ...base, to: "2026-03-02T10:00:05Z" });
+    const json = JSON.parse(reportJson(report, { rules_version: "r" })) as Record<string, unknown>;
+    expect(json).toMatchObject({ rules_version: "r", events: 3, frauds: 0, aucRoc: null, averagePrecision: null, review: { recall: null, falsePositiveRate: 0 } });
   });
 });
