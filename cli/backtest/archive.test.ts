@@ -13,7 +13,7 @@ import { RAW_PREFIX, readArchiveEvents } from "./archive.js";
 
 // The fixture's 12 good events written as the archive sink writes raw/transactions/ (one file
 // per event hour), read back: the same replay, so the same figures as from the JSONL file.
-const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const dir = join(dirname(fileURLToPath(import.meta.url)), "../testing/backtest");
 const fx = (f: string) => join(dir, f);
 
 async function archiveOfFixture(): Promise<string> {

@@ -12,11 +12,11 @@ import { parseEventsJsonl, parseLabels } from "./inputs.js";
 import { replay } from "./replay.js";
 import { reportJson } from "./report.js";
 
-// fixtures/: 12 events over 4 cards, written out of time order, plus 2 bad lines. With
+// cli/testing/backtest/: 12 events over 4 cards, written out of time order, plus 2 bad lines. With
 // config.json (stats and ML weights 0) fraud_score is the rule points: CARD_TESTING 90 (≥ 3
 // events in a minute: a3, a4 of card A's 10-second burst), BIG_AMOUNT 60 (b3 700 USD, c1 800 USD),
 // everything else 0. Frauds: a2, a3, a4, c1 (b3 is labelled legitimate, the rest unlabelled).
-const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const dir = join(dirname(fileURLToPath(import.meta.url)), "../testing/backtest");
 const fx = (f: string) => join(dir, f);
 const base = { events: fx("events.jsonl"), labels: fx("labels.csv"), rules: fx("rules.json"), config: fx("config.json") };
 

@@ -12,7 +12,7 @@ import { readPgLabels } from "./labels-pg.js";
 
 // The fixture's labels written through the ops label path into an embedded PostgreSQL (PGlite,
 // the real migrations), then read back by the backtest.
-const dir = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
+const dir = join(dirname(fileURLToPath(import.meta.url)), "../testing/backtest");
 const fx = (f: string) => join(dir, f);
 let dataDir: string;
 let client: SqlClient;
