@@ -3,7 +3,7 @@ import { defaultEngine, type TransactionEvent } from "../../core/index.js";
 import type { LabelledEvent } from "../../core/sim/index.js";
 import { replay } from "../backtest/replay.js";
 import { createEdgeClient } from "../edge-client.js";
-import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../detection-metrics.js";
+import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../../core/eval/metrics.js";
 import { progress } from "../progress.js";
 import { traffic } from "../traffic.js";
 import { UsageError, edgeFlags, num, type Command } from "./common.js";

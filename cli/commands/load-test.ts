@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { createEdgeClient } from "../edge-client.js";
-import { verdictRates } from "../detection-metrics.js";
+import { verdictRates } from "../../core/eval/metrics.js";
 import { pace, percentile } from "../pacer.js";
 import { progress } from "../progress.js";
 import { Tally, traffic } from "../traffic.js";
