@@ -49,7 +49,7 @@ function splitmix32(state: number): [number, number] {
 }
 
 /** murmur3's finaliser: a bijective 32-bit mix. */
-function fmix32(h: number): number {
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CHANNELS } from "../core/schemas.js";
-import { parseBinTable } from "./residency.js";
+import { BinTableSetting } from "./residency.js";
 
 // Edge configuration, parsed once from the runtime's env (Workers vars + secrets, Deno.env).
 // A wrong setting throws ConfigError naming the setting; the adapters answer 500 CONFIG_INVALID.
@@ -97,14 +97,7 @@ export const EdgeConfigSchema = z.object({
    * ("400000-400099"), separated by commas or spaces. Must be the same in every deployment (a card
    * is addressed by hash and zone: two tables would split a card). See edge/residency.ts.
    */
-  EU_CARD_BINS: z.string().default("").transform((s, ctx) => {
-    try {
-      return parseBinTable(s);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "invalid BIN table" });
-      return z.NEVER;
-    }
-  }),
+  EU_CARD_BINS: BinTableSetting,
   /**
    * Workers only: the jurisdiction EU-home cards' objects are created in ("eu", the default), from
    * every region. "none" only where jurisdictions do not exist (local workerd: wrangler dev, tests).

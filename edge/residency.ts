@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { CardScorer, ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
 import type { ScoredEvent, TransactionEvent } from "../core/schemas.js";
 
@@ -55,6 +56,16 @@ export function parseBinTable(text: string): BinRange[] {
   }
   return out;
 }
+
+/** EU_CARD_BINS as a setting (edge and forwarding config alike): parsed once; a bad entry is a config issue naming it. */
+export const BinTableSetting = z.string().default("").transform((s, ctx) => {
+  try {
+    return parseBinTable(s);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "invalid BIN table" });
+    return z.NEVER;
+  }
+});
 
 /** True when the BIN (6–8 digits) starts with a prefix inside one of the ranges. */
 export function binInTable(bin: string, table: readonly BinRange[]): boolean {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseBinTable } from "../residency.js";
+import { BinTableSetting } from "../residency.js";
 
 // Settings of the queue consumer that forwards scored events to the aggregator, parsed once from
 // the Worker's env. Errors name the setting, never its value (the secret is one of them).
@@ -21,14 +21,7 @@ export const ForwardConfigSchema = z.object({
   ),
   AGGREGATOR_SECRET_EU: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, "at least 16 characters").optional()),
   /** The EU BIN table, as the edge config reads it: which events are EU-home. */
-  EU_CARD_BINS: z.string().default("").transform((s, ctx) => {
-    try {
-      return parseBinTable(s);
-    } catch (err) {
-      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "invalid BIN table" });
-      return z.NEVER;
-    }
-  }),
+  EU_CARD_BINS: BinTableSetting,
   /** Deliveries of one message before it is dead-lettered by the consumer itself. */
   FORWARD_MAX_ATTEMPTS: int(8, 1, 100),
   /** Per POST /v1/ingest; past it the request is aborted and retried. */

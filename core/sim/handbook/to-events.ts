@@ -1,4 +1,4 @@
-import { createRng } from "../../random.js";
+import { createRng, fmix32 } from "../../random.js";
 import type { TransactionEvent } from "../../schemas.js";
 import { isoFormatter } from "../time.js";
 import type { HandbookDataset } from "./generate.js";
@@ -36,15 +36,6 @@ export interface HandbookLabel {
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A 64-hex card hash from a customer id: eight murmur-finalised words of (salt, id, word index).
