@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ListHitSchema } from "./contracts/lists.js";
 import { ISO_4217 } from "./currencies.js";
 import { findCardNumber } from "./pan-guard.js";
 
@@ -261,6 +262,8 @@ export const ReferenceSignalsSchema = z.strictObject({
   /** Matured-label risk of the event's terminal / merchant; absent = unknown (NaN model features). */
   terminal_stats: EntityRiskStatsSchema.optional(),
   merchant_stats: EntityRiskStatsSchema.optional(),
+  /** Allow/block list entries matching this event (core/contracts/lists.ts); the engine drops those expired at event time. */
+  list_hits: z.array(ListHitSchema).optional(),
 });
 export type ReferenceSignals = z.infer<typeof ReferenceSignalsSchema>;
 
