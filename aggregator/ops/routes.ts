@@ -6,6 +6,7 @@ import { parseRequest, problem } from "./http.js";
 import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
+import { listRoutes } from "./list-routes.js";
 import { falsePositiveStats } from "./risk.js";
 import { isoOf } from "./sql.js";
 import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
@@ -81,13 +82,14 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   app.get("/v1/reference/snapshot", viewer, async (c) => {
     c.header("Cache-Control", "no-store");
     const models = deps.models;
-    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined));
+    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined, new Date(deps.now()).toISOString()));
   });
 
   app.post("/v1/risk/recompute", admin, async (c) => c.json(await deps.riskJob.run()));
 
   app.route("/", reviewRoutes(deps));
   app.route("/", modelRoutes(deps));
+  app.route("/", listRoutes(deps));
   return app;
 }
 
