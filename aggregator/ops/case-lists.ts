@@ -26,6 +26,12 @@ export class ListValueUnavailable extends Error {
   }
 }
 
+/** The ListValueUnavailable behind an error (the SQL client wraps what a transaction throws). */
+export function listValueUnavailable(e: unknown): ListValueUnavailable | undefined {
+  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++) if (x instanceof ListValueUnavailable) return x;
+  return undefined;
+}
+
 const FROM_EVENT: Partial<Record<ListKind, (e: TransactionEvent) => string | undefined>> = {
   device: (e) => e.device_fingerprint,
   ip: (e) => e.ip_address_hash,

@@ -6,7 +6,7 @@ import { caseEvents, claimCase, decideCase, decodeCursor, DecisionRequestSchema,
 import type { OpsDeps } from "./deps.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
 import { invalid } from "./http.js";
-import { ListValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
+import { listValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
 import type { ListEntry } from "./lists.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
@@ -76,7 +76,8 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     try {
       r = await decideCase(deps.sql, p.value.id, { name: principal.name, admin: hasRole(principal, "admin") }, b.value, nowIso(), also);
     } catch (e) {
-      if (e instanceof ListValueUnavailable) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", e.message);
+      const missing = listValueUnavailable(e);
+      if (missing) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", missing.message);
       throw e;
     }
     if (!r.ok) {

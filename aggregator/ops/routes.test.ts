@@ -103,6 +103,10 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "GET", path: "/v1/models/m1", min: "analyst" },
   { method: "POST", path: "/v1/models/m1/shadow", min: "admin" },
   { method: "POST", path: "/v1/models/m1/promote", min: "admin" },
+  // Allow/block lists (analyst reads and writes); behaviour: aggregator/ops/lists.test.ts.
+  { method: "GET", path: "/v1/lists/block-card/entries", min: "analyst" },
+  { method: "POST", path: "/v1/lists/block-card/entries", min: "analyst", body: { value: "card-hash-auth-test", reason: "auth test" } },
+  { method: "DELETE", path: "/v1/lists/block-card/entries?value=card-hash-auth-test", min: "analyst" },
 ];
 const BELOW: Record<Role, Role[]> = { viewer: [], analyst: ["viewer"], admin: ["viewer", "analyst"] };
 
