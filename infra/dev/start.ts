@@ -162,7 +162,7 @@ Vigil is up (${profile} profile).
 
 Try:
   curl -s -X POST http://127.0.0.1:${edgePort}/v1/transactions/score -H 'authorization: Bearer ${s.edge_token}' \\
-    -H 'content-type: application/json' -d '{"transaction_id":"TXN-TEST-001","card_hash":"abc123","amount_usd":4999.99,"merchant_id":"MCH-0022","channel":"ONLINE","geolocation":{"lat":55.75,"lon":37.61}}'
+    -H 'content-type: application/json' -d '{"transaction_id":"TXN-TEST-001","card_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","amount_usd":4999.99,"merchant_id":"MCH-0022","channel":"ONLINE","geolocation":{"lat":55.75,"lon":37.61}}'
 Ctrl-C stops everything.
 `);
   if (values.demo) {

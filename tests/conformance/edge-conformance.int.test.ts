@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CardWindow, defaultEngine, NO_REFERENCE, type TransactionEvent, type VerdictResponse } from "../../core/index.js";
+import { testCardHash } from "../../core/testing/card-hash.js";
 import { startIngestReceiver, type IngestReceiver } from "../testing/ingest-receiver.js";
 import { fixtureRedis, LOCAL_UPSTASH_TOKEN, LOCAL_UPSTASH_URL, publishReference } from "../testing/reference-fixture.js";
 import { call, comparable, score, scoreBatch, waitForForwarded, type ErrorJson } from "../testing/conformance-client.js";
@@ -41,7 +42,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const card = (rt: Runtime, what: string) => `card-conf-${RUN}-${what}-${rt}`;
+const card = (rt: Runtime, what: string) => testCardHash(`card-conf-${RUN}-${what}-${rt}`);
 
 async function expectError(p: Promise<{ status: number; body: unknown; headers: Headers }>, status: number, code: string, path?: string): Promise<ErrorJson> {
   const res = await p;
@@ -163,7 +164,7 @@ describe.each(RUNTIMES)("%s edge", (rt) => {
 
 describe("the same verdicts on every runtime", () => {
   const answers = new Map<Runtime, VerdictResponse[]>();
-  const sharedCard = `card-conf-${RUN}-scripted`;
+  const sharedCard = testCardHash(`card-conf-${RUN}-scripted`);
 
   it.each(RUNTIMES)("%s scores the scripted sequence (one request per event, in order)", async (rt) => {
     const out: VerdictResponse[] = [];
