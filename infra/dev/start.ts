@@ -123,6 +123,8 @@ async function main(): Promise<void> {
   const s = secrets();
   const aggregatorEnv: Record<string, string> = {
     VIGIL_PROFILE: profile,
+    // This machine's stack: the development defaults of infra/stack.env are allowed.
+    VIGIL_ENV: "local",
     PORT: String(aggPort),
     HOST: "127.0.0.1",
     INGEST_SECRET: s.ingest_secret,

@@ -31,6 +31,7 @@ export interface RuntimeSettings {
 export function edgeEnv(s: RuntimeSettings): Record<string, string> {
   return {
     REGION: "conformance",
+    VIGIL_ENV: "local",
     EDGE_TOKENS: JSON.stringify([
       { id: "conf-all", sha256: sha256(CONFORMANCE_TOKENS.all), channels: ["IN_STORE", "ATM", "MOBILE", "ONLINE"] },
       { id: "conf-store", sha256: sha256(CONFORMANCE_TOKENS.store), channels: ["IN_STORE", "ATM"] },
