@@ -94,7 +94,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
     });
     if (ops) {
       app.route("/", ops.routes);
-      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log }));
+      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log, limits: ops.alertStreams }));
     }
     let closing: Promise<void> | undefined;
     return {

@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     ...(profile === "stack" ? { KAFKA_LOCAL_PARTITIONS: process.env.KAFKA_LOCAL_PARTITIONS ?? "4", KAFKA_LOCAL_RF: process.env.KAFKA_LOCAL_RF ?? "1" } : {}),
     OPS_BOOTSTRAP_TOKENS: JSON.stringify([
       { name: "dev-admin", sha256: sha256(s.ops_admin_token), role: "admin" },
-      { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "viewer" },
+      { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "reference" },
     ]),
   };
   console.log(`starting the aggregator (${profile} profile)…`);
