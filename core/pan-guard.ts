@@ -75,13 +75,22 @@ function classifyCp(cp: number, ch: string): number {
 const isHexLetter = (cp: number) => (cp >= 65 && cp <= 70) || (cp >= 97 && cp <= 102);
 
 /** Cells of the string; digits inside digest-like hex tokens (24+ hex chars, one a–f at least) read as letters. */
-function classify(s: string): Int8Array {
+function classify(s: string, ascii: boolean): Int8Array {
   const cps: number[] = [];
   const cells: number[] = [];
-  for (const ch of s) {
-    const cp = ch.codePointAt(0) ?? 0;
-    cps.push(cp);
-    cells.push(classifyCp(cp, ch));
+  if (ascii) {
+    // One code unit per character: no iterator, no strings per character.
+    for (let k = 0; k < s.length; k++) {
+      const cp = s.charCodeAt(k);
+      cps.push(cp);
+      cells.push(cp === 58 ? BREAK_CELL : classifyCp(cp, ""));
+    }
+  } else {
+    for (const ch of s) {
+      const cp = ch.codePointAt(0) ?? 0;
+      cps.push(cp);
+      cells.push(classifyCp(cp, ch));
+    }
   }
   let i = 0;
   while (i < cells.length) {
@@ -157,16 +166,22 @@ function groupsHoldCard(groups: string[]): boolean {
 /** True when the string holds a 13–19 digit number (any script, any separators) that passes Luhn. */
 export function containsCardNumber(s: string): boolean {
   if (s.length < 13) return false;
-  // Fast path: plain ASCII with fewer than 13 digits cannot hold one.
+  // Fast paths: plain ASCII with fewer than 13 digits cannot hold one; a string that is one
+  // digest token (24+ hex characters with a letter: a card hash) is not searched.
   let digits = 0;
   let ascii = true;
+  let hexOnly = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 48 && c <= 57) digits++;
-    else if (c >= 128) ascii = false;
+    else {
+      if (c >= 128) ascii = false;
+      if (!isHexLetter(c)) hexOnly = false;
+    }
   }
   if (ascii && digits < 13) return false;
-  return candidates(classify(s)).some(groupsHoldCard);
+  if (hexOnly && digits < s.length && s.length >= MIN_DIGEST_TOKEN) return false;
+  return candidates(classify(s, ascii)).some(groupsHoldCard);
 }
 
 /** The string with each part (between / ? & = #) holding a card number replaced by "[card-number]". */
