@@ -15,7 +15,7 @@ export interface BadCase {
   body: string | Uint8Array | (() => ReadableStream<Uint8Array>);
   status: 400 | 409 | 413 | 415 | 422;
   code: string;
-  /** A path the answer's issues must name, when the case has one. */
+  /** A path the answer's issues must name (or a path inside it, e.g. geolocation.lat), when the case has one. */
   issuePath?: string;
   /** ASCII digits of each card number the case carries: never in an answer or a log line. */
   pans: string[];
@@ -283,3 +283,8 @@ export function buildBadInputCorpus(txn: (over?: Txn) => Txn, now: number): BadC
 }
 
 export { freshHash };
+
+/** True when the issue paths name `want` or a path inside it. */
+export function namesPath(paths: readonly string[], want: string): boolean {
+  return paths.some((p) => p === want || p.startsWith(`${want}.`));
+}
