@@ -22,6 +22,8 @@ const OpsEnvSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   /** Embedded profile: a JSON ReferenceSnapshot (block lists, IP risk, versions) the snapshot endpoint starts from. */
   OPS_REFERENCE_BASE_FILE: z.string().min(1).optional(),
+  /** Hours an undecided case may wait before it is past its SLA (shown per case in the queue). */
+  OPS_CASE_SLA_HOURS: z.coerce.number({ message: "must be a number" }).positive("must be more than 0").max(8760).default(24),
   SINK_GROUP_REVIEW: z.string().min(1).default("vigil-sink-review-cases"),
   SINK_GROUP_RISK_FACTS: z.string().min(1).default("vigil-sink-risk-facts"),
 });
@@ -33,6 +35,7 @@ export interface OpsConfig {
   redis?: { url: string; token: string };
   referenceBaseFile?: string;
   groups: { review: string; riskFacts: string };
+  cases: { slaHours: number };
 }
 
 /** Throws an Error listing every problem by setting name (values are never echoed: tokens may be secrets). */
@@ -50,5 +53,6 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
     groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },
+    cases: { slaHours: e.OPS_CASE_SLA_HOURS },
   };
 }

@@ -25,6 +25,8 @@ export interface OpsDeps {
   now: () => number;
   log: OpsLogger;
   metrics?: OpsMetrics;
+  /** Case handling settings (OPS_CASE_SLA_HOURS); SLA 24 h when absent. */
+  cases?: { slaHours: number };
   /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
   models?: ModelService;
 }

@@ -10,7 +10,7 @@ import { scoredEvent } from "../testing/ops-fixtures.js";
 import { sqlProbe } from "./health.js";
 import { createRiskJob } from "./job.js";
 import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./review.js";
+import { createReviewCases } from "./case-intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { registeredRoutes } from "../openapi/coverage.js";
 
@@ -94,6 +94,9 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "GET", path: "/v1/reference/snapshot", min: "viewer" },
   { method: "POST", path: "/v1/review/cases/999/claim", min: "analyst" },
   { method: "POST", path: "/v1/review/cases/999/decision", min: "analyst", body: { decision: "FRAUD", note: "x" } },
+  { method: "POST", path: "/v1/review/cases/999/assign", min: "analyst", body: { assignee: "analyst" } },
+  { method: "POST", path: "/v1/review/cases/999/release", min: "analyst" },
+  { method: "POST", path: "/v1/review/cases/999/notes", min: "analyst", body: { body: "x" } },
   { method: "POST", path: "/v1/feedback", min: "analyst", body: { labels: [{ transaction_id: "TXN-AUTH", is_fraud: true, source: "CHARGEBACK" }] } },
   { method: "POST", path: "/v1/risk/recompute", min: "admin" },
   // Model routes without a model service answer 503 after auth; behaviour: aggregator/training/models-api.test.ts.
@@ -170,10 +173,13 @@ describe("lookups", () => {
 });
 
 describe("review queue and feedback", () => {
-  it("claims, refuses a second claimant with 409, decides with a label, and recomputes", async () => {
-    const list = (await (await req("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; transaction_id: string }> };
-    const c = list.cases.find((x) => x.transaction_id === "TXN-2");
-    if (!c) throw new Error("case for TXN-2 missing");
+  it("groups the card's BLOCKED and REVIEW verdicts in one case; claims, refuses a second claimant, decides with a label per transaction", async () => {
+    const list = (await (await req("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; transaction_id: string; card_number_hash: string; transaction_count: number; blocked_count: number }> };
+    const c = list.cases.find((x) => x.card_number_hash === "card-hash-aaaa");
+    if (!c) throw new Error("case for card-hash-aaaa missing");
+    // Opened by the earlier BLOCKED verdict, joined by the REVIEW one.
+    expect(c).toMatchObject({ transaction_id: "TXN-1", transaction_count: 2, blocked_count: 1 });
+    expect(list.cases.filter((x) => x.card_number_hash === "card-hash-aaaa")).toHaveLength(1);
     expect((await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst)).status).toBe(200);
     const taken = await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst2);
     expect(taken.status).toBe(409);
@@ -181,21 +187,31 @@ describe("review queue and feedback", () => {
     const bad = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "MAYBE", note: "" });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/decision.*note|note.*decision/s);
-    const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed" });
+    const stale = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "n", transaction_ids: ["TXN-1"] });
+    expect([stale.status, ((await stale.json()) as { error: { code: string } }).error.code]).toEqual([409, "CASE_CHANGED"]);
+    const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed", transaction_ids: ["TXN-2", "TXN-1"] });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ label_version: 1, case: { status: "DECIDED", decided_by: "analyst" } });
+    expect(await ok.json()).toMatchObject({
+      label_version: 1,
+      labels: [{ transaction_id: "TXN-1", outcome: "CREATED", version: 1 }, { transaction_id: "TXN-2", outcome: "CREATED", version: 1 }],
+      case: { status: "DECIDED", decided_by: "analyst" },
+    });
     const detail = await (await req("GET", `/v1/review/cases/${c.case_id}`, TOKENS.viewer)).json();
     expect(detail).toMatchObject({
       case: { status: "DECIDED" },
+      transactions: [{ transaction_id: "TXN-1", verdict: "BLOCKED" }, { transaction_id: "TXN-2", verdict: "REVIEW" }],
       events: [
+        { action: "ADD_TRANSACTION", actor: "system", transaction_id: "TXN-2" },
         { action: "CLAIM", actor: "analyst", from_status: "OPEN", to_status: "CLAIMED" },
         { action: "DECIDE", actor: "analyst", from_status: "CLAIMED", to_status: "DECIDED", previous_claimed_by: "analyst", decision: "LEGIT", note: "cardholder confirmed" },
       ],
     });
-    expect((detail as { events: unknown[] }).events).toHaveLength(2);
+    expect((detail as { events: unknown[] }).events).toHaveLength(3);
     expect((await req("GET", "/v1/review/cases/424242", TOKENS.viewer)).status).toBe(404);
-    const labels = await (await req("GET", "/v1/transactions/TXN-2/labels", TOKENS.viewer)).json();
-    expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed" }] });
+    for (const id of ["TXN-1", "TXN-2"]) {
+      const labels = await (await req("GET", `/v1/transactions/${id}/labels`, TOKENS.viewer)).json();
+      expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed", case_id: c.case_id }] });
+    }
     expect((await req("POST", "/v1/review/cases/abc/claim", TOKENS.analyst)).status).toBe(400);
     expect((await req("POST", "/v1/review/cases/424242/claim", TOKENS.analyst)).status).toBe(404);
     expect((await req("GET", "/v1/review/cases?cursor=zzz", TOKENS.viewer)).status).toBe(400);
@@ -222,7 +238,8 @@ describe("review queue and feedback", () => {
     expect((await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.labels")).rows[0]?.n).toBe(before.rows[0]?.n);
 
     const body = { labels: [{ transaction_id: "TXN-1", is_fraud: true, source: "CHARGEBACK" }] };
-    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ created: 1 });
+    // TXN-1 was labelled LEGIT by the case decision: the chargeback is a new version.
+    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ updated: 1 });
     expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ unchanged: 1 });
   });
 
@@ -239,7 +256,7 @@ describe("review queue and feedback", () => {
     const h = await (await req("GET", "/v1/cards/card-hash-aaaa/fraud-history", TOKENS.viewer)).json();
     expect(h).toMatchObject({ risk_tier: "HIGH" });
     const v = await (await req("GET", "/v1/transactions/TXN-1/fraud-verdict", TOKENS.viewer)).json();
-    expect(v).toMatchObject({ label: { is_fraud: true, source: "CHARGEBACK", version: 1 } });
+    expect(v).toMatchObject({ label: { is_fraud: true, source: "CHARGEBACK", version: 2 } });
     const rep = await sql.query<{ fpr: string }>("SELECT false_positive_rate::text AS fpr FROM fraud_reporting.daily_fraud_summary WHERE merchant_category = '5411'");
     expect(Number(rep.rows[0]?.fpr)).toBe(0.5);
   });
