@@ -218,6 +218,55 @@ describe("review queue and feedback", () => {
     expect((await req("GET", "/v1/review/cases?status=BOGUS", TOKENS.viewer)).status).toBe(400);
   });
 
+  it("assigns, releases and annotates through the API, refusing bad input by field", async () => {
+    await createReviewCases(sql, [scoredEvent({ id: "TXN-9", verdict: "REVIEW", score: 70, card: "card-hash-dddd", at: iso(NOW - 600_000) })], iso(NOW - 600_000));
+    const list = (await (await req("GET", "/v1/review/cases?sort=age&limit=10", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; card_number_hash: string; age_seconds: number; sla_hours: number; sla_breached: boolean }> };
+    const c = list.cases.find((x) => x.card_number_hash === "card-hash-dddd");
+    if (!c) throw new Error("case for card-hash-dddd missing");
+    expect(c).toMatchObject({ age_seconds: 600, sla_hours: 24, sla_breached: false });
+    const issues = async (r: Response) => ((await r.json()) as { error: { code: string; issues?: Array<{ path: string }> } }).error;
+    const path = `/v1/review/cases/${c.case_id}`;
+    for (const body of [{}, { assignee: "" }, { assignee: "a b" }, { assignee: "analyst", extra: 1 }, { assignee: "analyst", expected_assignee: 5 }]) {
+      const r = await req("POST", `${path}/assign`, TOKENS.admin, body);
+      expect(r.status).toBe(400);
+      expect((await issues(r)).issues?.[0]?.path).toMatch(/^(assignee|expected_assignee|\(body\))$/);
+    }
+    // Only someone who can decide may hold a case: viewers and unknown names are refused.
+    for (const who of ["viewer", "nobody"]) {
+      const r = await req("POST", `${path}/assign`, TOKENS.admin, { assignee: who });
+      expect([r.status, (await issues(r)).issues?.[0]?.path]).toEqual([400, "assignee"]);
+    }
+    expect((await req("POST", "/v1/review/cases/0/assign", TOKENS.admin, { assignee: "analyst" })).status).toBe(400);
+    expect((await req("POST", "/v1/review/cases/424242/assign", TOKENS.admin, { assignee: "analyst" })).status).toBe(404);
+    const mine = await req("POST", `${path}/assign`, TOKENS.analyst2, { assignee: "analyst" });
+    expect([mine.status, (await issues(mine)).code]).toEqual([403, "NOT_CLAIMANT"]);
+    expect((await req("POST", `${path}/assign`, TOKENS.admin, { assignee: "analyst", expected_assignee: null })).status).toBe(200);
+    const cas = await req("POST", `${path}/assign`, TOKENS.admin, { assignee: "analyst2", expected_assignee: null });
+    expect([cas.status, (await issues(cas)).code]).toEqual([409, "ASSIGNEE_CHANGED"]);
+    const theirs = await (await req("GET", "/v1/review/cases?assignee=analyst", TOKENS.viewer)).json();
+    expect(theirs).toMatchObject({ cases: [{ case_id: c.case_id, claimed_by: "analyst", status: "CLAIMED" }] });
+    expect((await req("GET", "/v1/review/cases?assignee=no%20one", TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/review/cases?sort=newest", TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/review/cases?limit=0", TOKENS.viewer)).status).toBe(400);
+    const other = await req("POST", `${path}/release`, TOKENS.analyst2);
+    expect([other.status, (await issues(other)).code]).toEqual([403, "NOT_CLAIMANT"]);
+    expect((await req("POST", `${path}/release`, TOKENS.analyst)).status).toBe(200);
+    const again = await req("POST", `${path}/release`, TOKENS.analyst);
+    expect([again.status, (await issues(again)).code]).toEqual([409, "NOT_CLAIMED"]);
+    expect((await req("POST", "/v1/review/cases/x/release", TOKENS.analyst)).status).toBe(400);
+    for (const body of [{}, { body: "" }, { body: "   " }, { body: "x".repeat(4001) }, { body: "ok", author: "me" }]) {
+      const r = await req("POST", `${path}/notes`, TOKENS.analyst2, body);
+      expect(r.status).toBe(400);
+    }
+    const note = await req("POST", `${path}/notes`, TOKENS.analyst2, { body: "device seen on three cards" });
+    expect(note.status).toBe(201);
+    expect(await note.json()).toMatchObject({ note: { author: "analyst2", body: "device seen on three cards" } });
+    const detail = (await (await req("GET", path, TOKENS.viewer)).json()) as { notes: unknown[]; events: Array<{ action: string; actor: string; note: string | null }> };
+    expect(detail.notes).toHaveLength(1);
+    expect(detail.events.map((e) => [e.action, e.actor])).toEqual([["ASSIGN", "admin"], ["RELEASE", "analyst"], ["NOTE", "analyst2"]]);
+    expect(logs.join("\n")).not.toContain("device seen on three cards");
+  });
+
   it("refuses bad feedback without storing anything, and is idempotent", async () => {
     const before = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.labels");
     const cases = [
