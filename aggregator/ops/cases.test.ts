@@ -199,6 +199,7 @@ describe("the queue: priority, age, SLA, assignee, pages", () => {
     expect(mine.cases.map((c) => c.transaction_id)).toEqual(["Q-2"]);
     expect((await listCases(sql, ListCasesQuerySchema.parse({ assignee: "dora", status: "OPEN" }), undefined, clock)).cases).toEqual([]);
     expect((await listCases(sql, ListCasesQuerySchema.parse({}), undefined, clock)).cases.map((c) => c.transaction_id)).not.toContain("Q-2");
+    expect((await listCases(sql, ListCasesQuerySchema.parse({ card_hash: "card-q3" }), undefined, clock)).cases.map((c) => c.transaction_id)).toEqual(["Q-3"]);
   });
 
   it("shows a decided case's age as the time it took to decide", async () => {

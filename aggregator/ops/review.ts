@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CHANNELS } from "../../core/schemas.js";
+import { CardHashSchema, CHANNELS } from "../../core/schemas.js";
 import { isoOf, isoOrNull, type SqlQuery } from "./sql.js";
 
 // The review queue, read side. A case groups one card's flagged transactions (REVIEW and BLOCKED;
@@ -129,6 +129,7 @@ export function toCase(r: CaseRow, clock: CaseClock): ReviewCase {
 export const ListCasesQuerySchema = z.strictObject({
   status: z.enum(CASE_STATUSES).optional().describe("default OPEN, or CLAIMED when assignee is given"),
   assignee: PrincipalNameSchema.optional().describe("cases assigned to (claimed by) this analyst"),
+  card_hash: CardHashSchema.optional().describe("the cases of one card"),
   channel: z.enum(CHANNELS).optional().describe("of the opening transaction"),
   min_score: z.coerce.number().min(0).max(100).optional().describe("on max_fraud_score"),
   sort: z.enum(CASE_SORTS).default("priority").describe("priority: highest first; age: oldest first; score: highest max_fraud_score first"),
@@ -168,6 +169,7 @@ export async function listCases(sql: SqlQuery, q: ListCasesQuery, after: Cursor 
   const params: unknown[] = [status];
   const where = ["status = $1"];
   if (q.assignee !== undefined) where.push(`claimed_by = $${params.push(q.assignee)}`);
+  if (q.card_hash !== undefined) where.push(`card_number_hash = $${params.push(q.card_hash)}`);
   if (q.channel) where.push(`channel = $${params.push(q.channel)}`);
   if (q.min_score !== undefined) where.push(`max_fraud_score >= $${params.push(q.min_score)}`);
   const s = SORT_SQL[q.sort];
