@@ -185,6 +185,8 @@ export async function decideCase(
   d: DecisionRequest,
   nowIso: string,
   clock: CaseClock,
+  /** More writes of the same decision, inside its transaction (a throw rolls the decision back): the lists' add_to_list. */
+  also?: (tx: SqlQuery, c: ReviewCase) => Promise<void>,
 ): Promise<ActionResult<DecisionLabels>> {
   return withLockedCase<DecisionLabels>(sql, caseId, who.name, nowIso, clock, async (l) => {
     const current = toCase(l.row, clock);
@@ -208,6 +210,7 @@ export async function decideCase(
       const w = await writeLabel(l.tx, { transaction_id: id, is_fraud: d.decision === "FRAUD", source: "ANALYST", note: d.note, actor: who.name, case_id: caseId }, nowIso);
       labels.push({ transaction_id: id, ...w });
     }
+    if (also) await also(l.tx, current);
     const opening = labels.find((x) => x.transaction_id === l.row.transaction_id);
     return { ok: true, case: toCase(await l.reread(), clock), label_version: opening?.version ?? 0, labels };
   });

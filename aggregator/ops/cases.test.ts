@@ -141,6 +141,21 @@ describe("assign, release, notes", () => {
     expect(await addCaseNote(sql, 987_654, "alice", "x", iso(NOW), clock)).toMatchObject({ ok: false, reason: "NOT_FOUND" });
   });
 
+  it("runs a decision's extra writes in its transaction: a failure there rolls the decision and its labels back", async () => {
+    await createReviewCases(sql, [scoredEvent({ id: "ALSO-1", card: "card-also", verdict: "BLOCKED", at: iso(NOW) })], iso(NOW));
+    const [c] = await caseOf("card-also");
+    const seen: string[] = [];
+    const failing = async (_tx: unknown, cs: { card_number_hash: string }) => {
+      seen.push(cs.card_number_hash);
+      throw new Error("list write failed");
+    };
+    await expect(decideCase(sql, c ?? -1, admin, { decision: "FRAUD", note: "n" }, iso(NOW), clock, failing)).rejects.toThrow("list write failed");
+    expect(seen).toEqual(["card-also"]);
+    expect(await getCase(sql, c ?? -1, clock)).toMatchObject({ status: "OPEN", decision: null });
+    expect(await labelHistory(sql, "ALSO-1")).toEqual([]);
+    expect((await caseEvents(sql, c ?? -1)).filter((e) => e.action === "DECIDE")).toEqual([]);
+  });
+
   it("has exactly one winner of twenty simultaneous claims", async () => {
     await createReviewCases(sql, [scoredEvent({ id: "RACE-1", card: "card-race", verdict: "REVIEW", at: iso(NOW) })], iso(NOW));
     const [race] = await caseOf("card-race");
