@@ -161,7 +161,8 @@ export function decodeCursor(s: string, sort: CaseSort): Cursor | undefined {
 const SORT_SQL: Record<CaseSort, { col: string; desc: boolean; key: (c: ReviewCase) => number | string }> = {
   priority: { col: "priority", desc: true, key: (c) => c.priority },
   score: { col: "max_fraud_score", desc: true, key: (c) => c.max_fraud_score },
-  age: { col: "created_at", desc: false, key: (c) => c.created_at },
+  // Cursors carry milliseconds (ISO text): rows written with a finer now() still page exactly.
+  age: { col: "date_trunc('milliseconds', created_at)", desc: false, key: (c) => c.created_at },
 };
 
 export async function listCases(sql: SqlQuery, q: ListCasesQuery, after: Cursor | undefined, clock: CaseClock) {
