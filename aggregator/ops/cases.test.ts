@@ -105,7 +105,7 @@ describe("assign, release, notes", () => {
   beforeAll(async () => {
     await createReviewCases(sql, [scoredEvent({ id: "K-1", card: "card-k", verdict: "REVIEW", at: iso(NOW) })], iso(NOW));
     id = (await caseOf("card-k"))[0] ?? -1;
-  });
+  }, 60_000);
 
   it("lets an analyst take an OPEN case or hand over their own, and an admin assign anyone; each change audited", async () => {
     expect(await assignCase(sql, id, alice, { assignee: "bob" }, iso(NOW), clock)).toMatchObject({ ok: false, reason: "NOT_CLAIMANT" });
@@ -175,7 +175,7 @@ describe("the queue: priority, age, SLA, assignee, pages", () => {
     await mk("Q-2", "card-q2", 95, 10, 3);
     await mk("Q-3", "card-q3", 70, 100, 6);
     await db.query("UPDATE fraud_ops.review_cases SET status = 'DECIDED', decision = 'LEGIT', decided_at = now() WHERE card_number_hash NOT LIKE 'card-q%' AND status IN ('OPEN', 'CLAIMED')");
-  });
+  }, 60_000);
 
   it("sorts by priority (highest first) or age (oldest first) and shows age and SLA", async () => {
     const byPriority = await listCases(sql, ListCasesQuerySchema.parse({}), undefined, clock);
