@@ -5,9 +5,10 @@ import { evalCommand } from "./commands/eval.js";
 import { labelsCommand } from "./commands/labels.js";
 import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
+import { lists } from "./commands/lists.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, labelsCommand];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

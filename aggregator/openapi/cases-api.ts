@@ -65,11 +65,11 @@ export function caseRoutes({ err, authErrors, bad, ops }: DocHelpers): RouteDoc[
     },
     {
       method: "post", path: "/v1/review/cases/{id}/decision", operationId: "decideReviewCase", tags, ...ops("analyst"),
-      summary: "Close a case FRAUD or LEGIT (assignee or admin); writes an audited ANALYST label for every transaction of the case",
+      summary: "Close a case FRAUD or LEGIT (assignee or admin); writes an audited ANALYST label for every transaction of the case and, with add_to_list, a list entry, all in one transaction",
       params: CaseParamsSchema, body: DecisionRequestSchema,
       responses: {
         200: { description: "decided", schema: DecisionResponseSchema }, ...bad, ...authErrors, ...notAssignee, ...notFound,
-        409: err("NOT_CLAIMED, ALREADY_DECIDED, CASE_MERGED, or CASE_CHANGED (transaction_ids no longer match)"),
+        409: err("NOT_CLAIMED, ALREADY_DECIDED, CASE_MERGED, CASE_CHANGED (transaction_ids no longer match), or LIST_VALUE_UNAVAILABLE (add_to_list: the case has no such value)"),
       },
     },
   ];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AddToListSchema } from "./case-lists.js";
 import { writeLabel, type LabelOutcome } from "./labels.js";
 import { CASE_COLUMNS, PrincipalNameSchema, toCase, type CaseClock, type CaseRow, type CaseStatus, type ReviewCase } from "./review.js";
 import type { OpsSql, SqlQuery } from "./sql.js";
@@ -164,6 +165,8 @@ export const DecisionRequestSchema = z.strictObject({
     .max(10_000)
     .optional()
     .describe("the transactions the analyst reviewed: refused (409 CASE_CHANGED) when the case holds others by now"),
+  /** Also add the case's card, device, merchant, terminal, IP or BIN to a list, in the same transaction. */
+  add_to_list: AddToListSchema.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequestSchema>;
 

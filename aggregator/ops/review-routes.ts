@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { hasRole, requireRole, type OpsEnv } from "./auth.js";
-import { parseRequest, problem } from "./http.js";
+import { invalid, parseRequest, problem } from "./http.js";
 import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
 import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import { claimCase, decideCase, DecisionRequestSchema } from "./case-actions.js";
@@ -8,6 +8,8 @@ import { caseClock, refused } from "./case-http.js";
 import { caseRoutes } from "./case-routes.js";
 import type { OpsDeps } from "./deps.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
+import { listValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
+import type { ListEntry } from "./lists.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
 // and is attributed to the token's name in the audit trail. Assign, release and notes: case-routes.ts.
@@ -59,15 +61,31 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const b = await parseRequest(c, "body", DecisionRequestSchema);
     if (!b.ok) return b.response;
     const principal = c.get("principal");
+    // Optional add_to_list (the lists' part): checked first, written in the decision's transaction.
+    const add = b.value.add_to_list;
+    const prep = add ? await prepareCaseListAdd(add, (await getCase(deps.sql, p.value.id, caseClock(deps)))?.transaction_id, deps.verdicts, deps.now()) : undefined;
+    if (prep && !prep.ok) return invalid(c, prep.issues);
+    let listed: ListEntry | undefined;
+    const also = prep ? async (tx: Parameters<typeof prep.write>[0], cs: Parameters<typeof prep.write>[1]) => {
+      listed = await prep.write(tx, cs, b.value, principal.name, nowIso());
+    } : undefined;
     const actor = { name: principal.name, admin: hasRole(principal, "admin") };
-    const r = await decideCase(deps.sql, p.value.id, actor, b.value, nowIso(), caseClock(deps));
+    let r: Awaited<ReturnType<typeof decideCase>>;
+    try {
+      r = await decideCase(deps.sql, p.value.id, actor, b.value, nowIso(), caseClock(deps), also);
+    } catch (e) {
+      const missing = listValueUnavailable(e);
+      if (missing) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", missing.message);
+      throw e;
+    }
     if (!r.ok) return refused(c, p.value.id, r.reason);
     deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision, transactions: r.labels.length });
     for (const o of ["CREATED", "UPDATED", "UNCHANGED"] as const) {
       deps.metrics?.labels(o === "CREATED" ? "created" : o === "UPDATED" ? "updated" : "unchanged", r.labels.filter((l) => l.outcome === o).length);
     }
     deps.riskJob.trigger();
-    return c.json({ case: r.case, label_version: r.label_version, labels: r.labels });
+    if (listed) deps.log.info("LIST_ENTRIES_WRITTEN", { list: listed.list, by: principal.name, source: `case:${p.value.id}` });
+    return c.json({ case: r.case, label_version: r.label_version, labels: r.labels, ...(listed ? { list_entry: listed } : {}) });
   });
 
   app.post("/v1/feedback", analyst, async (c) => {

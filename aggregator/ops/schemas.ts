@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ListEntrySchema } from "./lists.js";
 import { AlertSchema, CardHashSchema, CHANNELS, ReasonSchema, VERDICTS } from "../../core/schemas.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { MAX_FEEDBACK_BATCH } from "./labels.js";
@@ -113,6 +114,7 @@ export const DecisionResponseSchema = z.object({
   label_version: z.number().int().describe("the opening transaction's label version"),
   labels: z.array(z.object({ transaction_id: z.string(), outcome: z.enum(["CREATED", "UPDATED", "UNCHANGED"]), version: z.number().int() }))
     .describe("one ANALYST label per transaction of the case"),
+  list_entry: ListEntrySchema.optional().describe("the entry add_to_list wrote"),
 });
 
 export const FeedbackResponseSchema = z.object({
