@@ -2,12 +2,13 @@ import { backtest } from "./commands/backtest.js";
 import { consumeAlerts } from "./commands/consume-alerts.js";
 import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
+import { labelsCommand } from "./commands/labels.js";
 import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
 import { lists } from "./commands/lists.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

@@ -1,14 +1,8 @@
 import { z } from "zod";
 import { IngestBatchSchema } from "../../core/schemas.js";
 import { FeedbackRequestSchema } from "../ops/labels.js";
-import { DecisionRequestSchema, ListCasesQuerySchema } from "../ops/review.js";
 import {
   CardParamsSchema,
-  CaseDetailResponseSchema,
-  CaseListResponseSchema,
-  CaseParamsSchema,
-  CaseResponseSchema,
-  DecisionResponseSchema,
   ErrorResponseSchema,
   FeedbackResponseSchema,
   FraudHistoryResponseSchema,
@@ -33,6 +27,7 @@ import {
   TrainRequestSchema,
 } from "../training/schemas.js";
 import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
+import { caseRoutes } from "./cases-api.js";
 import { LIST_ROUTES } from "./lists-api.js";
 
 // The aggregator's API as route descriptors. Roles: reference < viewer < analyst < admin (bearer tokens).
@@ -88,26 +83,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     description: "Each connection reads fraud-alerts with its own consumer group from the log end: only alerts published after connecting; the group is dropped when the client disconnects.",
     responses: { 200: { description: "event stream", contentType: "text/event-stream" }, ...authErrors },
   },
-  {
-    method: "get", path: "/v1/review/cases", operationId: "listReviewCases", tags: ["review"], ...ops("viewer"),
-    summary: "Review queue, highest score first (keyset pagination via next_cursor)", query: ListCasesQuerySchema,
-    responses: { 200: { description: "one page", schema: CaseListResponseSchema }, ...bad, ...authErrors },
-  },
-  {
-    method: "get", path: "/v1/review/cases/{id}", operationId: "getReviewCase", tags: ["review"], ...ops("viewer"),
-    summary: "One case with its audit trail (claims and decisions: who, when, from which state)", params: CaseParamsSchema,
-    responses: { 200: { description: "case and events", schema: CaseDetailResponseSchema }, ...bad, ...authErrors, 404: err("no such case") },
-  },
-  {
-    method: "post", path: "/v1/review/cases/{id}/claim", operationId: "claimReviewCase", tags: ["review"], ...ops("analyst"),
-    summary: "Take a case (atomic); claiming your own case again is a no-op", params: CaseParamsSchema,
-    responses: { 200: { description: "claimed", schema: CaseResponseSchema }, ...bad, ...authErrors, 404: err("no such case"), 409: err("claimed by someone else, or decided") },
-  },
-  {
-    method: "post", path: "/v1/review/cases/{id}/decision", operationId: "decideReviewCase", tags: ["review"], ...ops("analyst"),
-    summary: "Close a case FRAUD or LEGIT (claimant or admin); writes an audited label", params: CaseParamsSchema, body: DecisionRequestSchema,
-    responses: { 200: { description: "decided", schema: DecisionResponseSchema }, ...bad, ...authErrors, 404: err("no such case"), 409: err("not claimed, or already decided") },
-  },
+  ...caseRoutes({ err, authErrors, bad, ops }),
   {
     method: "post", path: "/v1/feedback", operationId: "postFeedback", tags: ["labels"], ...ops("analyst"),
     summary: "Ground-truth labels (chargebacks, analysts, customers); idempotent, changes versioned", body: FeedbackRequestSchema,

@@ -52,6 +52,8 @@ export type AuthResult = { ok: true; principal: Principal } | { ok: false; reaso
 
 export interface TokenAuth {
   authenticate(authorizationHeader: string | undefined): Promise<AuthResult>;
+  /** The principal a live token of this name belongs to (e.g. to check an assignee), if any. */
+  principalNamed(name: string): Promise<Principal | undefined>;
 }
 
 export interface TokenAuthOptions {
@@ -126,6 +128,13 @@ export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
         if (timingSafeEqual(e.digest, digest) && found === undefined) found = e;
       }
       return found ? { ok: true, principal: { name: found.name, role: found.role } } : { ok: false, reason: "UNKNOWN_TOKEN" };
+    },
+    async principalNamed(name) {
+      const list = await entries();
+      // Several tokens may share a name (rotation): the highest role of the live ones counts.
+      const roles = (list ?? []).filter((e) => e.name === name).map((e) => e.role);
+      if (roles.length === 0) return undefined;
+      return { name, role: roles.reduce((a, b) => (rank(b) > rank(a) ? b : a)) };
     },
   };
 }

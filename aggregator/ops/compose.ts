@@ -160,6 +160,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
       now,
     },
     riskJob,
+    cases: config.cases,
     ...(base ? { snapshotBase: base } : {}),
     now,
     log,
@@ -172,7 +173,8 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   routes.route("/", ops);
 
   const sinks: OpsRuntime["sinks"] = [
-    { name: "review_cases", groupId: config.groups.review, topics: [TOPICS.review], sink: trackSink("review_cases", createReviewCaseSink(sql, now)) },
+    // REVIEW and BLOCKED verdicts both open cases: fraud-verdicts carries both (fraud-review only REVIEW).
+    { name: "review_cases", groupId: config.groups.review, topics: [TOPICS.verdicts], sink: trackSink("review_cases", createReviewCaseSink(sql, now)) },
     { name: "risk_facts", groupId: config.groups.riskFacts, topics: [TOPICS.verdicts], sink: trackSink("risk_facts", createRiskFactsSink(sql)) },
   ];
 

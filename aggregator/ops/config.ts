@@ -23,6 +23,8 @@ const OpsEnvSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   /** Embedded profile: a JSON ReferenceSnapshot (block lists, IP risk, versions) the snapshot endpoint starts from. */
   OPS_REFERENCE_BASE_FILE: z.string().min(1).optional(),
+  /** Hours an undecided case may wait before it is past its SLA (shown per case in the queue). */
+  OPS_CASE_SLA_HOURS: z.coerce.number({ message: "must be a number" }).positive("must be more than 0").max(8760).default(24),
   /** Largest request body of an ops route (labels, decisions, models); larger: 413. */
   OPS_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
   /** While PostgreSQL is down, how long the last token list read from it is still trusted. */
@@ -44,6 +46,7 @@ export interface OpsConfig {
   redis?: { url: string; token: string };
   referenceBaseFile?: string;
   groups: { review: string; riskFacts: string };
+  cases: { slaHours: number };
   maxBodyBytes: number;
   tokenMaxStaleMs: number;
   alertStreams: { perToken: number; total: number };
@@ -78,6 +81,7 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
     groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },
+    cases: { slaHours: e.OPS_CASE_SLA_HOURS },
     maxBodyBytes: e.OPS_MAX_BODY_BYTES,
     tokenMaxStaleMs: e.OPS_TOKEN_MAX_STALE_SECONDS * 1000,
     alertStreams: { perToken: e.OPS_ALERT_STREAMS_PER_TOKEN, total: e.OPS_ALERT_STREAMS_TOTAL },

@@ -16,6 +16,12 @@ export const LabelInputSchema = z.strictObject({
   is_fraud: z.boolean(),
   source: z.enum(LABEL_SOURCES),
   note: z.string().max(2000).optional(),
+  reported_on: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "YYYY-MM-DD")
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), "not a calendar date")
+    .optional()
+    .describe("the date the source gives (a chargeback's date); kept with the version, not part of what makes a label new"),
 });
 export type LabelInput = z.infer<typeof LabelInputSchema>;
 
@@ -56,9 +62,9 @@ export async function writeLabel(tx: SqlQuery, l: LabelWrite, atIso: string): Pr
   const version = (cur?.version ?? 0) + 1;
   await tx.query(
     `INSERT INTO fraud_ops.labels
-       (transaction_id, version, is_fraud, source, actor, note, case_id, previous_is_fraud, previous_source, labelled_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [l.transaction_id, version, l.is_fraud, l.source, l.actor, l.note ?? null, l.case_id ?? null, cur?.is_fraud ?? null, cur?.source ?? null, atIso],
+       (transaction_id, version, is_fraud, source, actor, note, case_id, previous_is_fraud, previous_source, labelled_at, reported_on)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [l.transaction_id, version, l.is_fraud, l.source, l.actor, l.note ?? null, l.case_id ?? null, cur?.is_fraud ?? null, cur?.source ?? null, atIso, l.reported_on ?? null],
   );
   await tx.query(
     `INSERT INTO fraud_ops.current_labels (transaction_id, version, is_fraud, source, labelled_at)
@@ -107,11 +113,13 @@ export interface LabelHistoryRow {
   previous_is_fraud: boolean | null;
   previous_source: string | null;
   labelled_at: string;
+  reported_on: string | null;
 }
 
 export async function labelHistory(sql: SqlQuery, transactionId: string): Promise<LabelHistoryRow[]> {
   const { rows } = await sql.query<LabelHistoryRow & { labelled_at: unknown }>(
-    `SELECT version, is_fraud, source, actor, note, case_id::float8 AS case_id, previous_is_fraud, previous_source, labelled_at
+    `SELECT version, is_fraud, source, actor, note, case_id::float8 AS case_id, previous_is_fraud, previous_source, labelled_at,
+            reported_on::text AS reported_on
        FROM fraud_ops.labels WHERE transaction_id = $1 ORDER BY version`,
     [transactionId],
   );

@@ -10,7 +10,7 @@ import { scoredEvent } from "../testing/ops-fixtures.js";
 import { sqlProbe } from "./health.js";
 import { createRiskJob, type RiskJob } from "./job.js";
 import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./review.js";
+import { createReviewCases } from "./case-intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { listEventsOf } from "./lists.js";
 import type { ReferenceDelta } from "./publish.js";

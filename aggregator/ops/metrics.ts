@@ -85,7 +85,7 @@ export function createOpsMetrics(registry: Registry, sql: SqlQuery, onError?: (e
     async collect() {
       try {
         const { rows } = await sql.query<{ status: string; n: number }>(
-          `SELECT s.status, count(c.case_id)::int AS n FROM (VALUES ('OPEN'), ('CLAIMED'), ('DECIDED')) AS s(status)
+          `SELECT s.status, count(c.case_id)::int AS n FROM (VALUES ('OPEN'), ('CLAIMED'), ('DECIDED'), ('MERGED')) AS s(status)
              LEFT JOIN fraud_ops.review_cases c ON c.status = s.status GROUP BY s.status`,
         );
         for (const r of rows) this.set({ status: r.status }, r.n);

@@ -110,12 +110,19 @@ async function ingest(records: ScoredEvent[]) {
     await ingest([...recs].reverse());
 
     const list = await until(async () => {
-      const r = await call("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer);
+      const r = await call("GET", `/v1/review/cases?status=OPEN&card_hash=card-${run}-1`, TOKENS.viewer);
       const cases = r.body.cases as Array<{ case_id: number; transaction_id: string }>;
       return cases.some((c) => c.transaction_id === id("R1")) ? cases : undefined;
     });
     expect(list.filter((c) => c.transaction_id === id("R1"))).toHaveLength(1);
     const caseId = list.find((c) => c.transaction_id === id("R1"))?.case_id;
+    // A BLOCKED verdict opens a case too (a wrong block must be correctable), once.
+    const blocked = await until(async () => {
+      const r = await call("GET", `/v1/review/cases?status=OPEN&card_hash=card-${run}-2`, TOKENS.viewer);
+      const cases = r.body.cases as Array<{ transaction_id: string; blocked_count: number; transaction_count: number }>;
+      return cases.length > 0 ? cases : undefined;
+    });
+    expect(blocked).toEqual([expect.objectContaining({ transaction_id: id("B1"), blocked_count: 1, transaction_count: 1 })]);
 
     expect((await call("POST", `/v1/review/cases/${caseId}/claim`, TOKENS.analyst)).status).toBe(200);
     const decided = await call("POST", `/v1/review/cases/${caseId}/decision`, TOKENS.analyst, { decision: "FRAUD", note: "confirmed with cardholder" });

@@ -4,7 +4,9 @@ import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { applyFeedback, labelHistory } from "./labels.js";
 import { buildSnapshot, computeDelta, publishReference, type ReferenceDelta, type ReferenceTarget } from "./publish.js";
-import { claimCase, createReviewCases, decideCase, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
+import { decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
+import { createReviewCases } from "./case-intake.js";
+import { claimCase, decideCase } from "./case-actions.js";
 import { falsePositiveStats, recomputeRisk, RiskConfigSchema } from "./risk.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { applyOpsMigrations } from "../testing/ops.js";
@@ -12,6 +14,7 @@ import { applyOpsMigrations } from "../testing/ops.js";
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 const DAY = 86_400_000;
+const clock = { nowMs: NOW, slaHours: 24 };
 
 let db: PGlite;
 let sql: SqlClient;
@@ -27,58 +30,60 @@ afterAll(async () => {
 });
 
 describe("review cases", () => {
-  it("creates one case per REVIEW verdict, idempotently, and pages by score", async () => {
+  it("opens one case per card's flagged verdicts, idempotently, and pages by score", async () => {
     const recs = [
-      scoredEvent({ id: "R1", verdict: "REVIEW", score: 55, at: iso(NOW - DAY) }),
-      scoredEvent({ id: "R2", verdict: "REVIEW", score: 75, at: iso(NOW - DAY), channel: "ONLINE" }),
-      scoredEvent({ id: "R3", verdict: "REVIEW", score: 65, at: iso(NOW - DAY) }),
-      scoredEvent({ id: "A1", verdict: "APPROVED", at: iso(NOW - DAY) }),
+      scoredEvent({ id: "R1", card: "card-r1", verdict: "REVIEW", score: 55, at: iso(NOW - DAY) }),
+      scoredEvent({ id: "R2", card: "card-r2", verdict: "REVIEW", score: 75, at: iso(NOW - DAY), channel: "ONLINE" }),
+      scoredEvent({ id: "R3", card: "card-r3", verdict: "REVIEW", score: 65, at: iso(NOW - DAY) }),
+      scoredEvent({ id: "A1", card: "card-r3", verdict: "APPROVED", at: iso(NOW - DAY) }),
     ];
-    expect(await createReviewCases(sql, recs, iso(NOW))).toBe(3);
-    expect(await createReviewCases(sql, recs, iso(NOW))).toBe(0);
-    const p1 = await listCases(sql, ListCasesQuerySchema.parse({ limit: "2" }), undefined);
+    expect(await createReviewCases(sql, recs, iso(NOW))).toEqual({ opened: 3, added: 0, unchanged: 0 });
+    expect(await createReviewCases(sql, recs, iso(NOW))).toEqual({ opened: 0, added: 0, unchanged: 3 });
+    const byScore = (q: Record<string, string>) => ListCasesQuerySchema.parse({ sort: "score", ...q });
+    const p1 = await listCases(sql, byScore({ limit: "2" }), undefined, clock);
     expect(p1.cases.map((c) => c.transaction_id)).toEqual(["R2", "R3"]);
     expect(p1.next_cursor).not.toBeNull();
-    const p2 = await listCases(sql, ListCasesQuerySchema.parse({ limit: "2" }), decodeCursor(p1.next_cursor ?? ""));
+    const p2 = await listCases(sql, byScore({ limit: "2" }), decodeCursor(p1.next_cursor ?? "", "score"), clock);
     expect(p2.cases.map((c) => c.transaction_id)).toEqual(["R1"]);
     expect(p2.next_cursor).toBeNull();
-    const online = await listCases(sql, ListCasesQuerySchema.parse({ channel: "ONLINE" }), undefined);
+    const online = await listCases(sql, byScore({ channel: "ONLINE" }), undefined, clock);
     expect(online.cases.map((c) => c.transaction_id)).toEqual(["R2"]);
-    const hi = await listCases(sql, ListCasesQuerySchema.parse({ min_score: "60" }), undefined);
+    const hi = await listCases(sql, byScore({ min_score: "60" }), undefined, clock);
     expect(hi.cases.map((c) => c.transaction_id)).toEqual(["R2", "R3"]);
-    expect(decodeCursor("garbage")).toBeUndefined();
+    expect(decodeCursor("garbage", "score")).toBeUndefined();
+    expect(decodeCursor(p1.next_cursor ?? "", "age")).toBeUndefined();
   });
 
   it("claims atomically and lets only the claimant (or an admin) decide, with an audited label", async () => {
-    const c = (await listCases(sql, ListCasesQuerySchema.parse({}), undefined)).cases[0];
+    const c = (await listCases(sql, ListCasesQuerySchema.parse({ sort: "score" }), undefined, clock)).cases[0];
     if (!c) throw new Error("no case");
-    const [a, b] = await Promise.all([claimCase(sql, c.case_id, "alice", iso(NOW)), claimCase(sql, c.case_id, "bob", iso(NOW))]);
+    const [a, b] = await Promise.all([claimCase(sql, c.case_id, "alice", iso(NOW), clock), claimCase(sql, c.case_id, "bob", iso(NOW), clock)]);
     const winners = [a, b].filter((r) => r.ok);
     expect(winners).toHaveLength(1);
     const claims = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.case_events WHERE case_id = $1 AND action = 'CLAIM'", [c.case_id]);
     expect(claims.rows[0]?.n).toBe(1);
     const winner = a.ok ? "alice" : "bob";
     const loser = a.ok ? "bob" : "alice";
-    expect(await claimCase(sql, c.case_id, winner, iso(NOW))).toMatchObject({ ok: true });
-    expect(await claimCase(sql, c.case_id, loser, iso(NOW))).toMatchObject({ ok: false, reason: "CLAIMED_BY_OTHER" });
+    expect(await claimCase(sql, c.case_id, winner, iso(NOW), clock)).toMatchObject({ ok: true });
+    expect(await claimCase(sql, c.case_id, loser, iso(NOW), clock)).toMatchObject({ ok: false, reason: "CLAIMED_BY_OTHER" });
 
     const d = { decision: "LEGIT" as const, note: "customer confirmed" };
-    expect(await decideCase(sql, c.case_id, { name: loser, admin: false }, d, iso(NOW))).toMatchObject({ ok: false, reason: "NOT_CLAIMANT" });
-    const ok = await decideCase(sql, c.case_id, { name: winner, admin: false }, d, iso(NOW + 1000));
+    expect(await decideCase(sql, c.case_id, { name: loser, admin: false }, d, iso(NOW), clock)).toMatchObject({ ok: false, reason: "NOT_CLAIMANT" });
+    const ok = await decideCase(sql, c.case_id, { name: winner, admin: false }, d, iso(NOW + 1000), clock);
     expect(ok).toMatchObject({ ok: true, label_version: 1, case: { status: "DECIDED", decision: "LEGIT", decided_by: winner } });
-    expect(await decideCase(sql, c.case_id, { name: winner, admin: false }, d, iso(NOW))).toMatchObject({ ok: false, reason: "ALREADY_DECIDED" });
-    expect(await claimCase(sql, c.case_id, loser, iso(NOW))).toMatchObject({ ok: false, reason: "ALREADY_DECIDED" });
+    expect(await decideCase(sql, c.case_id, { name: winner, admin: false }, d, iso(NOW), clock)).toMatchObject({ ok: false, reason: "ALREADY_DECIDED" });
+    expect(await claimCase(sql, c.case_id, loser, iso(NOW), clock)).toMatchObject({ ok: false, reason: "ALREADY_DECIDED" });
     const hist = await labelHistory(sql, c.transaction_id);
     expect(hist).toEqual([
       expect.objectContaining({ version: 1, is_fraud: false, source: "ANALYST", actor: winner, note: "customer confirmed", case_id: c.case_id, previous_is_fraud: null }),
     ]);
 
-    const open = (await listCases(sql, ListCasesQuerySchema.parse({}), undefined)).cases[0];
+    const open = (await listCases(sql, ListCasesQuerySchema.parse({}), undefined, clock)).cases[0];
     if (!open) throw new Error("no open case");
-    expect(await decideCase(sql, open.case_id, { name: "carol", admin: false }, d, iso(NOW))).toMatchObject({ ok: false, reason: "NOT_CLAIMED" });
-    expect(await decideCase(sql, open.case_id, { name: "root", admin: true }, { decision: "FRAUD", note: "n" }, iso(NOW))).toMatchObject({ ok: true });
-    expect(await claimCase(sql, 999_999, "alice", iso(NOW))).toMatchObject({ ok: false, reason: "NOT_FOUND" });
-    expect((await getCase(sql, open.case_id))?.decision).toBe("FRAUD");
+    expect(await decideCase(sql, open.case_id, { name: "carol", admin: false }, d, iso(NOW), clock)).toMatchObject({ ok: false, reason: "NOT_CLAIMED" });
+    expect(await decideCase(sql, open.case_id, { name: "root", admin: true }, { decision: "FRAUD", note: "n" }, iso(NOW), clock)).toMatchObject({ ok: true });
+    expect(await claimCase(sql, 999_999, "alice", iso(NOW), clock)).toMatchObject({ ok: false, reason: "NOT_FOUND" });
+    expect((await getCase(sql, open.case_id, clock))?.decision).toBe("FRAUD");
   });
 });
 
@@ -169,21 +174,24 @@ describe("risk recomputation and publishing", () => {
 });
 
 describe("ops sinks", () => {
-  const msg = (value: unknown, offset: number) => ({ key: "k", value: value as never, position: { topic: "fraud-review", partition: 0, offset: String(offset) } });
-  it("creates review cases from fraud-review items idempotently and refuses a poison message before writing", async () => {
+  const msg = (value: unknown, offset: number) => ({ key: "k", value: value as never, position: { topic: "fraud-verdicts", partition: 0, offset: String(offset) } });
+  it("opens cases from flagged fraud-verdicts idempotently, skips APPROVED, and refuses a poison message before writing", async () => {
     const { createReviewCaseSink, createRiskFactsSink } = await import("./sinks.js");
     const { envelope } = await import("../bus/envelope.js");
-    const rec = scoredEvent({ id: "SINK-1", verdict: "REVIEW", at: iso(NOW) });
-    const item = envelope("vigil.review-item", { transaction_id: "SINK-1", card_number_hash: rec.event.card_number_hash, fraud_score: 60, queued_at: iso(NOW), record: rec }, iso(NOW));
+    const rec = scoredEvent({ id: "SINK-1", card: "card-sink-1", verdict: "REVIEW", at: iso(NOW) });
+    const blocked = scoredEvent({ id: "SINK-B", card: "card-sink-b", verdict: "BLOCKED", at: iso(NOW) });
+    const approved = scoredEvent({ id: "SINK-A", card: "card-sink-a", at: iso(NOW) });
     const sink = createReviewCaseSink(sql, () => NOW);
-    const batch = { topic: "fraud-review", partition: 0, messages: [msg(item, 1)] };
+    const batch = { topic: "fraud-verdicts", partition: 0, messages: [msg(envelope("vigil.scored-event", rec, iso(NOW)), 1), msg(envelope("vigil.scored-event", approved, iso(NOW)), 2), msg(envelope("vigil.scored-event", blocked, iso(NOW)), 3)] };
     await sink(batch);
     await sink(batch);
-    const n = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.review_cases WHERE transaction_id = 'SINK-1'");
-    expect(n.rows[0]?.n).toBe(1);
-    const rec2 = scoredEvent({ id: "SINK-2", verdict: "REVIEW", at: iso(NOW) });
-    const good2 = envelope("vigil.review-item", { transaction_id: "SINK-2", card_number_hash: rec2.event.card_number_hash, fraud_score: 60, queued_at: iso(NOW), record: rec2 }, iso(NOW));
-    await expect(sink({ topic: "fraud-review", partition: 0, messages: [msg(good2, 2), msg({ schema: "vigil.review-item", schema_version: 9, produced_at: iso(NOW), payload: {} }, 3)] })).rejects.toMatchObject({ name: "PoisonMessageError", index: 1, retriable: false });
+    const n = await sql.query<{ transaction_id: string; n: number }>(
+      "SELECT transaction_id, count(*)::int AS n FROM fraud_ops.case_transactions WHERE transaction_id LIKE 'SINK-%' GROUP BY 1 ORDER BY 1",
+    );
+    expect(n.rows).toEqual([{ transaction_id: "SINK-1", n: 1 }, { transaction_id: "SINK-B", n: 1 }]);
+    const rec2 = scoredEvent({ id: "SINK-2", card: "card-sink-2", verdict: "REVIEW", at: iso(NOW) });
+    const poison = { schema: "vigil.scored-event", schema_version: 9, produced_at: iso(NOW), payload: {} };
+    await expect(sink({ topic: "fraud-verdicts", partition: 0, messages: [msg(envelope("vigil.scored-event", approved, iso(NOW)), 4), msg(envelope("vigil.scored-event", rec2, iso(NOW)), 5), msg(poison, 6)] })).rejects.toMatchObject({ name: "PoisonMessageError", index: 2, retriable: false });
     const n2 = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.review_cases WHERE transaction_id = 'SINK-2'");
     expect(n2.rows[0]?.n).toBe(0);
     await createRiskFactsSink(sql)({ topic: "fraud-verdicts", partition: 0, messages: [msg(envelope("vigil.scored-event", rec2, iso(NOW)), 4)] });

@@ -1,23 +1,18 @@
 import { Hono } from "hono";
 import { hasRole, requireRole, type OpsEnv } from "./auth.js";
-import { parseRequest, problem } from "./http.js";
+import { invalid, parseRequest, problem } from "./http.js";
 import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
-import { caseEvents, claimCase, decideCase, decodeCursor, DecisionRequestSchema, getCase, listCases, ListCasesQuerySchema } from "./review.js";
+import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
+import { claimCase, decideCase, DecisionRequestSchema } from "./case-actions.js";
+import { caseClock, refused } from "./case-http.js";
+import { caseRoutes } from "./case-routes.js";
 import type { OpsDeps } from "./deps.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
-import { invalid } from "./http.js";
 import { listValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
 import type { ListEntry } from "./lists.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
-// and is attributed to the token's name in the audit trail.
-
-const CONFLICT_MESSAGES = {
-  CLAIMED_BY_OTHER: "case is claimed by another analyst",
-  ALREADY_DECIDED: "case is already decided",
-  NOT_CLAIMED: "claim the case before deciding it",
-  NOT_CLAIMANT: "only the analyst who claimed the case (or an admin) can decide it",
-} as const;
+// and is attributed to the token's name in the audit trail. Assign, release and notes: case-routes.ts.
 
 export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
@@ -28,34 +23,36 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
   app.get("/v1/review/cases", viewer, async (c) => {
     const q = await parseRequest(c, "query", ListCasesQuerySchema);
     if (!q.ok) return q.response;
-    const after = q.value.cursor === undefined ? undefined : decodeCursor(q.value.cursor);
+    const after = q.value.cursor === undefined ? undefined : decodeCursor(q.value.cursor, q.value.sort);
     if (q.value.cursor !== undefined && after === undefined) {
-      return problem(c, 400, "VALIDATION_FAILED", "query.cursor: not a cursor from a previous page", false, [
-        { path: "query.cursor", message: "not a cursor from a previous page" },
+      return problem(c, 400, "VALIDATION_FAILED", "query.cursor: not a cursor from a previous page of this sort", false, [
+        { path: "query.cursor", message: "not a cursor from a previous page of this sort" },
       ]);
     }
-    return c.json(await listCases(deps.sql, q.value, after));
+    return c.json(await listCases(deps.sql, q.value, after, caseClock(deps)));
   });
 
   app.get("/v1/review/cases/:id", viewer, async (c) => {
     const p = await parseRequest(c, "params", CaseParamsSchema);
     if (!p.ok) return p.response;
-    const found = await getCase(deps.sql, p.value.id);
+    const found = await getCase(deps.sql, p.value.id, caseClock(deps));
     if (!found) return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
-    return c.json({ case: found, events: await caseEvents(deps.sql, p.value.id) });
+    const [transactions, notes, events] = await Promise.all([
+      caseTransactions(deps.sql, p.value.id),
+      caseNotes(deps.sql, p.value.id),
+      caseEvents(deps.sql, p.value.id),
+    ]);
+    return c.json({ case: found, transactions, notes, events });
   });
 
   app.post("/v1/review/cases/:id/claim", analyst, async (c) => {
     const p = await parseRequest(c, "params", CaseParamsSchema);
     if (!p.ok) return p.response;
     const who = c.get("principal").name;
-    const r = await claimCase(deps.sql, p.value.id, who, nowIso());
-    if (r.ok) {
-      deps.log.info("CASE_CLAIMED", { case_id: p.value.id, by: who });
-      return c.json({ case: r.case });
-    }
-    if (r.reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
-    return problem(c, 409, r.reason, CONFLICT_MESSAGES[r.reason]);
+    const r = await claimCase(deps.sql, p.value.id, who, nowIso(), caseClock(deps));
+    if (!r.ok) return refused(c, p.value.id, r.reason);
+    deps.log.info("CASE_CLAIMED", { case_id: p.value.id, by: who });
+    return c.json({ case: r.case });
   });
 
   app.post("/v1/review/cases/:id/decision", analyst, async (c) => {
@@ -64,31 +61,31 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const b = await parseRequest(c, "body", DecisionRequestSchema);
     if (!b.ok) return b.response;
     const principal = c.get("principal");
-    // Optional add_to_list: checked first, written in the decision's transaction.
+    // Optional add_to_list (the lists' part): checked first, written in the decision's transaction.
     const add = b.value.add_to_list;
-    const prep = add ? await prepareCaseListAdd(add, (await getCase(deps.sql, p.value.id))?.transaction_id, deps.verdicts, deps.now()) : undefined;
+    const prep = add ? await prepareCaseListAdd(add, (await getCase(deps.sql, p.value.id, caseClock(deps)))?.transaction_id, deps.verdicts, deps.now()) : undefined;
     if (prep && !prep.ok) return invalid(c, prep.issues);
     let listed: ListEntry | undefined;
     const also = prep ? async (tx: Parameters<typeof prep.write>[0], cs: Parameters<typeof prep.write>[1]) => {
       listed = await prep.write(tx, cs, b.value, principal.name, nowIso());
     } : undefined;
+    const actor = { name: principal.name, admin: hasRole(principal, "admin") };
     let r: Awaited<ReturnType<typeof decideCase>>;
     try {
-      r = await decideCase(deps.sql, p.value.id, { name: principal.name, admin: hasRole(principal, "admin") }, b.value, nowIso(), also);
+      r = await decideCase(deps.sql, p.value.id, actor, b.value, nowIso(), caseClock(deps), also);
     } catch (e) {
       const missing = listValueUnavailable(e);
       if (missing) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", missing.message);
       throw e;
     }
-    if (!r.ok) {
-      if (r.reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
-      return problem(c, r.reason === "NOT_CLAIMANT" ? 403 : 409, r.reason, CONFLICT_MESSAGES[r.reason]);
+    if (!r.ok) return refused(c, p.value.id, r.reason);
+    deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision, transactions: r.labels.length });
+    for (const o of ["CREATED", "UPDATED", "UNCHANGED"] as const) {
+      deps.metrics?.labels(o === "CREATED" ? "created" : o === "UPDATED" ? "updated" : "unchanged", r.labels.filter((l) => l.outcome === o).length);
     }
-    deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision });
-    deps.metrics?.labels(r.label_version === 1 ? "created" : "updated", 1);
     deps.riskJob.trigger();
     if (listed) deps.log.info("LIST_ENTRIES_WRITTEN", { list: listed.list, by: principal.name, source: `case:${p.value.id}` });
-    return c.json({ case: r.case, label_version: r.label_version, ...(listed ? { list_entry: listed } : {}) });
+    return c.json({ case: r.case, label_version: r.label_version, labels: r.labels, ...(listed ? { list_entry: listed } : {}) });
   });
 
   app.post("/v1/feedback", analyst, async (c) => {
@@ -110,5 +107,6 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     return c.json({ transaction_id: p.value.transaction_id, labels: await labelHistory(deps.sql, p.value.transaction_id) });
   });
 
+  app.route("/", caseRoutes(deps));
   return app;
 }

@@ -10,7 +10,7 @@ import { scoredEvent } from "../testing/ops-fixtures.js";
 import { sqlProbe } from "./health.js";
 import { createRiskJob } from "./job.js";
 import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./review.js";
+import { createReviewCases } from "./case-intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { registeredRoutes } from "../openapi/coverage.js";
 
@@ -95,6 +95,9 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "GET", path: "/v1/reference/snapshot", min: "reference" },
   { method: "POST", path: "/v1/review/cases/999/claim", min: "analyst" },
   { method: "POST", path: "/v1/review/cases/999/decision", min: "analyst", body: { decision: "FRAUD", note: "x" } },
+  { method: "POST", path: "/v1/review/cases/999/assign", min: "analyst", body: { assignee: "analyst" } },
+  { method: "POST", path: "/v1/review/cases/999/release", min: "analyst" },
+  { method: "POST", path: "/v1/review/cases/999/notes", min: "analyst", body: { body: "x" } },
   { method: "POST", path: "/v1/feedback", min: "analyst", body: { labels: [{ transaction_id: "TXN-AUTH", is_fraud: true, source: "CHARGEBACK" }] } },
   { method: "POST", path: "/v1/risk/recompute", min: "admin" },
   // Model routes without a model service answer 503 after auth; behaviour: aggregator/training/models-api.test.ts.
@@ -175,10 +178,13 @@ describe("lookups", () => {
 });
 
 describe("review queue and feedback", () => {
-  it("claims, refuses a second claimant with 409, decides with a label, and recomputes", async () => {
-    const list = (await (await req("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; transaction_id: string }> };
-    const c = list.cases.find((x) => x.transaction_id === "TXN-2");
-    if (!c) throw new Error("case for TXN-2 missing");
+  it("groups the card's BLOCKED and REVIEW verdicts in one case; claims, refuses a second claimant, decides with a label per transaction", async () => {
+    const list = (await (await req("GET", "/v1/review/cases?status=OPEN", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; transaction_id: string; card_number_hash: string; transaction_count: number; blocked_count: number }> };
+    const c = list.cases.find((x) => x.card_number_hash === "card-hash-aaaa");
+    if (!c) throw new Error("case for card-hash-aaaa missing");
+    // Opened by the earlier BLOCKED verdict, joined by the REVIEW one.
+    expect(c).toMatchObject({ transaction_id: "TXN-1", transaction_count: 2, blocked_count: 1 });
+    expect(list.cases.filter((x) => x.card_number_hash === "card-hash-aaaa")).toHaveLength(1);
     expect((await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst)).status).toBe(200);
     const taken = await req("POST", `/v1/review/cases/${c.case_id}/claim`, TOKENS.analyst2);
     expect(taken.status).toBe(409);
@@ -186,25 +192,84 @@ describe("review queue and feedback", () => {
     const bad = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "MAYBE", note: "" });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toMatch(/decision.*note|note.*decision/s);
-    const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed" });
+    const stale = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "n", transaction_ids: ["TXN-1"] });
+    expect([stale.status, ((await stale.json()) as { error: { code: string } }).error.code]).toEqual([409, "CASE_CHANGED"]);
+    const ok = await req("POST", `/v1/review/cases/${c.case_id}/decision`, TOKENS.analyst, { decision: "LEGIT", note: "cardholder confirmed", transaction_ids: ["TXN-2", "TXN-1"] });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ label_version: 1, case: { status: "DECIDED", decided_by: "analyst" } });
+    expect(await ok.json()).toMatchObject({
+      label_version: 1,
+      labels: [{ transaction_id: "TXN-1", outcome: "CREATED", version: 1 }, { transaction_id: "TXN-2", outcome: "CREATED", version: 1 }],
+      case: { status: "DECIDED", decided_by: "analyst" },
+    });
     const detail = await (await req("GET", `/v1/review/cases/${c.case_id}`, TOKENS.viewer)).json();
     expect(detail).toMatchObject({
       case: { status: "DECIDED" },
+      transactions: [{ transaction_id: "TXN-1", verdict: "BLOCKED" }, { transaction_id: "TXN-2", verdict: "REVIEW" }],
       events: [
+        { action: "ADD_TRANSACTION", actor: "system", transaction_id: "TXN-2" },
         { action: "CLAIM", actor: "analyst", from_status: "OPEN", to_status: "CLAIMED" },
         { action: "DECIDE", actor: "analyst", from_status: "CLAIMED", to_status: "DECIDED", previous_claimed_by: "analyst", decision: "LEGIT", note: "cardholder confirmed" },
       ],
     });
-    expect((detail as { events: unknown[] }).events).toHaveLength(2);
+    expect((detail as { events: unknown[] }).events).toHaveLength(3);
     expect((await req("GET", "/v1/review/cases/424242", TOKENS.viewer)).status).toBe(404);
-    const labels = await (await req("GET", "/v1/transactions/TXN-2/labels", TOKENS.viewer)).json();
-    expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed" }] });
+    for (const id of ["TXN-1", "TXN-2"]) {
+      const labels = await (await req("GET", `/v1/transactions/${id}/labels`, TOKENS.viewer)).json();
+      expect(labels).toMatchObject({ labels: [{ version: 1, is_fraud: false, source: "ANALYST", actor: "analyst", note: "cardholder confirmed", case_id: c.case_id }] });
+    }
     expect((await req("POST", "/v1/review/cases/abc/claim", TOKENS.analyst)).status).toBe(400);
     expect((await req("POST", "/v1/review/cases/424242/claim", TOKENS.analyst)).status).toBe(404);
     expect((await req("GET", "/v1/review/cases?cursor=zzz", TOKENS.viewer)).status).toBe(400);
     expect((await req("GET", "/v1/review/cases?status=BOGUS", TOKENS.viewer)).status).toBe(400);
+  });
+
+  it("assigns, releases and annotates through the API, refusing bad input by field", async () => {
+    await createReviewCases(sql, [scoredEvent({ id: "TXN-9", verdict: "REVIEW", score: 70, card: "card-hash-dddd", at: iso(NOW - 600_000) })], iso(NOW - 600_000));
+    const list = (await (await req("GET", "/v1/review/cases?sort=age&limit=10", TOKENS.viewer)).json()) as { cases: Array<{ case_id: number; card_number_hash: string; age_seconds: number; sla_hours: number; sla_breached: boolean }> };
+    const c = list.cases.find((x) => x.card_number_hash === "card-hash-dddd");
+    if (!c) throw new Error("case for card-hash-dddd missing");
+    expect(c).toMatchObject({ age_seconds: 600, sla_hours: 24, sla_breached: false });
+    const issues = async (r: Response) => ((await r.json()) as { error: { code: string; issues?: Array<{ path: string }> } }).error;
+    const path = `/v1/review/cases/${c.case_id}`;
+    for (const body of [{}, { assignee: "" }, { assignee: "a b" }, { assignee: "analyst", extra: 1 }, { assignee: "analyst", expected_assignee: 5 }]) {
+      const r = await req("POST", `${path}/assign`, TOKENS.admin, body);
+      expect(r.status).toBe(400);
+      expect((await issues(r)).issues?.[0]?.path).toMatch(/^(assignee|expected_assignee|\(body\))$/);
+    }
+    // Only someone who can decide may hold a case: viewers and unknown names are refused.
+    for (const who of ["viewer", "nobody"]) {
+      const r = await req("POST", `${path}/assign`, TOKENS.admin, { assignee: who });
+      expect([r.status, (await issues(r)).issues?.[0]?.path]).toEqual([400, "assignee"]);
+    }
+    expect((await req("POST", "/v1/review/cases/0/assign", TOKENS.admin, { assignee: "analyst" })).status).toBe(400);
+    expect((await req("POST", "/v1/review/cases/424242/assign", TOKENS.admin, { assignee: "analyst" })).status).toBe(404);
+    const mine = await req("POST", `${path}/assign`, TOKENS.analyst2, { assignee: "analyst" });
+    expect([mine.status, (await issues(mine)).code]).toEqual([403, "NOT_CLAIMANT"]);
+    expect((await req("POST", `${path}/assign`, TOKENS.admin, { assignee: "analyst", expected_assignee: null })).status).toBe(200);
+    const cas = await req("POST", `${path}/assign`, TOKENS.admin, { assignee: "analyst2", expected_assignee: null });
+    expect([cas.status, (await issues(cas)).code]).toEqual([409, "ASSIGNEE_CHANGED"]);
+    const theirs = await (await req("GET", "/v1/review/cases?assignee=analyst", TOKENS.viewer)).json();
+    expect(theirs).toMatchObject({ cases: [{ case_id: c.case_id, claimed_by: "analyst", status: "CLAIMED" }] });
+    expect((await req("GET", "/v1/review/cases?assignee=no%20one", TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/review/cases?sort=newest", TOKENS.viewer)).status).toBe(400);
+    expect((await req("GET", "/v1/review/cases?limit=0", TOKENS.viewer)).status).toBe(400);
+    const other = await req("POST", `${path}/release`, TOKENS.analyst2);
+    expect([other.status, (await issues(other)).code]).toEqual([403, "NOT_CLAIMANT"]);
+    expect((await req("POST", `${path}/release`, TOKENS.analyst)).status).toBe(200);
+    const again = await req("POST", `${path}/release`, TOKENS.analyst);
+    expect([again.status, (await issues(again)).code]).toEqual([409, "NOT_CLAIMED"]);
+    expect((await req("POST", "/v1/review/cases/x/release", TOKENS.analyst)).status).toBe(400);
+    for (const body of [{}, { body: "" }, { body: "   " }, { body: "x".repeat(4001) }, { body: "ok", author: "me" }]) {
+      const r = await req("POST", `${path}/notes`, TOKENS.analyst2, body);
+      expect(r.status).toBe(400);
+    }
+    const note = await req("POST", `${path}/notes`, TOKENS.analyst2, { body: "device seen on three cards" });
+    expect(note.status).toBe(201);
+    expect(await note.json()).toMatchObject({ note: { author: "analyst2", body: "device seen on three cards" } });
+    const detail = (await (await req("GET", path, TOKENS.viewer)).json()) as { notes: unknown[]; events: Array<{ action: string; actor: string; note: string | null }> };
+    expect(detail.notes).toHaveLength(1);
+    expect(detail.events.map((e) => [e.action, e.actor])).toEqual([["ASSIGN", "admin"], ["RELEASE", "analyst"], ["NOTE", "analyst2"]]);
+    expect(logs.join("\n")).not.toContain("device seen on three cards");
   });
 
   it("refuses bad feedback without storing anything, and is idempotent", async () => {
@@ -227,7 +292,8 @@ describe("review queue and feedback", () => {
     expect((await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM fraud_ops.labels")).rows[0]?.n).toBe(before.rows[0]?.n);
 
     const body = { labels: [{ transaction_id: "TXN-1", is_fraud: true, source: "CHARGEBACK" }] };
-    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ created: 1 });
+    // TXN-1 was labelled LEGIT by the case decision: the chargeback is a new version.
+    expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ updated: 1 });
     expect(await (await req("POST", "/v1/feedback", TOKENS.analyst, body)).json()).toMatchObject({ unchanged: 1 });
   });
 
@@ -244,7 +310,7 @@ describe("review queue and feedback", () => {
     const h = await (await req("GET", "/v1/cards/card-hash-aaaa/fraud-history", TOKENS.viewer)).json();
     expect(h).toMatchObject({ risk_tier: "HIGH" });
     const v = await (await req("GET", "/v1/transactions/TXN-1/fraud-verdict", TOKENS.viewer)).json();
-    expect(v).toMatchObject({ label: { is_fraud: true, source: "CHARGEBACK", version: 1 } });
+    expect(v).toMatchObject({ label: { is_fraud: true, source: "CHARGEBACK", version: 2 } });
     const rep = await sql.query<{ fpr: string }>("SELECT false_positive_rate::text AS fpr FROM fraud_reporting.daily_fraud_summary WHERE merchant_category = '5411'");
     expect(Number(rep.rows[0]?.fpr)).toBe(0.5);
   });

@@ -3,7 +3,7 @@ import { ListEntrySchema } from "./lists.js";
 import { AlertSchema, CardHashSchema, CHANNELS, ReasonSchema, VERDICTS } from "../../core/schemas.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { MAX_FEEDBACK_BATCH } from "./labels.js";
-import { ReviewCaseSchema } from "./review.js";
+import { CaseEventSchema, CaseNoteSchema, CaseTransactionSchema, ReviewCaseSchema } from "./review.js";
 
 // Request and response shapes of the ops API (the spec's examples plus documented additions).
 // Responses are described for OpenAPI; requests are validated with these same schemas.
@@ -101,18 +101,21 @@ export const HealthResponseSchema = z.object({
 
 export const CaseListResponseSchema = z.object({ cases: z.array(ReviewCaseSchema), next_cursor: z.string().nullable() });
 export const CaseResponseSchema = z.object({ case: ReviewCaseSchema });
-export const CaseEventSchema = z.object({
-  at: z.string(),
-  actor: z.string(),
-  action: z.enum(["CLAIM", "DECIDE"]),
-  from_status: z.enum(["OPEN", "CLAIMED", "DECIDED"]),
-  to_status: z.enum(["OPEN", "CLAIMED", "DECIDED"]),
-  previous_claimed_by: z.string().nullable(),
-  decision: z.enum(["FRAUD", "LEGIT"]).nullable(),
-  note: z.string().nullable(),
+export { CaseEventSchema };
+export const CaseDetailResponseSchema = z.object({
+  case: ReviewCaseSchema,
+  transactions: z.array(CaseTransactionSchema).describe("the card's flagged transactions in this case, oldest first"),
+  notes: z.array(CaseNoteSchema),
+  events: z.array(CaseEventSchema).describe("audit trail: claims, assignments, releases, notes, transactions joining, merges, the decision"),
 });
-export const CaseDetailResponseSchema = z.object({ case: ReviewCaseSchema, events: z.array(CaseEventSchema) });
-export const DecisionResponseSchema = z.object({ case: ReviewCaseSchema, label_version: z.number().int(), list_entry: ListEntrySchema.optional() });
+export const NoteResponseSchema = z.object({ case: ReviewCaseSchema, note: CaseNoteSchema });
+export const DecisionResponseSchema = z.object({
+  case: ReviewCaseSchema,
+  label_version: z.number().int().describe("the opening transaction's label version"),
+  labels: z.array(z.object({ transaction_id: z.string(), outcome: z.enum(["CREATED", "UPDATED", "UNCHANGED"]), version: z.number().int() }))
+    .describe("one ANALYST label per transaction of the case"),
+  list_entry: ListEntrySchema.optional().describe("the entry add_to_list wrote"),
+});
 
 export const FeedbackResponseSchema = z.object({
   created: z.number().int(),
@@ -135,6 +138,7 @@ export const LabelHistoryResponseSchema = z.object({
       previous_is_fraud: z.boolean().nullable(),
       previous_source: z.string().nullable(),
       labelled_at: z.string(),
+      reported_on: z.string().nullable().describe("the date the source gave (YYYY-MM-DD)"),
     }),
   ),
 });

@@ -1,30 +1,47 @@
 import type { ScoredEvent } from "../../core/schemas.js";
-import { positionText, validateEnvelope, type ReviewItem } from "../bus/envelope.js";
+import { positionText, validateEnvelope } from "../bus/envelope.js";
 import type { MessageBatch } from "../ports.js";
 import { PoisonMessageError, type BatchHandler } from "../sinks/index.js";
-import { createReviewCases } from "./review.js";
-import type { SqlQuery } from "./sql.js";
+import { createReviewCases, FLAGGED } from "./case-intake.js";
+import type { OpsSql, SqlQuery } from "./sql.js";
 
 // Sink handlers of the ops module for the consumer runner, each in a consumer group of its own:
-//  - review cases ← fraud-review   (vigil.review-item): one case per REVIEW verdict
+//  - review cases ← fraud-verdicts (vigil.scored-event): REVIEW and BLOCKED verdicts join their
+//                   card's open case or open one (case-intake.ts); APPROVED ones are skipped
+//                   before validation (fraud-review carries REVIEW only, as the spec routes it).
 //  - risk facts   ← fraud-verdicts (vigil.scored-event): one slim row per scored transaction,
 //                   the denominators of merchant/terminal fraud rates and the flagged set.
 // Both are idempotent per transaction id, so a re-delivered batch writes nothing twice. As in
 // aggregator/sinks, the whole batch is validated first; a message that can never be written stops
 // it with PoisonMessageError (non-retriable, naming the message) for the runner to dead-letter.
 
-function payloads<T>(sink: string, batch: MessageBatch, schema: "vigil.review-item" | "vigil.scored-event"): T[] {
-  return batch.messages.map((m, index) => {
+/** Validated payloads of the batch's messages that `keep` accepts; a poison message is named by its index in the whole batch. */
+function payloads<T>(sink: string, batch: MessageBatch, schema: "vigil.scored-event", keep: (value: unknown) => boolean = () => true): T[] {
+  const out: T[] = [];
+  batch.messages.forEach((m, index) => {
+    if (!keep(m.value)) return;
     const r = validateEnvelope(m.value, [schema]);
     if (!r.ok) throw new PoisonMessageError(`${sink}: message ${index} at ${positionText(m.position)} refused: ${r.error}`, m.position, index);
-    return r.value.payload as T;
+    out.push(r.value.payload as T);
   });
+  return out;
 }
 
-export function createReviewCaseSink(sql: SqlQuery, now: () => number = Date.now): BatchHandler {
+/** The verdict of a message as sent, read without validating it (most verdicts are APPROVED). */
+function sentVerdict(value: unknown): unknown {
+  const p = (value as { payload?: { verdict?: { verdict?: unknown } } } | null)?.payload;
+  return p?.verdict?.verdict;
+}
+
+export function createReviewCaseSink(sql: OpsSql, now: () => number = Date.now): BatchHandler {
   return async (batch) => {
-    const items = payloads<ReviewItem>("review-case sink", batch, "vigil.review-item");
-    if (items.length > 0) await createReviewCases(sql, items.map((i) => i.record), new Date(now()).toISOString());
+    // Only flagged messages are validated (a malformed one still stops the batch as poison); the
+    // risk-facts sink validates and dead-letters every message of this topic in its own group.
+    const records = payloads<ScoredEvent>("review-case sink", batch, "vigil.scored-event", (value) => {
+      const v = sentVerdict(value);
+      return typeof v !== "string" || FLAGGED.has(v);
+    });
+    if (records.length > 0) await createReviewCases(sql, records, new Date(now()).toISOString());
   };
 }
 

@@ -65,6 +65,12 @@ describe("ops config", () => {
     expect(loadOpsConfig({ UPSTASH_REDIS_REST_URL: "http://127.0.0.1:8079", UPSTASH_REDIS_REST_TOKEN: "t" }).redis).toEqual({ url: "http://127.0.0.1:8079", token: "t" });
     expect(() => loadOpsConfig({ OPS_RISK_WINDOW_DAYS: "0", OPS_LABEL_DELAY_DAYS: "x" })).toThrow(/OPS_RISK_WINDOW_DAYS.*OPS_LABEL_DELAY_DAYS/);
   });
+
+  it("reads the case SLA in hours (default 24), refusing zero, negatives and junk by name", () => {
+    expect(loadOpsConfig({}).cases).toEqual({ slaHours: 24 });
+    expect(loadOpsConfig({ OPS_CASE_SLA_HOURS: "4.5" }).cases).toEqual({ slaHours: 4.5 });
+    for (const v of ["0", "-1", "soon", "9000"]) expect(() => loadOpsConfig({ OPS_CASE_SLA_HOURS: v })).toThrow(/OPS_CASE_SLA_HOURS/);
+  });
 });
 
 describe("health", () => {

@@ -27,10 +27,10 @@ beforeAll(async () => {
     await client.transaction((tx) => writeLabel(tx, l, "2026-03-20T00:00:00Z"));
   }
   await client.transaction((tx) => writeLabel(tx, label("c1", true), "2026-03-25T00:00:00Z"));
-});
+}, 180_000); // every migration on PGlite: seconds on an idle machine, much longer on a busy one
 
 afterAll(async () => {
-  await client.close();
+  await client?.close();
   await rm(dataDir, { recursive: true, force: true });
 });
 

@@ -25,6 +25,10 @@ describe("OpenAPI documents", () => {
         expect.objectContaining({ name: "limit", in: "query", required: false }),
       ]),
     );
+    // The review queue (cases per card): list filters and sorts, assignment with compare-and-set.
+    expect(agg.paths["/v1/review/cases"]?.get?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(["status", "assignee", "sort", "cursor", "limit"]));
+    expect(JSON.stringify(agg.paths["/v1/review/cases/{id}/assign"]?.post?.requestBody)).toContain("expected_assignee");
+    for (const action of ["claim", "assign", "release", "notes", "decision"]) expect(agg.paths[`/v1/review/cases/{id}/${action}`]?.post).toBeDefined();
     const edge = edgeOpenApi() as unknown as Doc;
     expect(JSON.stringify(edge.paths["/v1/transactions/score"]?.post?.requestBody)).toContain("card_number_hash");
   });
