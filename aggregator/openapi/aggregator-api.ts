@@ -33,6 +33,7 @@ import {
   TrainRequestSchema,
 } from "../training/schemas.js";
 import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
+import { RULES_ROUTES } from "./rules-api.js";
 
 // The aggregator's API as route descriptors. Roles: viewer < analyst < admin (bearer tokens).
 
@@ -154,6 +155,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     summary: "Make this model the champion (the old one is retired); promoting a retired version is the rollback. Audited, published at once", params: ModelParamsSchema,
     responses: { 200: { description: "promoted", schema: ModelMoveSchema }, ...bad, ...authErrors, 404: err("unknown model"), 409: err("not allowed from its status"), 503: err("publication failed: the same call again re-publishes") },
   },
+  ...RULES_ROUTES,
   {
     method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],
     summary: "Prometheus text exposition (no auth: bind to a private interface or front it with the scrape network)",

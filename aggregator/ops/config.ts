@@ -24,6 +24,7 @@ const OpsEnvSchema = z.object({
   OPS_REFERENCE_BASE_FILE: z.string().min(1).optional(),
   SINK_GROUP_REVIEW: z.string().min(1).default("vigil-sink-review-cases"),
   SINK_GROUP_RISK_FACTS: z.string().min(1).default("vigil-sink-risk-facts"),
+  SINK_GROUP_RULE_HITS: z.string().min(1).default("vigil-sink-rule-hits"),
 });
 
 export interface OpsConfig {
@@ -32,7 +33,7 @@ export interface OpsConfig {
   risk: RiskConfig;
   redis?: { url: string; token: string };
   referenceBaseFile?: string;
-  groups: { review: string; riskFacts: string };
+  groups: { review: string; riskFacts: string; ruleHits: string };
 }
 
 /** Throws an Error listing every problem by setting name (values are never echoed: tokens may be secrets). */
@@ -49,6 +50,6 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     risk: RiskConfigSchema.parse({ windowDays: e.OPS_RISK_WINDOW_DAYS, labelDelayDays: e.OPS_LABEL_DELAY_DAYS, smoothingWeight: e.OPS_RISK_SMOOTHING, stats: { labelDelayDays: e.OPS_STATS_LABEL_DELAY_DAYS } }),
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
-    groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },
+    groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS, ruleHits: e.SINK_GROUP_RULE_HITS },
   };
 }
