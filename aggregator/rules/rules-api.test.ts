@@ -280,4 +280,17 @@ describe("backtest and live statistics", () => {
     // The shadow's rule is not an active rule: no series for it.
     expect(text).not.toContain('rule_id="card-testing"');
   });
+
+  it("before any activation, reports the edge's bundled rules (zeros, precision unknown)", async () => {
+    const fresh = new PGlite();
+    const client = pgliteSqlClient(fresh);
+    await applySqlMigrations(client, MIGRATIONS_DIR);
+    const registry = new Registry();
+    createRuleMetrics(registry, client, { now: () => NOW });
+    const text = await registry.metrics();
+    await fresh.close();
+    for (const r of defaultRuleSet().rules) expect(text).toContain(`vigil_rule_hits_1d{rule_id="${r.id}"} 0`);
+    // prom-client writes NaN as "Nan"; Prometheus parses either.
+    expect(text).toMatch(new RegExp(`vigil_rule_precision_30d\\{rule_id="${defaultRuleSet().rules[0]?.id}"\\} Nan`, "i"));
+  });
 });
