@@ -18,7 +18,7 @@ describe("rule hits read back from a decision", () => {
       ],
     };
     const engine = createEngine({ config: defaultConfig(), ruleSet: rs, model: defaultModel() });
-    const e = TransactionEventSchema.parse({ transaction_id: "t1", card_number_hash: "c1", merchant_id: "m", merchant_category_code: "7995", amount_usd: 900, currency: "USD", timestamp_utc: "2026-03-02T10:00:00Z", transaction_type: "PURCHASE", channel: "ONLINE" });
+    const e = TransactionEventSchema.parse({ transaction_id: "t1", card_number_hash: "card-hits-0001", merchant_id: "MCH-1", merchant_category_code: "7995", amount_usd: 900, currency: "USD", timestamp_utc: "2026-03-02T10:00:00Z", transaction_type: "PURCHASE", channel: "ONLINE" });
     const d = engine.score(e, CardWindow.empty(), { status: "OK" }).decision;
     // "big: 500 or more" has a colon in its description: the id is what comes before the first one.
     expect(ruleIdsOf(d)).toEqual(["big", "gambling"]);
