@@ -118,7 +118,8 @@ describe("rules by API at the edge", () => {
     const record = e.forwarded.find((r) => r.event.transaction_id === v.transaction_id);
     expect(record?.schema_version).toBe(2);
     const shadow = record?.schema_version === 2 ? record.shadow_rules : undefined;
-    expect(shadow).toMatchObject({ rules_version: BLOCK_V, verdict: "BLOCKED", fraud_score: 100 });
+    expect(shadow).toMatchObject({ rules_version: BLOCK_V, verdict: "BLOCKED" });
+    expect(shadow?.fraud_score).toBeGreaterThanOrEqual(80);
     expect(shadow?.hits).toContain(RULE_ID);
     // The verdict forwarded is the one answered: the shadow changed neither.
     expect(record?.verdict.verdict).toBe("APPROVED");
