@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { requireRole, type OpsEnv } from "./auth.js";
 import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
@@ -7,6 +8,7 @@ import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
 import { rulesRoutes } from "../rules/routes.js";
+import { listRoutes } from "./list-routes.js";
 import { falsePositiveStats } from "./risk.js";
 import { isoOf } from "./sql.js";
 import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
@@ -24,6 +26,14 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const viewer = requireRole(deps.auth, "viewer");
   const admin = requireRole(deps.auth, "admin");
+  // Before auth and parsing, on every ops route with a body (the review and model routes too, as
+  // they are mounted below): declared or streamed, a body over the limit is refused 413 unread.
+  const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => problem(c, 413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
+  });
+  app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)));
 
   app.get("/v1/health", viewer, async (c) => c.json(await checkHealth(deps.health)));
 
@@ -79,12 +89,13 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
 
   app.get("/v1/metrics/fraud-summary", viewer, async (c) => summary(c, deps));
 
-  app.get("/v1/reference/snapshot", viewer, async (c) => {
+  // The edge's snapshot token has the "reference" role: this route and nothing else.
+  app.get("/v1/reference/snapshot", requireRole(deps.auth, "reference"), async (c) => {
     c.header("Cache-Control", "no-store");
     const { models, rules } = deps;
     // The model registry's and the rules registry's parts win over the base's versions.
     const overlay = models || rules ? async () => ({ ...(models ? await models.snapshotModels() : {}), ...(rules ? await rules.snapshotRules() : {}) }) : undefined;
-    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, overlay));
+    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, overlay, new Date(deps.now()).toISOString()));
   });
 
   app.post("/v1/risk/recompute", admin, async (c) => c.json(await deps.riskJob.run()));
@@ -92,6 +103,7 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   app.route("/", reviewRoutes(deps));
   app.route("/", modelRoutes(deps));
   app.route("/", rulesRoutes(deps));
+  app.route("/", listRoutes(deps));
   return app;
 }
 

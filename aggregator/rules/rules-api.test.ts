@@ -28,7 +28,7 @@ import { createRuleService } from "./service.js";
 // them, publication to a recording target, live hits through the real sink handler.
 
 const NOW = Date.parse("2026-03-02T20:00:00Z");
-const TOKENS: Record<Role, string> = { viewer: "tok-r-viewer-0123456789", analyst: "tok-r-analyst-0123456789", admin: "tok-r-admin-0123456789" };
+const TOKENS: Record<Role, string> = { reference: "tok-r-reference-0123456789", viewer: "tok-r-viewer-0123456789", analyst: "tok-r-analyst-0123456789", admin: "tok-r-admin-0123456789" };
 const FROM = "2026-03-02T00:00:00Z";
 const TO = "2026-03-03T00:00:00Z";
 
