@@ -13,6 +13,8 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 // Upstash REST bridge, and `provide`s their addresses (receiverUrl, forwardSecret, upstashUrl,
 // upstashToken), so the worker's queue consumer has somewhere to post.
 const forwardingSetup = "tests/testing/workers-global-setup.ts";
+// The aggregator's rules API (PGlite, publishing to the same Redis) for tests/workers/rules-by-api.test.ts.
+const rulesApiSetup = "tests/testing/rules-api-setup.ts";
 
 export default defineConfig({
   plugins: [
@@ -50,7 +52,7 @@ export default defineConfig({
   test: {
     include: ["edge/**/*.test.ts", "durable-objects/**/*.test.ts", "tests/workers/**/*.test.ts", "tests/scenarios/**/*.test.ts"],
     exclude: ["**/*.int.test.ts", "**/node_modules/**"],
-    globalSetup: [forwardingSetup],
+    globalSetup: [forwardingSetup, rulesApiSetup],
     testTimeout: 60_000,
     // Files share the reference data in Redis (some reset the fixture, the scenarios add to it),
     // so they run one at a time; tests inside a file still share one workerd.

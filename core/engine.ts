@@ -7,7 +7,7 @@ import type { CompiledGbdt } from "./ml/gbdt/compiled.js";
 import type { ForestModel } from "./ml/model.js";
 import { N_SIGNALS, SIGNAL_INDEX, compileRuleSet, type CompiledRule } from "./rules/compile.js";
 import type { RuleSet } from "./rules/schema.js";
-import type { Decision, FeatureVector, Reason, ReferenceSignals, TransactionEvent, Verdict } from "./schemas.js";
+import type { Decision, FeatureVector, Reason, ReferenceSignals, ShadowRulesResult, TransactionEvent, Verdict } from "./schemas.js";
 import { activeLists, applyLists } from "./lists.js";
 import { METRICS, N_METRICS } from "./stats/baseline.js";
 import { StatTier } from "./stats/tier.js";
@@ -25,6 +25,8 @@ export interface ScoreResult {
   modelFeatureLayout?: string;
   /** What the shadow model would have decided, when one is configured. */
   shadow?: ShadowScore;
+  /** What a shadow rule set would have decided (set by the edge's shadow wrapper, never by the engine). */
+  shadowRules?: ShadowRulesResult;
 }
 
 export interface Engine {

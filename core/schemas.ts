@@ -316,10 +316,21 @@ export const ShadowResultSchema = z.strictObject({
 });
 export type ShadowResult = z.infer<typeof ShadowResultSchema>;
 
+/** What the shadow rule set would have decided beside the active one (never the verdict given). */
+export const ShadowRulesResultSchema = z.strictObject({
+  rules_version: z.string().min(1).max(64),
+  fraud_score: z.number().min(0).max(100),
+  verdict: z.enum(VERDICTS),
+  /** Ids of the shadow set's rules that fired. */
+  hits: z.array(z.string().min(1).max(128)).max(512),
+});
+export type ShadowRulesResult = z.infer<typeof ShadowRulesResultSchema>;
+
 export const ScoredEventV2Schema = ScoredEventV1Schema.extend({
   schema_version: z.literal(SCORED_EVENT_SCHEMA_VERSION_V2),
   model_features: ModelFeaturesSchema,
   shadow: ShadowResultSchema.optional(),
+  shadow_rules: ShadowRulesResultSchema.optional(),
 });
 export type ScoredEventV2 = z.infer<typeof ScoredEventV2Schema>;
 

@@ -20,6 +20,7 @@ export interface ReferenceLookup {
   rulesVersion?: string;
   modelVersion?: string;
   shadowModelVersion?: string;
+  shadowRulesVersion?: string;
 }
 
 /** Hands scored events to the forwarding pipeline (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on failure. */

@@ -28,6 +28,7 @@ import {
 } from "../training/schemas.js";
 import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
 import { caseRoutes } from "./cases-api.js";
+import { RULES_ROUTES } from "./rules-api.js";
 import { LIST_ROUTES } from "./lists-api.js";
 
 // The aggregator's API as route descriptors. Roles: reference < viewer < analyst < admin (bearer tokens).
@@ -131,6 +132,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     summary: "Make this model the champion (the old one is retired); promoting a retired version is the rollback. Audited, published at once", params: ModelParamsSchema,
     responses: { 200: { description: "promoted", schema: ModelMoveSchema }, ...bad, ...authErrors, 404: err("unknown model"), 409: err("not allowed from its status"), 503: err("publication failed: the same call again re-publishes") },
   },
+  ...RULES_ROUTES,
   ...LIST_ROUTES,
   {
     method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],

@@ -18,7 +18,10 @@ import type { Archive } from "../ports.js";
 import type { TrainingConfig } from "../training/config.js";
 import { redisModelTarget, snapshotModelTarget, type ModelTarget } from "../training/publish.js";
 import { createModelService, type ModelService } from "../training/service.js";
-import { createReviewCaseSink, createRiskFactsSink } from "./sinks.js";
+import { createReviewCaseSink, createRiskFactsSink, createRuleHitsSink } from "./sinks.js";
+import { createRuleMetrics } from "../rules/metrics.js";
+import { redisRulesTarget, snapshotRulesTarget, type RulesTarget } from "../rules/publish.js";
+import { createRuleService, type RuleService } from "../rules/service.js";
 
 // Everything the ops module adds to the aggregator, built from what compose() (aggregator/main.ts)
 // already has. main.ts then: wraps its bus with `wrapBus`, its sink handlers with `trackSink`,
@@ -47,6 +50,7 @@ export interface OpsRuntime {
   sinks: Array<{ name: string; groupId: string; topics: TopicName[]; sink: Sink }>;
   riskJob: RiskJob;
   models?: ModelService;
+  rules: RuleService;
   /** The ops token check, for routes mounted beside the ops API (the alert stream). */
   auth: TokenAuth;
   /** Caps on open alert streams (OPS_ALERT_STREAMS_PER_TOKEN / _TOTAL). */
@@ -93,6 +97,17 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
         ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}),
       })
     : undefined;
+  // Rule sets go where models go: Redis when configured (stack), else the snapshot endpoint.
+  const rulesTargets: RulesTarget[] = [];
+  if (config.redis) rulesTargets.push(redisRulesTarget(new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false })));
+  else rulesTargets.push(snapshotRulesTarget(sql, now));
+  const rules = createRuleService({
+    sql,
+    targets: rulesTargets,
+    now,
+    ...(input.training ? { archive: input.training.archive, ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}) } : {}),
+  });
+  createRuleMetrics(registry, sql, { now, onError: (e) => log.warn("RULE_METRICS_UNAVAILABLE", { error: (e as Error).message }) });
   const riskJob = createRiskJob({
     sql,
     targets,
@@ -167,6 +182,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     metrics: opsMetrics,
     maxBodyBytes: config.maxBodyBytes,
     ...(models ? { models } : {}),
+    rules,
   });
   const routes = new Hono();
   routes.route("/", openApiRoutes());
@@ -176,6 +192,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     // REVIEW and BLOCKED verdicts both open cases: fraud-verdicts carries both (fraud-review only REVIEW).
     { name: "review_cases", groupId: config.groups.review, topics: [TOPICS.verdicts], sink: trackSink("review_cases", createReviewCaseSink(sql, now)) },
     { name: "risk_facts", groupId: config.groups.riskFacts, topics: [TOPICS.verdicts], sink: trackSink("risk_facts", createRiskFactsSink(sql)) },
+    { name: "rule_hits", groupId: config.groups.ruleHits, topics: [TOPICS.verdicts], sink: trackSink("rule_hits", createRuleHitsSink(sql)) },
   ];
 
   return {
@@ -183,6 +200,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     sinks,
     riskJob,
     ...(models ? { models } : {}),
+    rules,
     auth,
     alertStreams: config.alertStreams,
     wrapBus: (bus) => observingBus(bus, verdictMetrics),

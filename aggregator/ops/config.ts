@@ -37,6 +37,7 @@ const OpsEnvSchema = z.object({
   VIGIL_ENV: z.string().optional(),
   SINK_GROUP_REVIEW: z.string().min(1).default("vigil-sink-review-cases"),
   SINK_GROUP_RISK_FACTS: z.string().min(1).default("vigil-sink-risk-facts"),
+  SINK_GROUP_RULE_HITS: z.string().min(1).default("vigil-sink-rule-hits"),
 });
 
 export interface OpsConfig {
@@ -45,7 +46,7 @@ export interface OpsConfig {
   risk: RiskConfig;
   redis?: { url: string; token: string };
   referenceBaseFile?: string;
-  groups: { review: string; riskFacts: string };
+  groups: { review: string; riskFacts: string; ruleHits: string };
   cases: { slaHours: number };
   maxBodyBytes: number;
   tokenMaxStaleMs: number;
@@ -80,7 +81,7 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     risk: RiskConfigSchema.parse({ windowDays: e.OPS_RISK_WINDOW_DAYS, labelDelayDays: e.OPS_LABEL_DELAY_DAYS, smoothingWeight: e.OPS_RISK_SMOOTHING, stats: { labelDelayDays: e.OPS_STATS_LABEL_DELAY_DAYS } }),
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
-    groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },
+    groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS, ruleHits: e.SINK_GROUP_RULE_HITS },
     cases: { slaHours: e.OPS_CASE_SLA_HOURS },
     maxBodyBytes: e.OPS_MAX_BODY_BYTES,
     tokenMaxStaleMs: e.OPS_TOKEN_MAX_STALE_SECONDS * 1000,

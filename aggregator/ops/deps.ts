@@ -7,6 +7,7 @@ import type { OpsMetrics } from "./metrics.js";
 import type { SnapshotBase } from "./publish.js";
 import type { OpsSql } from "./sql.js";
 import type { ModelService } from "../training/service.js";
+import type { RuleService } from "../rules/service.js";
 
 // What the ops routes are built from: every router of the ops API (routes.ts, review-routes.ts)
 // takes these, so they live apart from any one router.
@@ -31,5 +32,7 @@ export interface OpsDeps {
   maxBodyBytes?: number;
   /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
   models?: ModelService;
+  /** The rules registry (write, backtest, shadow, activate); 503 on its routes when absent. */
+  rules?: RuleService;
 }
 

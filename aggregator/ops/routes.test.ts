@@ -107,6 +107,15 @@ const ROUTES: Array<{ method: string; path: string; min: Role; body?: unknown }>
   { method: "GET", path: "/v1/models/m1", min: "analyst" },
   { method: "POST", path: "/v1/models/m1/shadow", min: "admin" },
   { method: "POST", path: "/v1/models/m1/promote", min: "admin" },
+  // Rule routes without a rules service answer 503 after auth; behaviour: aggregator/rules/rules-api.test.ts.
+  { method: "POST", path: "/v1/rules", min: "admin", body: { version: "r1", rules: [] } },
+  { method: "GET", path: "/v1/rules", min: "analyst" },
+  { method: "DELETE", path: "/v1/rules/shadow", min: "admin" },
+  { method: "GET", path: "/v1/rules/r1", min: "analyst" },
+  { method: "POST", path: "/v1/rules/r1/backtest", min: "analyst", body: { from: "2026-06-01T00:00:00Z", to: "2026-06-02T00:00:00Z" } },
+  { method: "GET", path: "/v1/rules/r1/stats?from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z", min: "analyst" },
+  { method: "POST", path: "/v1/rules/r1/activate", min: "admin" },
+  { method: "POST", path: "/v1/rules/r1/shadow", min: "admin" },
   // Allow/block lists (analyst reads and writes); behaviour: aggregator/ops/lists.test.ts.
   { method: "GET", path: "/v1/lists/block-card/entries", min: "analyst" },
   { method: "POST", path: "/v1/lists/block-card/entries", min: "analyst", body: { value: "card-hash-auth-test", reason: "auth test" } },

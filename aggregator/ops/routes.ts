@@ -7,6 +7,7 @@ import { parseRequest, problem } from "./http.js";
 import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
+import { rulesRoutes } from "../rules/routes.js";
 import { listRoutes } from "./list-routes.js";
 import { falsePositiveStats } from "./risk.js";
 import { isoOf } from "./sql.js";
@@ -91,14 +92,17 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   // The edge's snapshot token has the "reference" role: this route and nothing else.
   app.get("/v1/reference/snapshot", requireRole(deps.auth, "reference"), async (c) => {
     c.header("Cache-Control", "no-store");
-    const models = deps.models;
-    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined, new Date(deps.now()).toISOString()));
+    const { models, rules } = deps;
+    // The model registry's and the rules registry's parts win over the base's versions.
+    const overlay = models || rules ? async () => ({ ...(models ? await models.snapshotModels() : {}), ...(rules ? await rules.snapshotRules() : {}) }) : undefined;
+    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, overlay, new Date(deps.now()).toISOString()));
   });
 
   app.post("/v1/risk/recompute", admin, async (c) => c.json(await deps.riskJob.run()));
 
   app.route("/", reviewRoutes(deps));
   app.route("/", modelRoutes(deps));
+  app.route("/", rulesRoutes(deps));
   app.route("/", listRoutes(deps));
   return app;
 }

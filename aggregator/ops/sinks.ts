@@ -2,6 +2,7 @@ import type { ScoredEvent } from "../../core/schemas.js";
 import { positionText, validateEnvelope } from "../bus/envelope.js";
 import type { MessageBatch } from "../ports.js";
 import { PoisonMessageError, type BatchHandler } from "../sinks/index.js";
+import { insertRuleHits } from "../rules/live.js";
 import { createReviewCases, FLAGGED } from "./case-intake.js";
 import type { OpsSql, SqlQuery } from "./sql.js";
 
@@ -48,6 +49,13 @@ export function createReviewCaseSink(sql: OpsSql, now: () => number = Date.now):
 export function createRiskFactsSink(sql: SqlQuery): BatchHandler {
   return async (batch) => {
     await insertScoredTransactions(sql, payloads<ScoredEvent>("risk-facts sink", batch, "vigil.scored-event"));
+  };
+}
+
+/** Rule hits ← fraud-verdicts: per-rule live statistics of the active and the shadow set (aggregator/rules/live.ts). */
+export function createRuleHitsSink(sql: SqlQuery): BatchHandler {
+  return async (batch) => {
+    await insertRuleHits(sql, payloads<ScoredEvent>("rule-hits sink", batch, "vigil.scored-event"));
   };
 }
 

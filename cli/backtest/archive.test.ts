@@ -9,7 +9,7 @@ import { RAW_TRANSACTION_COLUMNS, toParquet, type Positioned } from "../../aggre
 import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
 import { runBacktest } from "../commands/backtest.js";
 import { parseEventsJsonl } from "./inputs.js";
-import { RAW_PREFIX, readArchiveEvents } from "./archive.js";
+import { RAW_PREFIX, readArchiveEvents } from "../../aggregator/stores/archive-events.js";
 
 // The fixture's 12 good events written as the archive sink writes raw/transactions/ (one file
 // per event hour), read back: the same replay, so the same figures as from the JSONL file.

@@ -9,7 +9,7 @@ import { handModel } from "../../core/testing/learned-model.js";
 import { runBacktest, type BacktestRun } from "../commands/backtest.js";
 import { UsageError } from "../commands/common.js";
 import { parseEventsJsonl, parseLabels } from "./inputs.js";
-import { replay } from "./replay.js";
+import { replay } from "../../core/backtest/replay.js";
 import { reportJson } from "./report.js";
 
 // cli/testing/backtest/: 12 events over 4 cards, written out of time order, plus 2 bad lines. With

@@ -1,5 +1,5 @@
 import { averagePrecision, cardPrecisionAtK, rocAuc, type Scored } from "../../core/eval/metrics.js";
-import type { ReplayOutcome } from "./replay.js";
+import type { ReplayOutcome } from "../../core/backtest/replay.js";
 
 // Detection figures of a replay against labels. Unlabelled events count as legitimate, as in
 // `vigil eval`: most traffic never gets a label, and a fraud nobody reported is invisible anyway.

@@ -4,10 +4,10 @@ import { createEngine, defaultConfig, defaultModel, defaultRuleSet, parseRuleSet
 import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
 import { compileGbdt } from "../../core/ml/gbdt/index.js";
 import type { SqlQuery } from "../../aggregator/ops/sql.js";
-import { readArchiveEvents } from "../backtest/archive.js";
+import { readArchiveEvents } from "../../aggregator/stores/archive-events.js";
 import { readPgLabels, readPgLabelsFrom } from "../backtest/labels-pg.js";
 import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/inputs.js";
-import { replay } from "../backtest/replay.js";
+import { replay } from "../../core/backtest/replay.js";
 import { formatReport, reportJson, summarize, type BacktestReport } from "../backtest/report.js";
 import { progress } from "../progress.js";
 import { UsageError, num, type Command } from "./common.js";

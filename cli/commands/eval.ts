@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { defaultEngine, type TransactionEvent } from "../../core/index.js";
 import type { LabelledEvent } from "../../core/sim/index.js";
-import { replay } from "../backtest/replay.js";
+import { replay } from "../../core/backtest/replay.js";
 import { createEdgeClient } from "../edge-client.js";
 import { averagePrecision, cardPrecisionAtK, recallAtFpr, rocAuc, verdictRates, type Scored } from "../../core/eval/metrics.js";
 import { progress } from "../progress.js";

@@ -43,6 +43,8 @@ export const ReferenceSnapshotSchema = z.strictObject({
   shadow_model_version: z.string().min(1).max(64).optional(),
   /** Model files (vigil.gbdt JSON) by version, for profiles without Redis; validated by the edge with core's schema. */
   models: z.record(z.string().min(1).max(64), z.unknown()).optional(),
+  /** A rule set the edge evaluates beside the active one (reported, never decides); in rule_sets too. */
+  shadow_rules_version: z.string().min(1).max(64).optional(),
   /** Rule sets by version, for profiles without Redis; validated later by core's RuleSet schema. */
   rule_sets: z.record(z.string().min(1).max(64), z.unknown()).optional(),
   /** Allow/block lists; absent = none published. */
@@ -67,6 +69,8 @@ export const REDIS_KEYS = {
   rulesVersion: "vigil:active:rules_version",
   modelVersion: "vigil:active:model_version",
   shadowModelVersion: "vigil:active:shadow_model_version",
+  /** The shadow rule set's version (absent: none); its rules under ruleSet(version). */
+  shadowRulesVersion: "vigil:active:shadow_rules_version",
   refdataVersion: "vigil:refdata:version",
   ruleSet: (version: string) => `vigil:ruleset:${version}`,
   /** A model file's JSON text (immutable per version). */

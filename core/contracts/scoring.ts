@@ -1,4 +1,4 @@
-import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ShadowResult, TransactionEvent } from "../schemas.js";
+import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ShadowResult, ShadowRulesResult, TransactionEvent } from "../schemas.js";
 
 // The per-card scoring port: what the edge app asks of whoever owns a card's state (a Durable
 // Object on Workers, Deno KV on Deno) and what it answers.
@@ -11,6 +11,8 @@ export interface ScoreItem {
   modelVersion?: string;
   /** The shadow model named by the reference data: scored beside, never decides. */
   shadowModelVersion?: string;
+  /** The shadow rule set named by the reference data: evaluated beside the active one, never decides. */
+  shadowRulesVersion?: string;
 }
 
 /**
@@ -25,6 +27,7 @@ export type ScoreOutcome =
       /** The model feature vector as scored (null = missing), for the feature store; absent from older engines. */
       modelFeatures?: ModelFeatures;
       shadow?: ShadowResult;
+      shadowRules?: ShadowRulesResult;
     }
   | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
 

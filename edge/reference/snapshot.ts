@@ -21,6 +21,8 @@ export interface ReferenceIndex {
   rulesVersion?: string;
   modelVersion?: string;
   shadowModelVersion?: string;
+  /** A rule set evaluated beside the active one; reported, never decides. */
+  shadowRulesVersion?: string;
   ruleSets: ReadonlyMap<string, unknown>;
   /** Model files by version (snapshot profile; the Upstash adapter reads them by key instead). */
   models: ReadonlyMap<string, unknown>;
@@ -42,6 +44,7 @@ export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
     ...(s.rules_version !== undefined ? { rulesVersion: s.rules_version } : {}),
     ...(s.model_version !== undefined ? { modelVersion: s.model_version } : {}),
     ...(s.shadow_model_version !== undefined ? { shadowModelVersion: s.shadow_model_version } : {}),
+    ...(s.shadow_rules_version !== undefined ? { shadowRulesVersion: s.shadow_rules_version } : {}),
     ruleSets: new Map(Object.entries(s.rule_sets ?? {})),
     models: new Map(Object.entries(s.models ?? {})),
     lists: indexLists(s.lists),
@@ -90,6 +93,7 @@ export function lookupIn(index: ReferenceIndex, event: TransactionEvent): Refere
     ...(index.rulesVersion !== undefined ? { rulesVersion: index.rulesVersion } : {}),
     ...(index.modelVersion !== undefined ? { modelVersion: index.modelVersion } : {}),
     ...(index.shadowModelVersion !== undefined ? { shadowModelVersion: index.shadowModelVersion } : {}),
+    ...(index.shadowRulesVersion !== undefined ? { shadowRulesVersion: index.shadowRulesVersion } : {}),
   };
 }
 

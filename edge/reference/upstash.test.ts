@@ -100,9 +100,9 @@ describe("createUpstashReferenceData", () => {
     await ref.lookup(event(), ctx);
     expect(pending).toHaveLength(1);
     await Promise.all(pending);
-    // Unchanged version: four GETs (version, rules, champion, shadow), no table transfer.
+    // Unchanged version: five GETs (version, rules, champion, shadow model, shadow rules), no table transfer.
     const body = JSON.parse(String(bridgeCalls()[0]?.[1]?.body)) as string[][];
-    expect(body.map((c) => c[0]?.toLowerCase())).toEqual(["get", "get", "get", "get"]);
+    expect(body.map((c) => c[0]?.toLowerCase())).toEqual(["get", "get", "get", "get", "get"]);
 
     // Additive publish (one field, then the counter), undone the same way: other test files
     // (scenarios) publish into the same Redis keys concurrently and must not lose their values.

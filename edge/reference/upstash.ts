@@ -109,7 +109,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
 
   const loadFull = async (): Promise<ReferenceIndex> => {
     // Version first: if a publish lands mid-pipeline the next refresh sees a newer version and reloads.
-    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow, listBlock, listAllow] = (await redis
+    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow, listBlock, listAllow, shadowRules] = (await redis
       .pipeline()
       .get(REDIS_KEYS.refdataVersion)
       .smembers(REDIS_KEYS.blockedBins)
@@ -125,7 +125,8 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       .get(REDIS_KEYS.shadowModelVersion)
       .hgetall(REDIS_KEYS.listBlock)
       .hgetall(REDIS_KEYS.listAllow)
-      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str, Hash, Hash];
+      .get(REDIS_KEYS.shadowRulesVersion)
+      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str, Hash, Hash, Str];
     const bad: string[] = bins.filter((b) => !BIN.test(b)).map(() => REDIS_KEYS.blockedBins);
     const snapshot: ReferenceSnapshot = {
       version: version(ver),
@@ -145,6 +146,8 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
     if (mv !== undefined) snapshot.model_version = mv;
     const sv = optional(shadow);
     if (sv !== undefined) snapshot.shadow_model_version = sv;
+    const srv = optional(shadowRules);
+    if (srv !== undefined) snapshot.shadow_rules_version = srv;
     if (bad.length > 0) {
       log.warn("REFERENCE_DATA_INVALID_ENTRIES", { count: bad.length, keys: [...new Set(bad)].join(",") });
     }
@@ -155,19 +158,27 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
     const prev = last;
     if (prev !== undefined) {
       // Common case: nothing published since the last load. One small pipeline, no table transfer.
-      const [ver, rules, model, shadow] = (await redis
+      const [ver, rules, model, shadow, shadowRules] = (await redis
         .pipeline()
         .get(REDIS_KEYS.refdataVersion)
         .get(REDIS_KEYS.rulesVersion)
         .get(REDIS_KEYS.modelVersion)
         .get(REDIS_KEYS.shadowModelVersion)
-        .exec()) as [Str, Str, Str, Str];
+        .get(REDIS_KEYS.shadowRulesVersion)
+        .exec()) as [Str, Str, Str, Str, Str];
       if (version(ver) === prev.version) {
-        const { rulesVersion: _r, modelVersion: _m, shadowModelVersion: _s, ...tables } = prev;
+        const { rulesVersion: _r, modelVersion: _m, shadowModelVersion: _s, shadowRulesVersion: _sr, ...tables } = prev;
         const rv = optional(rules);
         const mv = optional(model);
         const sv = optional(shadow);
-        last = { ...tables, ...(rv !== undefined ? { rulesVersion: rv } : {}), ...(mv !== undefined ? { modelVersion: mv } : {}), ...(sv !== undefined ? { shadowModelVersion: sv } : {}) };
+        const srv = optional(shadowRules);
+        last = {
+          ...tables,
+          ...(rv !== undefined ? { rulesVersion: rv } : {}),
+          ...(mv !== undefined ? { modelVersion: mv } : {}),
+          ...(sv !== undefined ? { shadowModelVersion: sv } : {}),
+          ...(srv !== undefined ? { shadowRulesVersion: srv } : {}),
+        };
         return last;
       }
     }

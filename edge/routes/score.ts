@@ -62,6 +62,7 @@ export async function scoreAndForward(
             ...(l.rulesVersion !== undefined ? { rulesVersion: l.rulesVersion } : {}),
             ...(l.modelVersion !== undefined ? { modelVersion: l.modelVersion } : {}),
             ...(l.shadowModelVersion !== undefined ? { shadowModelVersion: l.shadowModelVersion } : {}),
+            ...(l.shadowRulesVersion !== undefined ? { shadowRulesVersion: l.shadowRulesVersion } : {}),
           };
         });
         const res = await deps.scorer.scoreCard(card, items);
@@ -91,7 +92,7 @@ export async function scoreAndForward(
     // v2 carries the model features as scored (the feature store's rows); v1 when the engine gave none.
     records.push(
       o.modelFeatures
-        ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}) }
+        ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}), ...(o.shadowRules ? { shadow_rules: o.shadowRules } : {}) }
         : { schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base },
     );
   });

@@ -50,6 +50,7 @@ export function scoreCardItems(items: readonly ScoreItem[], engines: readonly En
       // JSON has no NaN: a missing model feature travels as null.
       ...(r.modelFeatures && r.modelFeatureLayout ? { modelFeatures: { layout: r.modelFeatureLayout, values: Array.from(r.modelFeatures, (v) => (Number.isFinite(v) ? v : null)) } } : {}),
       ...(r.shadow ? { shadow: { model_version: r.shadow.model_version, fraud_score: r.shadow.fraud_score, verdict: r.shadow.verdict } } : {}),
+      ...(r.shadowRules ? { shadowRules: r.shadowRules } : {}),
     });
   }
   return { outcomes, fresh };

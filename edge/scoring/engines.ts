@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { CHANNELS, defaultConfig, type Engine, type ScoringConfig } from "../../core/index.js";
+import { CHANNELS, defaultConfig, type CardWindow, type Engine, type ReferenceSignals, type ScoringConfig, type ShadowRulesResult, type TransactionEvent } from "../../core/index.js";
+import { ruleIdsOf } from "../../core/rules/hits.js";
 import type { ScoreItem } from "../../core/contracts/scoring.js";
 import { loadReferenceSettings } from "../config.js";
 import { consoleLogger } from "../ports.js";
@@ -54,6 +55,32 @@ export function registryFromEnv(env: EngineEnv): EngineRegistry {
   return registry;
 }
 
+/**
+ * The active engine with a shadow rule set beside it: per event the shadow engine scores first
+ * (score() never touches the window), then the active engine processes as always. The verdict,
+ * the window and everything else come from the active engine; the shadow's verdict and the ids of
+ * its rules that fired ride along as `shadowRules`, for forwarding only.
+ */
+export function withShadowRules(active: Engine, shadow: Engine): Engine {
+  const report = (event: TransactionEvent, state: CardWindow, refs: ReferenceSignals): ShadowRulesResult => {
+    const d = shadow.score(event, state, refs).decision;
+    return { rules_version: shadow.rulesVersion, fraud_score: d.fraud_score, verdict: d.verdict, hits: ruleIdsOf(d) };
+  };
+  return {
+    rulesVersion: active.rulesVersion,
+    modelVersion: active.modelVersion,
+    ...(active.forestVersion !== undefined ? { forestVersion: active.forestVersion } : {}),
+    shadowVersion: active.shadowVersion,
+    configVersion: active.configVersion,
+    score: (e, s, refs) => ({ ...active.score(e, s, refs), shadowRules: report(e, s, refs) }),
+    process: (e, s, refs) => {
+      // Before process(): the shadow sees the window as the active engine does, before the event.
+      const shadowRules = report(e, s, refs);
+      return { ...active.process(e, s, refs), shadowRules };
+    },
+  };
+}
+
 /** One engine per item, resolved before the card's state is touched (may await the registry). */
 export async function resolveEngines(items: ScoreItem[], registry: EngineRegistry): Promise<Engine[]> {
   const base = registry.bundled;
@@ -66,5 +93,14 @@ export async function resolveEngines(items: ScoreItem[], registry: EngineRegistr
     if (!p) memo.set(key, (p = registry.resolve(rv, mv, sv)));
     return p;
   };
-  return Promise.all(items.map((i) => one(i.rulesVersion, i.modelVersion, i.shadowModelVersion)));
+  const withShadow = async (i: ScoreItem): Promise<Engine> => {
+    const active = await one(i.rulesVersion, i.modelVersion, i.shadowModelVersion);
+    const srv = i.shadowRulesVersion;
+    if (srv === undefined || srv === active.rulesVersion) return active;
+    // The shadow set with the same model as the active engine, so only the rules differ.
+    const shadow = await one(srv, i.modelVersion, undefined);
+    // A shadow set the edge cannot have is skipped (the registry logged why): it never decides.
+    return shadow.rulesVersion === srv ? withShadowRules(active, shadow) : active;
+  };
+  return Promise.all(items.map(withShadow));
 }

@@ -1,13 +1,23 @@
 import { parquetReadObjects } from "hyparquet";
-import type { Archive } from "../../aggregator/ports.js";
-import { DEFAULT_ARCHIVE_PREFIXES } from "../../aggregator/sinks/archive-sink.js";
+import type { Archive } from "../ports.js";
+import { DEFAULT_ARCHIVE_PREFIXES } from "../sinks/archive-sink.js";
 import { parseWith, TransactionEventSchema, type TransactionEvent } from "../../core/index.js";
-import type { BadLine, ParsedEvents } from "./inputs.js";
 
 // Recorded events from the archive's raw/transactions/ Parquet (what the edge received, before
-// scoring): hour folders year=/month=/day=/hour= overlapping [fromMs, toMs), every part file in
+// scoring), read by `vigil backtest --archive` and the ops API's rule backtest: hour folders year=/month=/day=/hour= overlapping [fromMs, toMs), every part file in
 // them. Rows are validated with the core schema like JSONL lines; a bad row is reported as
 // "<key> row <n>" and skipped.
+
+/** A row refused by the core schema (same shape as the CLI's bad JSONL lines). */
+export interface BadLine {
+  line: number;
+  message: string;
+}
+
+export interface ParsedEvents {
+  events: TransactionEvent[];
+  bad: BadLine[];
+}
 
 export const RAW_PREFIX = DEFAULT_ARCHIVE_PREFIXES["vigil.raw-transaction"];
 const HOUR_MS = 3_600_000;

@@ -1,8 +1,11 @@
-import { CardWindow, NO_REFERENCE, type Engine, type ReferenceSignals, type TransactionEvent, type Verdict } from "../../core/index.js";
-import { LabelJobReplay } from "../../core/features/label-job-replay.js";
-import { parseEventTime } from "../../core/window/time.js";
+import { NO_REFERENCE, type Engine } from "../engine.js";
+import { LabelJobReplay } from "../features/label-job-replay.js";
+import { ruleIdsOf } from "../rules/hits.js";
+import type { ReferenceSignals, TransactionEvent, Verdict } from "../schemas.js";
+import { CardWindow } from "../window/card-window.js";
+import { parseEventTime } from "../window/time.js";
 
-// The replay at the heart of `vigil backtest` (and shareable with `vigil eval`): events in
+// The replay at the heart of `vigil backtest`, `vigil eval` and the ops API's rule backtest: events in
 // event-time order through one engine, each card starting from an empty window, so the figures
 // are what this model and rule set would have decided had they run from the first event on.
 
@@ -21,6 +24,8 @@ export interface ReplayOutcome {
   score: number;
   verdict: Verdict;
   ruleTriggers: string[];
+  /** Ids of the rules that fired (core/rules/hits.ts). */
+  ruleIds: string[];
 }
 
 export interface ReplayOptions {
@@ -70,7 +75,7 @@ export function replay(items: readonly ReplayItem[], engine: Engine, opts: Repla
     if (job && pit) job.record(item.event, t, pit.labels.get(item.event.transaction_id) === true);
     outcomes.push({
       index: i, transactionId: item.event.transaction_id, card, timeMs: t, score: decision.fraud_score,
-      verdict: decision.verdict, ruleTriggers: decision.rule_triggers,
+      verdict: decision.verdict, ruleTriggers: decision.rule_triggers, ruleIds: ruleIdsOf(decision),
     });
     if (outcomes.length % every === 0) opts.onProgress?.(outcomes.length, kept.length);
   }
