@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from "../../core/contracts/logger.js";
 import { validateEnvelope } from "../bus/envelope.js";
+import { DeadlineExceededError, withDeadline } from "../deadline.js";
 import { noopMetrics, type Metrics, type SinkStallReason } from "../metrics.js";
 import { isMessageFault, PortError, type EventBus, type IncomingMessage, type MessageBatch, type Subscription, type TopicName } from "../ports.js";
 import { busDeadLetter, deadLetterReason, type DeadLetterWriter } from "./dead-letter.js";
@@ -66,28 +67,6 @@ function poisonIndex(e: unknown): number | undefined {
 }
 
 const isPoison = isMessageFault;
-
-/** Thrown when a sink call outlives its deadline; the call itself cannot be cancelled (sinks are idempotent). */
-export class DeadlineExceededError extends PortError {
-  constructor(what: string, ms: number) {
-    super(`${what}: no answer within ${ms} ms`, true);
-    this.name = "DeadlineExceededError";
-  }
-}
-
-async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineExceededError(what, ms)), ms);
-  });
-  // A write that answers after its deadline must not surface as an unhandled rejection.
-  p.catch(() => undefined);
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function stallReason(e: unknown): SinkStallReason {
   if (e instanceof DeadlineExceededError) return "timeout";

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { withDeadline } from "../deadline.js";
 import type { SqlQuery } from "./sql.js";
 import { problem } from "./http.js";
 
@@ -56,6 +57,8 @@ export interface TokenAuthOptions {
   now: () => number;
   /** How long a loaded token list is trusted before re-reading the table (revocations apply within it). */
   refreshMs?: number;
+  /** Longest a request waits for a token reload; past it the cached list answers (default 3 s). */
+  reloadTimeoutMs?: number;
   onError?: (code: string, err: unknown) => void;
 }
 
@@ -87,7 +90,8 @@ export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
         loading = undefined;
       });
       try {
-        await loading;
+        // A hung database must not hang every ops request: the reload goes on in the background.
+        await withDeadline(loading, opts.reloadTimeoutMs ?? 3000, "token reload");
       } catch (e) {
         // A stale list keeps working (revocations wait for the store); no list at all refuses everyone.
         opts.onError?.("TOKEN_STORE_UNAVAILABLE", e);

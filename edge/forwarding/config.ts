@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { forwardTimeoutProblem, INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { BinTableSetting } from "../residency.js";
 
 // Settings of the queue consumer that forwards scored events to the aggregator, parsed once from
@@ -26,6 +27,8 @@ export const ForwardConfigSchema = z.object({
   FORWARD_MAX_ATTEMPTS: int(8, 1, 100),
   /** Per POST /v1/ingest; past it the request is aborted and retried. */
   FORWARD_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** The aggregator's INGEST_DEADLINE_MS: FORWARD_TIMEOUT_MS must exceed it (core/contracts/deadlines.ts). */
+  AGGREGATOR_INGEST_DEADLINE_MS: int(INGEST_DEADLINE_MS_DEFAULT, 100, 120_000),
   /** First retry delay; doubles per attempt, with jitter, up to the cap. */
   FORWARD_BACKOFF_BASE_SECONDS: int(2, 0, 3600),
   FORWARD_BACKOFF_MAX_SECONDS: int(300, 0, 43_200),
@@ -44,7 +47,11 @@ export class ForwardConfigError extends Error {
 
 export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
   const r = ForwardConfigSchema.safeParse(env);
-  if (r.success) return r.data;
+  if (r.success) {
+    const late = forwardTimeoutProblem(r.data.FORWARD_TIMEOUT_MS, r.data.AGGREGATOR_INGEST_DEADLINE_MS);
+    if (late) throw new ForwardConfigError([`FORWARD_TIMEOUT_MS (${late})`]);
+    return r.data;
+  }
   throw new ForwardConfigError([
     ...new Set(r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)),
   ]);
