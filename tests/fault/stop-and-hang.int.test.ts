@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import kafkajs from "kafkajs";
@@ -133,6 +133,7 @@ describe("stop and hang every dependency during a stream (issue 13)", () => {
 
   afterAll(async () => {
     signal([...stopped], "SIGCONT");
+    if (process.env.FAULT_LOG_DIR) for (const a of aggs) writeFileSync(join(process.env.FAULT_LOG_DIR, `${a.name}.log`), a.child.output());
     await Promise.all(aggs.map((a) => a.child.kill(5000)));
     const admin = kafka.admin();
     await admin.connect().catch(() => undefined);
@@ -222,7 +223,12 @@ describe("stop and hang every dependency during a stream (issue 13)", () => {
     await fault("s3proxy SIGSTOP", [pidFile("s3proxy")]);
     const victim = aggs[0]!;
     await fault("aggregator SIGSTOP", [victim.child.proc.pid!].map((p) => -p)); // its whole process group
-    // kill -9 and start again on the same port
+    // kill -9 and start again on the same port (it must still be alive: a hang is no reason to exit)
+    for (const a of aggs) {
+      if (a.child.proc.exitCode !== null || a.child.proc.signalCode !== null) {
+        throw new Error(`${a.name} exited by itself during the faults (${faults.join(", ")}): ${a.child.output().slice(-3000)}`);
+      }
+    }
     process.kill(-victim.child.proc.pid!, "SIGKILL");
     await victim.child.exited;
     faults.push("aggregator SIGKILL + restart");
