@@ -54,8 +54,11 @@ export async function openPostgres(
   options: { max?: number; migrationsDir?: string; timeouts?: PgTimeouts } = {},
 ): Promise<{ client: SqlClient; migrations: MigrationResult }> {
   const pool = new pg.Pool(pgPoolConfig(databaseUrl, options.max ?? 10, options.timeouts));
-  // An idle client whose server went away emits "error" on the pool; unhandled, it kills the process.
+  // A client whose server went away (or timed out) emits "error": on the pool while idle, on the
+  // client itself while checked out. Unhandled, either kills the process; the failed call still
+  // rejects and is mapped by toSqlPortError, so the listeners only keep the process alive.
   pool.on("error", () => undefined);
+  pool.on("connect", (c) => c.on("error", () => undefined));
   const client = pgSqlClient(pool);
   try {
     return { client, migrations: await applySqlMigrations(client, options.migrationsDir ?? DEFAULT_SQL_MIGRATIONS_DIR) };
