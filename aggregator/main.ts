@@ -3,7 +3,7 @@ import { openAdapters } from "./adapters.js";
 import { alertsStreamRoutes } from "./alerts-stream.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { createApp } from "./app.js";
-import { sinkGroup, type AggregatorConfig, type SinkName } from "./config.js";
+import { ingestKeys, sinkGroup, type AggregatorConfig, type SinkName } from "./config.js";
 import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "./consumers/sink-consumer.js";
 import { jsonLogger } from "./log.js";
 import { createMetrics, type PromMetrics } from "./metrics.js";
@@ -113,6 +113,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         ? {
             ingest: {
               secret: config.INGEST_SECRET,
+              keys: ingestKeys(config),
               maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS,
               maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
               deadlineMs: config.INGEST_DEADLINE_MS,
@@ -122,7 +123,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
     });
     if (ops) {
       app.route("/", ops.routes);
-      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log }));
+      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log, limits: ops.alertStreams }));
     }
     let closing: Promise<void> | undefined;
     return {
