@@ -42,6 +42,7 @@ const PREFIX = `fault-${tag}.`;
 
 const childEnv = (port: number): Record<string, string> => ({
   VIGIL_PROFILE: "stack",
+  VIGIL_ENV: "local", // the local stack runs on its development credentials
   PORT: String(port),
   HOST: "127.0.0.1",
   INGEST_SECRET: SECRET,
