@@ -62,13 +62,14 @@ export async function openAdapters(config: AggregatorConfig, log: Logger, closer
   );
 
   const sql = once(async (): Promise<SqlClient> => {
-    const opened = stack ? await openPostgres(config.DATABASE_URL) : await openPglite(config.VIGIL_DATA_DIR);
+    const timeouts = { connectMs: config.PG_CONNECT_TIMEOUT_MS, statementMs: config.PG_STATEMENT_TIMEOUT_MS, queryMs: config.PG_QUERY_TIMEOUT_MS };
+    const opened = stack ? await openPostgres(config.DATABASE_URL, { timeouts }) : await openPglite(config.VIGIL_DATA_DIR);
     closers.push(() => opened.client.close());
     log.info("MIGRATIONS_APPLIED", { store: stack ? "postgres" : "pglite", ...opened.migrations });
     return opened.client;
   });
   const cassandra = once(async () => {
-    const client = await openCassandra({ contactPoints: config.CASSANDRA_CONTACT_POINTS, localDataCenter: config.CASSANDRA_LOCAL_DC });
+    const client = await openCassandra({ contactPoints: config.CASSANDRA_CONTACT_POINTS, localDataCenter: config.CASSANDRA_LOCAL_DC, readTimeoutMs: config.CASSANDRA_READ_TIMEOUT_MS });
     closers.push(() => client.shutdown());
     return client;
   });
@@ -78,7 +79,7 @@ export async function openAdapters(config: AggregatorConfig, log: Logger, closer
   const summaries = once(async (): Promise<SummaryStore> => createSqlSummaryStore(await sql(), { closeClient: false }));
   const archive = once((): Archive => {
     if (!stack) return createLocalArchive(join(config.VIGIL_DATA_DIR, "archive"));
-    const s3 = s3ClientFrom(config);
+    const s3 = s3ClientFrom(config, { requestTimeoutMs: config.S3_REQUEST_TIMEOUT_MS });
     closers.push(async () => s3.destroy());
     return createS3Archive(s3, { bucket: config.S3_BUCKET });
   });

@@ -85,6 +85,16 @@ describe("GET /v1/alerts/stream (embedded bus)", () => {
     expect(data[0]).toEqual(alert("TXN-AFTER-CONNECT-1"));
   });
 
+  it("shows a transaction's alert once even when the log carries it twice (issue 13 item 6)", async () => {
+    const app = alertsStreamRoutes({ bus, auth, log: quiet });
+    const res = await app.request("/v1/alerts/stream", { headers: { authorization: `Bearer ${VIEWER}` } });
+    await publish(alert("TXN-TWICE"));
+    await publish(alert("TXN-TWICE"));
+    await publish(alert("TXN-AFTER"));
+    const { data } = await readFrames(res, 3, 3_000);
+    expect(data.map((a) => a.transaction_id)).toEqual(["TXN-TWICE", "TXN-AFTER"]);
+  });
+
   it("drops its consumer group when the client disconnects", async () => {
     const app = alertsStreamRoutes({ bus, auth, log: quiet });
     const res = await app.request("/v1/alerts/stream", { headers: { authorization: `Bearer ${VIEWER}` } });

@@ -85,6 +85,15 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       controller.enqueue(encoder.encode(frame));
     };
 
+    // A transaction published twice (the corner the ingest ledger cannot close: a process dying
+    // between Kafka's ack and its mark) is shown once per connection; bounded, oldest forgotten first.
+    const shown = new Set<string>();
+    const firstShowing = (id: string): boolean => {
+      if (shown.has(id)) return false;
+      shown.add(id);
+      if (shown.size > 10_000) shown.delete(shown.values().next().value as string);
+      return true;
+    };
     const handleBatch = async (batch: MessageBatch): Promise<void> => {
       for (const m of batch.messages) {
         const decoded = validateEnvelope(m.value, ["vigil.alert"]);
@@ -94,7 +103,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
           continue;
         }
         const alert = decoded.value.payload as Alert;
-        if (alert.action_taken === "BLOCKED") send(`id: ${batch.topic}/${batch.partition}@${m.position.offset}\ndata: ${JSON.stringify(alert)}\n\n`);
+        if (alert.action_taken === "BLOCKED" && firstShowing(alert.transaction_id)) send(`id: ${batch.topic}/${batch.partition}@${m.position.offset}\ndata: ${JSON.stringify(alert)}\n\n`);
       }
     };
 

@@ -19,6 +19,7 @@ export interface AppDeps {
   now?: () => number;
   log?: Logger;
   replayGuard?: IngestDeps["replayGuard"];
+  ledger?: IngestDeps["ledger"];
   /** For /healthz: false while starting or shutting down. */
   ready?: () => boolean;
 }
@@ -44,7 +45,14 @@ export function createApp(deps: AppDeps): Hono {
   });
   app.get("/healthz", (c) => (deps.ready?.() ?? true ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
   if (deps.ingest) {
-    mountIngest(app, deps.ingest, { bus: deps.bus, metrics, now: deps.now ?? Date.now, log, ...(deps.replayGuard ? { replayGuard: deps.replayGuard } : {}) });
+    mountIngest(app, deps.ingest, {
+      bus: deps.bus,
+      metrics,
+      now: deps.now ?? Date.now,
+      log,
+      ...(deps.replayGuard ? { replayGuard: deps.replayGuard } : {}),
+      ...(deps.ledger ? { ledger: deps.ledger } : {}),
+    });
   }
   if (hasRegistry(metrics)) {
     const registry = metrics.registry;

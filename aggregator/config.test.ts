@@ -51,6 +51,13 @@ describe("aggregator config", () => {
     expect(msg).toContain("INGEST_SECRET");
     expect(msg).not.toContain("short-secret-x");
   });
+
+  it("refuses an edge forwarding timeout shorter than the ingest deadline (a slow publish would be re-sent)", () => {
+    const base = { INGEST_SECRET: "0123456789abcdef0123" };
+    expect(() => loadConfig({ ...base, EDGE_FORWARD_TIMEOUT_MS: "5000" })).toThrow(/EDGE_FORWARD_TIMEOUT_MS: FORWARD_TIMEOUT_MS \(5000\)/);
+    expect(loadConfig({ ...base, EDGE_FORWARD_TIMEOUT_MS: "10000" }).INGEST_DEADLINE_MS).toBe(8000);
+    expect(() => loadConfig({ ...base, EDGE_FORWARD_TIMEOUT_MS: "10000", INGEST_DEADLINE_MS: "9500" })).toThrow(/INGEST_DEADLINE_MS \(9500\)/);
+  });
 });
 
 describe("aggregator config: production refuses development defaults (issue 13 item 8)", () => {

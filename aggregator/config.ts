@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { forwardTimeoutProblem, INGEST_DEADLINE_MS_DEFAULT } from "../core/contracts/deadlines.js";
 import { isDevSecret, isPasswordlessDatabaseUrl } from "../core/contracts/dev-defaults.js";
 import { KEY_ID_PATTERN, type SigningKey } from "../core/signing.js";
 
@@ -90,6 +91,18 @@ const EnvSchema = z
         }
         return [...new Set(names)] as SinkName[];
       }),
+    // Timeouts on every outbound call (issue 13 item 4): a stopped or hung dependency fails a call.
+    PG_CONNECT_TIMEOUT_MS: int(100, 600_000).default(5_000),
+    PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+    PG_QUERY_TIMEOUT_MS: int(100, 3_600_000).default(35_000),
+    S3_REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+    CASSANDRA_READ_TIMEOUT_MS: int(100, 600_000).default(12_000),
+    /** Longest one sink write may take; past it the consumer stalls (health, metric) and retries. */
+    SINK_BATCH_DEADLINE_MS: int(1_000, 3_600_000).default(60_000),
+    /** Every POST /v1/ingest is answered within this (503 past it); the edge's timeout must be longer. */
+    INGEST_DEADLINE_MS: int(500, 120_000).default(INGEST_DEADLINE_MS_DEFAULT),
+    /** The edges' FORWARD_TIMEOUT_MS, when known: checked against INGEST_DEADLINE_MS at start. */
+    EDGE_FORWARD_TIMEOUT_MS: int(100, 600_000).optional(),
     /** Whether this process serves POST /v1/ingest (a sink-only worker can leave it off). */
     VIGIL_INGEST: bool.default(true),
   });
@@ -131,6 +144,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Checked beside the schema (not in a refinement) so it is reported together with other problems.
   const ingestOn = !["false", "0"].includes(String(cleaned.VIGIL_INGEST ?? "true"));
   if (ingestOn && cleaned.INGEST_SECRET === undefined) problems.push("INGEST_SECRET: required when ingest is on (VIGIL_INGEST=true)");
+  if (r.success && r.data.EDGE_FORWARD_TIMEOUT_MS !== undefined) {
+    const p = forwardTimeoutProblem(r.data.EDGE_FORWARD_TIMEOUT_MS, r.data.INGEST_DEADLINE_MS);
+    if (p) problems.push(`EDGE_FORWARD_TIMEOUT_MS: ${p}`);
+  }
   if (r.success && r.data.INGEST_KEYS?.some((k) => k.id === r.data.INGEST_KEY_ID)) {
     problems.push("INGEST_KEYS: an earlier key has the id of INGEST_KEY_ID; give each key its own id");
   }

@@ -10,6 +10,8 @@ import { createMetrics, type PromMetrics } from "./metrics.js";
 import { attachOps } from "./ops/wire.js";
 import { TOPICS, type EventBus, type TopicName } from "./ports.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "./sinks/index.js";
+import { createSqlArchiveClaims } from "./sinks/archive-claims.js";
+import { createSqlIngestLedger, createSqlReplayStore } from "./ingest/ledger.js";
 
 // Composition: the profile's adapters (aggregator/adapters.ts, the one place that reads the
 // profile) behind the sinks, the ops module and the HTTP app. Only the stores of the sinks this
@@ -43,6 +45,9 @@ export const SINK_TOPICS: Record<SinkName, TopicName[]> = {
   s3: [TOPICS.raw, TOPICS.verdicts, TOPICS.enriched],
 };
 
+/** How long published idempotency keys and archive claims are kept: longer than any edge retry (issue 13 item 2). */
+const LEDGER_RETENTION_MS = 7 * 24 * 3600_000;
+
 export async function compose(config: AggregatorConfig, options: ComposeOptions = {}): Promise<Runtime> {
   const log = options.log ?? jsonLogger;
   const metrics = createMetrics();
@@ -57,7 +62,10 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
     const handlers: Partial<Record<SinkName, SinkConsumerOptions["sink"]>> = {};
     if (sinks.includes("cassandra")) handlers.cassandra = createHotStoreSink(await adapters.verdicts());
     if (sinks.includes("postgres")) handlers.postgres = createSummarySink(await adapters.summaries());
-    if (sinks.includes("s3")) handlers.s3 = createArchiveSink(adapters.archive(), config.S3_KEY_PREFIX ? { rootPrefix: config.S3_KEY_PREFIX } : {});
+    // Exactly once per event in the archive across processes: claims shared through the SQL store.
+    if (sinks.includes("s3")) {
+      handlers.s3 = createArchiveSink(adapters.archive(), { claims: createSqlArchiveClaims(await adapters.sql()), ...(config.S3_KEY_PREFIX ? { rootPrefix: config.S3_KEY_PREFIX } : {}) });
+    }
 
     const consumers: SinkConsumer[] = [];
     // Fraud operations: API, review-case and risk-facts sinks, risk job (aggregator/ops/wire.ts).
@@ -74,6 +82,7 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         metrics,
         log,
         lagSampleMs: 10_000,
+        batchDeadlineMs: config.SINK_BATCH_DEADLINE_MS,
         ...(options.onStored ? { onStored: (m, at) => options.onStored?.(name, m, at) } : {}),
       });
       consumers.push(consumer);
@@ -82,14 +91,34 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
       log.info("SINK_STARTED", { sink: name, groupId: consumer.groupId, topics: SINK_TOPICS[name] });
     }
 
+    // Ingest's replay guard and idempotency ledger live in the SQL store, shared by every process.
+    const ingestOn = config.VIGIL_INGEST && config.INGEST_SECRET !== undefined;
+    const ledgerSql = ingestOn ? await adapters.sql() : undefined;
+    const ledger = ledgerSql ? createSqlIngestLedger(ledgerSql) : undefined;
+    if (ledger) {
+      const prune = setInterval(() => {
+        ledger.prune(LEDGER_RETENTION_MS).catch((e: unknown) => log.warn("LEDGER_PRUNE_FAILED", { error: e instanceof Error ? e.message : String(e) }));
+      }, 10 * 60_000);
+      prune.unref();
+      closers.push(async () => clearInterval(prune));
+    }
     let ready = true;
     const app = createApp({
       bus: ops ? ops.wrapBus(bus) : bus,
       metrics,
       log,
       ready: () => ready,
-      ...(config.VIGIL_INGEST && config.INGEST_SECRET
-        ? { ingest: { secret: config.INGEST_SECRET, keys: ingestKeys(config), maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS, maxBodyBytes: config.INGEST_MAX_BODY_BYTES } }
+      ...(ledger && ledgerSql ? { ledger, replayGuard: createSqlReplayStore(ledgerSql) } : {}),
+      ...(ingestOn && config.INGEST_SECRET
+        ? {
+            ingest: {
+              secret: config.INGEST_SECRET,
+              keys: ingestKeys(config),
+              maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS,
+              maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
+              deadlineMs: config.INGEST_DEADLINE_MS,
+            },
+          }
         : {}),
     });
     if (ops) {

@@ -15,7 +15,14 @@ export interface Metrics {
   /** From the edge's received_at to the moment the sink's write was durable. */
   sinkEndToEndSeconds(sink: string, seconds: number): void;
   consumerLag(group: string, topic: string, partition: number, lag: number): void;
+  /**
+   * A sink consumer stopped making progress because a dependency failed (reason: timeout |
+   * infrastructure | transient), or resumed (stalled=false). Its offsets stay uncommitted meanwhile.
+   */
+  sinkStall(sink: string, stalled: boolean, reason?: SinkStallReason): void;
 }
+
+export type SinkStallReason = "timeout" | "infrastructure" | "transient";
 
 export const noopMetrics: Metrics = {
   ingestRequest: () => undefined,
@@ -25,6 +32,7 @@ export const noopMetrics: Metrics = {
   sinkDeadLetter: () => undefined,
   sinkEndToEndSeconds: () => undefined,
   consumerLag: () => undefined,
+  sinkStall: () => undefined,
 };
 
 export interface PromMetrics extends Metrics {
@@ -66,6 +74,8 @@ export function createMetrics(options: { registry?: Registry; defaults?: boolean
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers,
   });
+  const stalled = new Gauge({ name: "vigil_sink_stalled", help: "1 while a sink consumer is stalled on a failing dependency (offsets not committed)", labelNames: ["sink"], registers });
+  const stalls = new Counter({ name: "vigil_sink_stalls_total", help: "Sink batches that failed on a dependency and will be retried, by reason", labelNames: ["sink", "reason"], registers });
   const lag = new Gauge({ name: "vigil_consumer_lag_messages", help: "Messages behind the log end", labelNames: ["group", "topic", "partition"], registers });
   return {
     registry,
@@ -81,5 +91,9 @@ export function createMetrics(options: { registry?: Registry; defaults?: boolean
     sinkDeadLetter: (sink, reason) => deadLetters.inc({ sink, reason }),
     sinkEndToEndSeconds: (sink, s) => e2e.observe({ sink }, s),
     consumerLag: (group, topic, partition, n) => lag.set({ group, topic, partition: String(partition) }, n),
+    sinkStall: (sink, isStalled, reason) => {
+      stalled.set({ sink }, isStalled ? 1 : 0);
+      if (isStalled && reason) stalls.inc({ sink, reason });
+    },
   };
 }

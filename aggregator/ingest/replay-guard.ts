@@ -4,7 +4,17 @@
 
 export type ReplayCheck = "fresh" | "replayed";
 
-export class ReplayGuard {
+/**
+ * What ingest needs from a replay guard. The in-memory ReplayGuard below serves one process (and
+ * the unit tests); the shared one (aggregator/ingest/ledger.ts, PostgreSQL) serves several.
+ */
+export interface ReplayStore {
+  reserve(signature: string, nowMs: number): ReplayCheck | Promise<ReplayCheck>;
+  commit(signature: string, expiresAtMs: number): void | Promise<void>;
+  release(signature: string): void | Promise<void>;
+}
+
+export class ReplayGuard implements ReplayStore {
   /** signature → expiry (ms); Map keeps insertion order, which is roughly expiry order. */
   private readonly seen = new Map<string, number>();
   private readonly pending = new Set<string>();

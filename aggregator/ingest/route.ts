@@ -7,15 +7,26 @@ import { IngestBatchSchema, parseWith, type FieldIssue } from "../../core/schema
 import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBodyWithKeys, type SigningKey } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
 import { PortError, type EventBus } from "../ports.js";
+import { randomUUID } from "node:crypto";
+import { INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
+import { withDeadline } from "../deadline.js";
+import { idempotencyKeyOf } from "./idempotency-key.js";
+import type { IngestLedger } from "./ledger.js";
 import { toMessages } from "./messages.js";
-import { ReplayGuard } from "./replay-guard.js";
+import { ReplayGuard, type ReplayStore } from "./replay-guard.js";
 
 // POST /v1/ingest: signed batches of scored events from the edge's queue consumer. The answer is
 // 202 only once the bus acknowledged every message (acks=all), so a 2xx means "durable"; any
 // failure to publish is a 503 the edge retries. Refusals carry a stable code:
 //   413 PAYLOAD_TOO_LARGE, 401 UNAUTHORIZED (reason: MISSING_SIGNATURE | MALFORMED_SIGNATURE |
 //   STALE_TIMESTAMP | BAD_SIGNATURE), 409 REPLAYED, 400 INVALID_JSON | VALIDATION_FAILED (issues
-//   name each field), 503 BUS_UNAVAILABLE (retriable), 500 PUBLISH_FAILED (not retriable).
+//   name each field), 503 BUS_UNAVAILABLE (retriable), 500 PUBLISH_FAILED (not retriable),
+//   503 IN_FLIGHT (another request is publishing some of these events; retry), 503
+//   INGEST_DEADLINE (no answer within INGEST_DEADLINE_MS; the edge waits longer than that,
+//   core/contracts/deadlines.ts), 503 LEDGER_UNAVAILABLE (the shared replay/idempotency store).
+// With a ledger (aggregator/ingest/ledger.ts), events already published (same idempotency key,
+// whatever the signature) are acknowledged without being published again: 202 names them as
+// `duplicates`.
 
 export interface IngestOptions {
   secret: string;
@@ -26,6 +37,10 @@ export interface IngestOptions {
   keys?: SigningKey[];
   maxSkewSeconds: number;
   maxBodyBytes: number;
+  /** Every request is answered within this (default core/contracts/deadlines.ts). */
+  deadlineMs?: number;
+  /** How long an idempotency claim is held by a request that may have died (default 60 s). */
+  claimLeaseMs?: number;
 }
 
 export interface IngestDeps {
@@ -34,7 +49,9 @@ export interface IngestDeps {
   /** ms since the epoch; injectable so signature windows can be tested. */
   now: () => number;
   log: Logger;
-  replayGuard?: ReplayGuard;
+  replayGuard?: ReplayStore;
+  /** Shared idempotency ledger; without it every accepted record is published. */
+  ledger?: IngestLedger;
 }
 
 function refuse(c: Context, status: ContentfulStatusCode, code: string, message: string, extra: { reason?: string; issues?: FieldIssue[]; retriable?: boolean } = {}) {
@@ -42,9 +59,11 @@ function refuse(c: Context, status: ContentfulStatusCode, code: string, message:
 }
 
 export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps): void {
-  const guard = deps.replayGuard ?? new ReplayGuard();
+  const guard: ReplayStore = deps.replayGuard ?? new ReplayGuard();
   const keys: SigningKey[] = options.keys ?? [{ id: "default", secret: options.secret }];
-  const { metrics, log } = deps;
+  const { metrics, log, ledger } = deps;
+  const deadlineMs = options.deadlineMs ?? INGEST_DEADLINE_MS_DEFAULT;
+  const leaseMs = options.claimLeaseMs ?? 60_000;
 
   app.post(
     "/v1/ingest",
@@ -68,7 +87,21 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       // Replays are remembered per key: the same bytes signed under the old and the new key are two
       // signatures, each accepted once.
       const sig = `${verified.keyId}:${signature ?? ""}`;
-      if (guard.reserve(sig, nowMs) === "replayed") {
+      const startedAt = performance.now();
+      const left = () => Math.max(1, deadlineMs - (performance.now() - startedAt));
+      const unavailable = (code: string, message: string, e?: unknown) => {
+        metrics.ingestRequest("unavailable");
+        log.error(`INGEST_${code}`, { error: e instanceof Error ? e.message : e === undefined ? undefined : String(e) });
+        c.header("Retry-After", "1");
+        return refuse(c, 503, code, message, { retriable: true });
+      };
+      let fresh;
+      try {
+        fresh = await withDeadline(Promise.resolve(guard.reserve(sig, nowMs)), left(), "replay check");
+      } catch (e) {
+        return unavailable("LEDGER_UNAVAILABLE", "the replay guard's store did not answer; retry", e);
+      }
+      if (fresh === "replayed") {
         metrics.ingestRequest("replayed");
         log.warn("INGEST_REPLAYED", {});
         return refuse(c, 409, "REPLAYED", "this signed request was already accepted", { reason: "REPLAYED" });
@@ -89,27 +122,66 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
           return refuse(c, 400, "VALIDATION_FAILED", message, { issues: parsed.issues.slice(0, 50) });
         }
         const records = parsed.value.records;
+        // One copy per key even inside a batch; then only what no earlier request published.
+        const byKey = new Map(records.map((r) => [idempotencyKeyOf(r), r] as const));
+        let toPublish = [...byKey.values()];
+        const owner = randomUUID();
+        let mine: string[] = [];
+        if (ledger) {
+          let claim;
+          try {
+            claim = await withDeadline(ledger.claim([...byKey.keys()], owner, leaseMs), left(), "idempotency claim");
+          } catch (e) {
+            return unavailable("LEDGER_UNAVAILABLE", "the idempotency ledger did not answer; retry", e);
+          }
+          mine = claim.mine;
+          if (claim.inFlight.length > 0) {
+            await ledger.release(mine, owner).catch(() => undefined);
+            metrics.ingestRequest("unavailable");
+            log.warn("INGEST_IN_FLIGHT", { records: records.length, inFlight: claim.inFlight.length });
+            c.header("Retry-After", "2");
+            return refuse(c, 503, "IN_FLIGHT", `${claim.inFlight.length} of these events are being published by another request; retry`, { retriable: true });
+          }
+          const claimed = new Set(mine);
+          toPublish = toPublish.filter((r) => claimed.has(idempotencyKeyOf(r)));
+        }
+        const duplicates = records.length - toPublish.length;
         const started = performance.now();
+        // The publish outlives a missed deadline: its outcome still settles the ledger, so a retry
+        // finds the events published (acknowledged) or released (published by the retry).
+        const publishing = deps.bus.publish(toMessages(toPublish, new Date(nowMs).toISOString()));
+        if (ledger && mine.length > 0) {
+          publishing.then(
+            () => ledger.markPublished(mine, owner),
+            () => ledger.release(mine, owner),
+          ).catch((e: unknown) => log.warn("INGEST_LEDGER_UPDATE_FAILED", { error: e instanceof Error ? e.message : String(e) }));
+        }
         try {
-          await deps.bus.publish(toMessages(records, new Date(nowMs).toISOString()));
+          await withDeadline(publishing, left(), "publish");
         } catch (e) {
           const retriable = !(e instanceof PortError) || e.retriable;
           metrics.ingestRequest("unavailable");
           log.error("INGEST_PUBLISH_FAILED", { records: records.length, retriable, error: e instanceof Error ? e.message : String(e) });
           if (retriable) {
             c.header("Retry-After", "1");
-            return refuse(c, 503, "BUS_UNAVAILABLE", "the event bus did not acknowledge the batch; retry", { retriable: true });
+            const late = e instanceof Error && e.name === "DeadlineExceededError";
+            return late
+              ? refuse(c, 503, "INGEST_DEADLINE", `the event bus did not acknowledge the batch within ${deadlineMs} ms; retry`, { retriable: true })
+              : refuse(c, 503, "BUS_UNAVAILABLE", "the event bus did not acknowledge the batch; retry", { retriable: true });
           }
           return refuse(c, 500, "PUBLISH_FAILED", "the event bus refused the batch", { retriable: false });
         }
         metrics.ingestPublishSeconds((performance.now() - started) / 1000);
         metrics.ingestRequest("accepted");
-        metrics.ingestRecords(records.length);
-        guard.commit(sig, (verified.timestampSeconds + options.maxSkewSeconds) * 1000);
+        metrics.ingestRecords(toPublish.length);
+        if (duplicates > 0) log.info("INGEST_DUPLICATES", { records: records.length, duplicates });
+        await Promise.resolve(guard.commit(sig, (verified.timestampSeconds + options.maxSkewSeconds) * 1000)).catch((e: unknown) =>
+          log.warn("INGEST_REPLAY_COMMIT_FAILED", { error: e instanceof Error ? e.message : String(e) }),
+        );
         committed = true;
-        return c.json({ accepted: records.length }, 202);
+        return c.json({ accepted: records.length, duplicates }, 202);
       } finally {
-        if (!committed) guard.release(sig);
+        if (!committed) await Promise.resolve(guard.release(sig)).catch(() => undefined);
       }
     },
   );

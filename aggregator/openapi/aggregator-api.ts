@@ -45,12 +45,15 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     description: "Body signed with HMAC-SHA256 over `v1:<timestamp>:<body>` (headers x-vigil-signature, x-vigil-timestamp). Records are published to Kafka before the answer.",
     body: IngestBatchSchema,
     responses: {
-      202: { description: "accepted and durably published to the bus", schema: z.object({ accepted: z.number().int() }) },
+      202: {
+        description: "accepted and durably published to the bus; `duplicates` of them had been published before (same idempotency key) and were not published again",
+        schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }),
+      },
       ...bad,
       401: err("signature refused (reason: MISSING_SIGNATURE | MALFORMED_SIGNATURE | STALE_TIMESTAMP | BAD_SIGNATURE)"),
       409: err("REPLAYED: this signed request was already accepted"),
       413: err("body too large"),
-      503: err("bus unavailable; retry"),
+      503: err("BUS_UNAVAILABLE | INGEST_DEADLINE | IN_FLIGHT (another request is publishing these events) | LEDGER_UNAVAILABLE; retry"),
     },
   },
   {

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { withDeadline } from "../deadline.js";
 import type { SqlQuery } from "./sql.js";
 import { problem } from "./http.js";
 
@@ -62,6 +63,8 @@ export interface TokenAuthOptions {
   now: () => number;
   /** How long a loaded token list is trusted before re-reading the table (revocations apply within it). */
   refreshMs?: number;
+  /** Longest a request waits for a token reload; past it the cached list answers (default 3 s). */
+  reloadTimeoutMs?: number;
   /**
    * While the table cannot be read, how long after its last good read the list is still trusted
    * (default 5 min). Past it only the bootstrap tokens work: a token revoked during an outage
@@ -100,7 +103,8 @@ export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
         loading = undefined;
       });
       try {
-        await loading;
+        // A hung database must not hang every ops request: the reload goes on in the background.
+        await withDeadline(loading, opts.reloadTimeoutMs ?? 3000, "token reload");
       } catch (e) {
         // A stale list keeps working for a bounded time (revocations wait for the store); past the
         // bound, or with no list at all, only bootstrap tokens are known.

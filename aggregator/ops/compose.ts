@@ -38,7 +38,7 @@ export interface OpsComposeInput {
   /** Dependency probes of this profile (hot store, SQL, …); Redis is added when configured. */
   probes: HealthProbe[];
   /** Running consumers (read at request time): their lag feeds /v1/health. */
-  consumers: () => Array<{ groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>> }>;
+  consumers: () => Array<{ name?: string; groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>>; status?(): SinkHealth }>;
   log: Logger;
   now?: () => number;
   /** The learning loop (model registry, training, publication); off when absent. */
@@ -170,7 +170,12 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
       probes: [...probes, { name: "bus", critical: true, check: async () => (await lag(), { ok: true }) }],
       lag,
       throughputTps: () => meter.rate(),
-      sinks: () => Object.fromEntries(sinkState),
+      // The consumer's own view wins: it sees deadlines and stalls the wrapped handler cannot.
+      sinks: () => {
+        const out: Record<string, SinkHealth> = Object.fromEntries(sinkState);
+        for (const c of input.consumers()) if (c.name !== undefined && c.status) out[c.name] = c.status();
+        return out;
+      },
       startedAtMs,
       now,
     },

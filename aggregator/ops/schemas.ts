@@ -83,9 +83,11 @@ export const FraudSummaryResponseSchema = SummaryTotalsSchema.extend({
 });
 
 export const SinkHealthSchema = z.object({
-  state: z.string(),
+  state: z.string().describe("idle | running | stalled (a dependency fails: nothing is committed until it is back)"),
   last_write_at: z.string().nullable(),
   errors: z.number().int(),
+  stalled_since: z.string().optional(),
+  last_error: z.string().optional(),
 });
 export const HealthResponseSchema = z.object({
   status: z.enum(["healthy", "degraded", "unhealthy"]),

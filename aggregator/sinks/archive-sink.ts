@@ -5,6 +5,8 @@ import type { FeatureRow } from "../bus/envelope.js";
 import { ALERT_COLUMNS, FEATURE_ROW_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
 import { parseBatch, type SinkSchema } from "./parse.js";
 import type { BatchHandler } from "./store-sinks.js";
+import { idempotencyKeyOf, idempotencyKeyOfPayload } from "../ingest/idempotency-key.js";
+import { positionOf, type ArchiveClaims } from "./archive-claims.js";
 
 // Archive sink: each partition batch becomes Parquet files, one per EVENT hour it touches,
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/part-<partition>-<first offset of the batch>.parquet
@@ -30,6 +32,11 @@ import type { BatchHandler } from "./store-sinks.js";
 // an empty Parquet file of the same schema. The manifest is written BEFORE the data, so a crash
 // at any point leaves the next retry a complete list. (Every row also carries kafka_partition
 // and kafka_offset, so readers can always verify uniqueness.)
+//
+// Overwriting by position makes each MESSAGE land once; the same EVENT published twice (an edge
+// retry after a slow publish: two messages, two offsets) would still be two rows. With `claims`
+// (fraud_ingest.archive_claims, shared by every process), each event's first position owns it and
+// a copy at another position is left out, so each transaction is archived exactly once.
 
 export const DEFAULT_ARCHIVE_PREFIXES: Record<SinkSchema, string> = {
   "vigil.raw-transaction": "raw/transactions",
@@ -49,6 +56,8 @@ export interface ArchiveSinkOptions {
   prefixByTopic?: Record<string, string>;
   /** Put in front of every key (test isolation, several environments in one bucket). */
   rootPrefix?: string;
+  /** Shared event→position ownership (exactly once per event, not only per message). */
+  claims?: ArchiveClaims;
 }
 
 const pad = (n: number | string, width: number) => String(n).padStart(width, "0");
@@ -104,10 +113,37 @@ export function archiveRows(batch: MessageBatch): Array<{ row: ArchiveRow; own: 
   return out;
 }
 
+const dedupeKeyOf = (row: ArchiveRow): string => {
+  switch (row.schema) {
+    case "vigil.scored-event":
+      return idempotencyKeyOf(row.payload);
+    case "vigil.raw-transaction":
+      return idempotencyKeyOfPayload(row.payload, row.payload.event.transaction_id);
+    case "vigil.feature-row":
+      return idempotencyKeyOfPayload(row.payload, row.payload.transaction_id);
+    case "vigil.alert":
+      return row.payload.transaction_id;
+  }
+};
+
+/** Leaves out rows whose event is owned by another log position (a duplicate message). */
+async function ownedRows(claims: ArchiveClaims, stream: string, partition: number, rows: Array<{ row: ArchiveRow; own: boolean }>) {
+  const first = new Map<string, string>(); // key → first offset within this batch
+  for (const { row, own } of rows) if (own && !first.has(dedupeKeyOf(row))) first.set(dedupeKeyOf(row), row.position.offset);
+  const owners = await claims.claim(stream, [...first].map(([key, offset]) => ({ key, partition, offset })));
+  const kept = new Set<string>();
+  for (const { row, own } of rows) {
+    if (own && owners.get(dedupeKeyOf(row)) === positionOf(row.position.partition, row.position.offset)) kept.add(row.position.offset);
+  }
+  // Derived rows (alerts) follow the message they came from.
+  return rows.filter(({ row }) => kept.has(row.position.offset));
+}
+
 export function createArchiveSink(archive: Archive, options: ArchiveSinkOptions = {}): BatchHandler {
   const root = options.rootPrefix ? `${options.rootPrefix.replace(/\/+$/, "")}/` : "";
   return async (batch: MessageBatch) => {
-    const rows = archiveRows(batch);
+    const all = archiveRows(batch);
+    const rows = options.claims ? await ownedRows(options.claims, `${root}${batch.topic}`, batch.partition, all) : all;
     const first = batch.messages[0];
     if (first === undefined) return;
     const firstOffset = first.position.offset;

@@ -1,6 +1,6 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import { positionText, validateEnvelope, type FeatureRow, type SchemaName } from "../bus/envelope.js";
-import { PortError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports.js";
+import { MessageFaultError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports.js";
 
 // Every sink validates a whole batch before it writes anything: a message it cannot accept
 // (unknown schema or version, invalid payload, a schema this sink has no use for) stops the batch
@@ -8,14 +8,14 @@ import { PortError, type LogPosition, type MessageBatch, type RawTransaction } f
 // message and re-deliver the rest. Nothing of the batch has been written at that point.
 
 /** A message that can never be written: dead-letter it (position and index say which one). */
-export class PoisonMessageError extends PortError {
+export class PoisonMessageError extends MessageFaultError {
   constructor(
     message: string,
     readonly position: LogPosition,
     /** Index of the message within the batch. */
-    readonly index: number,
+    index: number,
   ) {
-    super(message, false);
+    super(message, index);
     this.name = "PoisonMessageError";
   }
 }

@@ -6,6 +6,7 @@ import { checkArchiveKey } from "./archive-keys.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { toFsPortError } from "./local-archive.js";
 import { toS3PortError } from "./s3-archive.js";
+import { isMessageFault } from "../ports.js";
 import { isRetriableSqlState, toSqlPortError } from "./sql-client.js";
 
 // Classification tables of the error mappers (the adapters' contract suites cover the paths a
@@ -31,6 +32,15 @@ describe("error classification", () => {
     expect(toSqlPortError("q", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })).retriable).toBe(true);
     expect(toSqlPortError("q", new Error("Connection terminated unexpectedly")).retriable).toBe(true);
     expect(toSqlPortError("q", Object.assign(new Error("numeric field overflow"), { code: "22003" })).retriable).toBe(false);
+  });
+
+  it("only schema and data-constraint failures blame the message; the other fatal answers blame the infrastructure", () => {
+    const sqlErr = (code: string) => toSqlPortError("q", Object.assign(new Error(code), { code }));
+    for (const code of ["22003", "22P02", "23505", "23502", "23514"]) expect(isMessageFault(sqlErr(code)), code).toBe(true);
+    for (const code of ["25006", "42501", "42P01", "28P01", "3D000"]) expect(isMessageFault(sqlErr(code)), code).toBe(false);
+    expect(isMessageFault(toS3PortError("put", s3Error("AccessDenied", 403)))).toBe(false);
+    expect(isMessageFault(toCassandraPortError("w", new cassandra.errors.ResponseError(cassandra.types.responseErrorCodes.unauthorized, "x")))).toBe(false);
+    expect(isMessageFault(toFsPortError("put", Object.assign(new Error("EROFS"), { code: "EROFS" })))).toBe(false);
   });
 
   it("Cassandra: unavailable, overloaded, timeouts and no-host retry; invalid and syntax errors are fatal", () => {

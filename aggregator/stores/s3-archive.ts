@@ -16,8 +16,11 @@ export const S3ConfigSchema = z.object({
 });
 export type S3Config = z.infer<typeof S3ConfigSchema>;
 
-export function s3ClientFrom(cfg: S3Config, extra: { maxAttempts?: number } = {}): S3Client {
+export function s3ClientFrom(cfg: S3Config, extra: { maxAttempts?: number; requestTimeoutMs?: number; connectTimeoutMs?: number } = {}): S3Client {
   return new S3Client({
+    // Without these the SDK waits for ever on a server that accepted the connection and went quiet.
+    // throwOnRequestTimeout: this SDK version only logs a warning past requestTimeout otherwise.
+    requestHandler: { connectionTimeout: extra.connectTimeoutMs ?? 5_000, requestTimeout: extra.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true },
     region: cfg.S3_REGION,
     forcePathStyle: cfg.S3_FORCE_PATH_STYLE,
     ...(cfg.S3_ENDPOINT ? { endpoint: cfg.S3_ENDPOINT } : {}),

@@ -1,6 +1,6 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type { Pool, PoolClient } from "pg";
-import { PortError } from "../ports.js";
+import { MessageFaultError, PortError } from "../ports.js";
 
 // The SQL stores are written once against this interface; two adapters (pg Pool for PostgreSQL,
 // PGlite for the embedded profile) make the same code run on both. Parameters use $1..$n.
@@ -30,16 +30,28 @@ export function isRetriableSqlState(code: string | undefined): boolean {
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
+/**
+ * SQLSTATE classes that blame the data written: data exceptions (22: overflow, bad text
+ * representation, …) and integrity constraints (23). Only these may dead-letter a message; a
+ * read-only server (25006), a missing privilege (42501) or table (42P01) is the infrastructure's.
+ */
+export function isDataSqlState(code: string | undefined): boolean {
+  return code !== undefined && ["22", "23"].includes(code.slice(0, 2));
+}
+
 /** Maps a pg / PGlite error to PortError: retriable for transient server or network trouble. */
 export function toSqlPortError(what: string, e: unknown): PortError {
   if (e instanceof PortError) return e;
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err.code === "string" ? err.code : undefined;
   const message = typeof err.message === "string" ? err.message : String(e);
+  const text = `${what}: ${code ? `[${code}] ` : ""}${message}`;
+  if (isDataSqlState(code)) return new MessageFaultError(text, undefined, { cause: e });
   const network = code !== undefined && NETWORK_CODES.has(code);
-  const lostConnection = /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(message);
+  // pg's client-side timeouts (connectionTimeoutMillis, query_timeout) carry no SQLSTATE.
+  const lostConnection = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout/i.test(message);
   const retriable = network || lostConnection || isRetriableSqlState(code);
-  return new PortError(`${what}: ${code ? `[${code}] ` : ""}${message}`, retriable, { cause: e });
+  return new PortError(text, retriable, { cause: e });
 }
 
 async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { forwardTimeoutProblem, INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { KEY_ID_PATTERN } from "../../core/signing.js";
 import { BinTableSetting } from "../residency.js";
 import { productionIssues, VigilEnvSetting } from "../production-settings.js";
@@ -41,6 +42,8 @@ export const ForwardConfigSchema = z.object({
   FORWARD_MAX_ATTEMPTS: int(8, 1, 100),
   /** Per POST /v1/ingest; past it the request is aborted and retried. */
   FORWARD_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** The aggregator's INGEST_DEADLINE_MS: FORWARD_TIMEOUT_MS must exceed it (core/contracts/deadlines.ts). */
+  AGGREGATOR_INGEST_DEADLINE_MS: int(INGEST_DEADLINE_MS_DEFAULT, 100, 120_000),
   /** First retry delay; doubles per attempt, with jitter, up to the cap. */
   FORWARD_BACKOFF_BASE_SECONDS: int(2, 0, 3600),
   FORWARD_BACKOFF_MAX_SECONDS: int(300, 0, 43_200),
@@ -60,6 +63,8 @@ export class ForwardConfigError extends Error {
 export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
   const r = ForwardConfigSchema.safeParse(env);
   const production = productionIssues(env).map((i) => `${i.setting} (${i.message})`);
+  const late = r.success ? forwardTimeoutProblem(r.data.FORWARD_TIMEOUT_MS, r.data.AGGREGATOR_INGEST_DEADLINE_MS) : undefined;
+  if (late) production.push(`FORWARD_TIMEOUT_MS (${late})`);
   if (r.success && production.length === 0) return r.data;
   throw new ForwardConfigError([
     ...new Set([...(r.success ? [] : r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)), ...production]),

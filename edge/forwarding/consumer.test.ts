@@ -78,6 +78,8 @@ function forwardEnv(ns: string, dlq: Queue<DeadLetter>, over: Partial<ForwardEnv
     AGGREGATOR_SECRET: secret,
     FORWARD_MAX_ATTEMPTS: "3",
     FORWARD_TIMEOUT_MS: "2000",
+    // The test receiver answers at once; the 200 ms timeout case needs a deadline below it.
+    AGGREGATOR_INGEST_DEADLINE_MS: "100",
     FORWARD_BACKOFF_BASE_SECONDS: "2",
     FORWARD_BACKOFF_MAX_SECONDS: "60",
     DLQ: dlq,

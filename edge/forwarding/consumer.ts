@@ -46,6 +46,7 @@ export interface ForwardEnv {
   EU_CARD_BINS?: string;
   FORWARD_MAX_ATTEMPTS?: string | number;
   FORWARD_TIMEOUT_MS?: string | number;
+  AGGREGATOR_INGEST_DEADLINE_MS?: string | number;
   FORWARD_BACKOFF_BASE_SECONDS?: string | number;
   FORWARD_BACKOFF_MAX_SECONDS?: string | number;
   DLQ?: Queue<DeadLetter>;

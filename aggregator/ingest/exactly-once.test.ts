@@ -1,0 +1,162 @@
+import { PGlite } from "@electric-sql/pglite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../core/contracts/logger.js";
+import { createApp } from "../app.js";
+import { createEmbeddedBus, type EmbeddedBus } from "../bus/embedded-bus.js";
+import { applySqlMigrations } from "../migrate.js";
+import { TOPICS, type EventBus, type IncomingMessage, type TopicName } from "../ports.js";
+import { createSqlArchiveClaims } from "../sinks/archive-claims.js";
+import { createArchiveSink } from "../sinks/archive-sink.js";
+import { createLocalArchive } from "../stores/local-archive.js";
+import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { batchOf, env } from "../testing/batches.js";
+import { readParquetWithDuckDb } from "../testing/duckdb.js";
+import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
+import { MIGRATIONS_DIR } from "../testing/paths.js";
+import { createSqlIngestLedger, createSqlReplayStore } from "./ledger.js";
+
+// Issue 13 item 6 on the embedded profile's stores (PGlite): an edge retry after a slow publish —
+// same events, NEW signature, possibly to another aggregator process — publishes nothing twice,
+// and a duplicate message that did reach the log is archived once. The same SQL runs on
+// PostgreSQL in tests/fault (several real aggregator processes).
+
+const secret = "test-secret-0123456789abcdef";
+/** A run tag without long digit runs (a 13+ digit id could pass Luhn and be refused as a PAN). */
+const tag = () => Math.random().toString(36).slice(2, 8).replace(/\d/g, "x");
+let sql: SqlClient;
+beforeAll(async () => {
+  sql = pgliteSqlClient(new PGlite());
+  await applySqlMigrations(sql, MIGRATIONS_DIR);
+}, 240_000);
+afterAll(async () => sql.close());
+
+let dir: string;
+let bus: EmbeddedBus;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "vigil-once-"));
+  bus = await createEmbeddedBus({ dataDir: dir, log: silentLogger });
+  await bus.ensureTopics(Object.values(TOPICS).map((name) => ({ name, partitions: 2, replicationFactor: 1 })));
+});
+afterEach(async () => {
+  await bus.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The bus, with publishes held until `release()` (a slow broker). */
+function slowBus(inner: EventBus) {
+  let gate: () => void = () => undefined;
+  let held = new Promise<void>((r) => (gate = r));
+  return {
+    bus: { ...inner, publish: async (m: Parameters<EventBus["publish"]>[0]) => (await held, inner.publish(m)) } as EventBus,
+    release: () => gate(),
+    hold: () => (held = new Promise<void>((r) => (gate = r))),
+  };
+}
+
+async function read(topic: TopicName, settleMs = 300): Promise<IncomingMessage[]> {
+  const got: IncomingMessage[] = [];
+  const sub = await bus.subscribe({ groupId: `read-${topic}-${Math.random()}`, topics: [topic], handleBatch: async (b) => void got.push(...b.messages) });
+  await new Promise((r) => setTimeout(r, settleMs));
+  await sub.stop();
+  return got;
+}
+
+const processApp = (b: EventBus, deadlineMs: number) =>
+  createApp({
+    bus: b,
+    ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20, deadlineMs },
+    ledger: createSqlIngestLedger(sql),
+    replayGuard: createSqlReplayStore(sql),
+    log: silentLogger,
+  });
+
+describe("ingest exactly once across processes (shared ledger)", () => {
+  it("a retry after a slow publish, re-signed and sent to another process, is not published again", async () => {
+    const slow = slowBus(bus);
+    const a = processApp(slow.bus, 150); // "process A", its broker slow
+    const b = processApp(bus, 2000); // "process B"
+    const body = JSON.stringify({ records: scoredRecords(0, 20, { run: `slow-${tag()}`, cards: 4 }) });
+    const now = Math.floor(Date.now() / 1000);
+
+    const first = await a.fetch(await signedIngest("http://a/v1/ingest", secret, body, now));
+    expect(first.status).toBe(503); // A's deadline passed; its publish goes on
+    expect(((await first.json()) as { error: { code: string } }).error.code).toBe("INGEST_DEADLINE");
+
+    // The edge retries with a new signature (new timestamp) on B while A still publishes.
+    const during = await b.fetch(await signedIngest("http://b/v1/ingest", secret, body, now + 1));
+    expect(during.status).toBe(503);
+    expect(((await during.json()) as { error: { code: string } }).error.code).toBe("IN_FLIGHT");
+
+    slow.release(); // A's publish lands; its claims become "published"
+    await new Promise((r) => setTimeout(r, 200));
+    const after = await b.fetch(await signedIngest("http://b/v1/ingest", secret, body, now + 2));
+    expect(after.status).toBe(202);
+    expect(await after.json()).toEqual({ accepted: 20, duplicates: 20 });
+
+    const verdicts = await read(TOPICS.verdicts);
+    const ids = verdicts.map((m) => (m.value.payload as { event: { transaction_id: string } }).event.transaction_id);
+    expect(ids).toHaveLength(20);
+    expect(new Set(ids).size).toBe(20);
+  });
+
+  it("a failed publish releases its claims: the retry publishes everything, once", async () => {
+    const failing: EventBus = { ...bus, publish: async () => Promise.reject(new Error("broker down")) };
+    const body = JSON.stringify({ records: scoredRecords(0, 5, { run: `fail-${tag()}`, cards: 2 }) });
+    const now = Math.floor(Date.now() / 1000);
+    expect((await processApp(failing, 2000).fetch(await signedIngest("http://a/v1/ingest", secret, body, now))).status).toBe(503);
+    await new Promise((r) => setTimeout(r, 100));
+    const ok = await processApp(bus, 2000).fetch(await signedIngest("http://b/v1/ingest", secret, body, now + 1));
+    expect(await ok.json()).toEqual({ accepted: 5, duplicates: 0 });
+    expect(await read(TOPICS.verdicts)).toHaveLength(5);
+  });
+
+  it("the replay guard is shared: a signed request accepted by one process is refused by another", async () => {
+    const body = JSON.stringify({ records: scoredRecords(0, 2, { run: `rp-${tag()}`, cards: 1 }) });
+    const req = await signedIngest("http://a/v1/ingest", secret, body, Math.floor(Date.now() / 1000));
+    expect((await processApp(bus, 2000).fetch(req.clone())).status).toBe(202);
+    const again = await processApp(bus, 2000).fetch(req.clone());
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("REPLAYED");
+  });
+});
+
+describe("archive exactly once per event (shared claims)", () => {
+  it("a duplicate message at a later offset adds no Parquet row; a re-delivered batch rewrites its own", async () => {
+    const root = mkdtempSync(join(tmpdir(), "vigil-once-archive-"));
+    try {
+      const archive = createLocalArchive(root);
+      const records = scoredRecords(0, 4, { run: `arch-${tag()}`, cards: 2 });
+      const [r0, r1, r2, r3] = records as [(typeof records)[0], (typeof records)[0], (typeof records)[0], (typeof records)[0]];
+      const batch1 = batchOf(TOPICS.verdicts, 0, 10, [env.scored(r0), env.scored(r1)]);
+      // the edge's retry landed the same two events again, after a third one
+      const batch2 = batchOf(TOPICS.verdicts, 0, 12, [env.scored(r2), env.scored(r0), env.scored(r1), env.scored(r3)]);
+      const count = async (prefix: string) => {
+        const keys = (await archive.list(`${prefix}/verdicts/`)).filter((k) => k.endsWith(".parquet"));
+        const { rows } = await readParquetWithDuckDb(keys.map((k) => join(root, k)));
+        const n = new Map<string, number>();
+        for (const r of rows) n.set(String(r.transaction_id), (n.get(String(r.transaction_id)) ?? 0) + 1);
+        return n;
+      };
+
+      // Today's behaviour (no claims): one row per MESSAGE, so r0 and r1 twice.
+      const plain = createArchiveSink(archive, { rootPrefix: "plain" });
+      await plain(batch1);
+      await plain(batch2);
+      expect([...(await count("plain")).values()].sort()).toEqual([1, 1, 2, 2]);
+
+      const once = createArchiveSink(archive, { rootPrefix: "once", claims: createSqlArchiveClaims(sql) });
+      await once(batch1);
+      await once(batch1); // re-delivery after a failed commit
+      await once(batch2);
+      await once(batch2);
+      const n = await count("once");
+      expect(n.size).toBe(4);
+      expect([...n.values()].every((x) => x === 1)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
