@@ -1,12 +1,13 @@
 import { backtest } from "./commands/backtest.js";
 import { consumeAlerts } from "./commands/consume-alerts.js";
+import { dlq } from "./commands/dlq.js";
 import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
 import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, dlq];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");
