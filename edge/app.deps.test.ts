@@ -114,8 +114,8 @@ describe("createApp with fake ports", () => {
     expect(res.headers.get("x-vigil-duplicates")).toBe("2");
     const { results } = await res.json<{ results: Array<VerdictResponse & { duplicate?: boolean }> }>();
     expect(results.map((r) => r.duplicate ?? false)).toEqual([false, true, false, true]);
-    const single = await h.post(txn());
-    expect(single.headers.get("x-vigil-duplicate")).toBe("true");
+    expect((await h.post(txn())).headers.get("x-vigil-duplicate")).toBeNull(); // the 5th outcome: new
+    expect((await h.post(txn())).headers.get("x-vigil-duplicate")).toBe("true"); // the 6th: a duplicate
   });
 
   it("a reference adapter that throws anyway → scored with UNAVAILABLE signals, logged", async () => {
