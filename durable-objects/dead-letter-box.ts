@@ -51,7 +51,7 @@ export class DeadLetterBox extends DurableObject<Record<string, unknown>> {
       }
     } else {
       const limit = Math.max(1, Math.min(1000, opts.limit ?? 100));
-      rows.push(...sql.exec<Row>("SELECT id, parked_ms, reason, transaction_id, letter_json FROM letters ORDER BY parked_ms, id LIMIT ?", limit).toArray());
+      rows.push(...sql.exec<Row>("SELECT id, parked_ms, reason, transaction_id, letter_json FROM letters ORDER BY parked_ms, rowid LIMIT ?", limit).toArray());
     }
     return {
       total,

@@ -6,8 +6,13 @@ import type { DeadLetterStore, ParkedLetter } from "../forwarding/dead-letters.j
 // region's dead letters hold EU-home cards' events, so its box lives in the EU jurisdiction.
 
 export function deadLetterBoxStore(ns: DurableObjectNamespace<DeadLetterBox>, region: string, euJurisdiction: boolean): DeadLetterStore {
-  const target = euJurisdiction ? ns.jurisdiction("eu") : ns;
-  const stub = () => target.get(target.idFromName(`dlq:${region}`));
+  // Taken on first use (a dead letter or an ops call), not when the app is built: where
+  // jurisdictions do not exist that use fails, not every scoring request.
+  let target: DurableObjectNamespace<DeadLetterBox> | undefined;
+  const stub = () => {
+    target ??= euJurisdiction ? ns.jurisdiction("eu") : ns;
+    return target.get(target.idFromName(`dlq:${region}`));
+  };
   return {
     park: async (letters) => (await stub().park(letters)) as number,
     list: async (opts) => (await stub().list(opts)) as { total: number; letters: ParkedLetter[] },
