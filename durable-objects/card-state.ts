@@ -8,8 +8,7 @@ import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenEntr
 import { registryFromEnv, resolveEngines, type EngineEnv } from "../edge/scoring/engines.js";
 import { defaultForwardContext, scoredEnvelope } from "../edge/scoring/envelope.js";
 import { chunkForQueue, RecordTooLargeError } from "../edge/workers/queue-producer.js";
-import { consoleLogger } from "../edge/ports.js";
-import { outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
+import { outboxLogger, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
@@ -28,7 +27,7 @@ const ALARM_SLACK_MS = 86_400_000;
 /** An outbox row waits at most this long for the alarm if its own send never finished (eviction, crash). */
 const OUTBOX_ALARM_MS = 60_000;
 
-const log = consoleLogger({ service: "vigil-card-state" });
+const log = outboxLogger();
 
 // card.state holds core/window/binary-codec.ts's blob (a TEXT string from before: core's JSON codec,
 // still read). seen keeps what a duplicate answer needs: the first decision and the payload's

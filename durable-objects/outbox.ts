@@ -1,3 +1,4 @@
+import type { LogFields, Logger } from "../core/contracts/logger.js";
 import type { ScoredEvent } from "../core/schemas.js";
 
 // Where a CardState object's outbox rows go: the queue of the card's residency zone and of the
@@ -33,4 +34,14 @@ export function queueFor(env: Record<string, unknown>, zone: OutboxRow["zone"], 
 /** Delay before the outbox retries after `failures` failed sends in a row: 5 s doubling, capped at 10 min. */
 export function outboxRetryMs(failures: number): number {
   return Math.min(600_000, 5_000 * 2 ** Math.max(0, Math.min(failures - 1, 20)));
+}
+
+/** The one logger shape (JSON lines: level, code, service, fields), for the objects' outbox. */
+export function outboxLogger(): Logger {
+  const line = (level: string, code: string, fields?: LogFields) => JSON.stringify({ level, code, service: "vigil-card-state", ...fields });
+  return {
+    info: (code, fields) => console.log(line("info", code, fields)),
+    warn: (code, fields) => console.warn(line("warn", code, fields)),
+    error: (code, fields) => console.error(line("error", code, fields)),
+  };
 }

@@ -52,10 +52,14 @@ describe("wrangler.toml: regions and residency", () => {
     const owner = deployed.state;
     expect(owner?.name).toBe("vigil-card-state");
     expect(owner?.main).toBe("durable-objects/worker.ts");
-    expect(owner?.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])).toContain("CardState");
+    expect(owner?.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])).toEqual(["CardState", "DeadLetterBox"]);
     for (const r of regions) {
       const e = deployed[r];
-      expect(e?.doBindings, r).toEqual([{ name: "CARD_STATE", class_name: "CardState", script_name: "vigil-card-state" }]);
+      expect(e?.doBindings, r).toEqual([
+        { name: "CARD_STATE", class_name: "CardState", script_name: "vigil-card-state" },
+        // The region's parked dead letters (one DeadLetterBox per region, same owner).
+        { name: "DEAD_LETTERS", class_name: "DeadLetterBox", script_name: "vigil-card-state" },
+      ]);
       // No class of their own: an inherited migration would create a second, per-region namespace.
       expect(e?.migrations, r).toEqual([]);
     }
