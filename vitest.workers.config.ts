@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_TOKENS } from "./edge/testing/tokens.js";
+import { TEST_OPS_TOKEN, TEST_TOKENS } from "./edge/testing/tokens.js";
 
 // Tests that run inside the Workers runtime (workerd via Miniflare): the edge app through the real
 // worker entry, the CardState Durable Object on SQLite storage, the queue producer/consumer.
@@ -40,11 +40,15 @@ export default defineConfig({
             // The worker's own queue consumer posts to the forwarding receiver (namespace "worker").
             AGGREGATOR_URL: `${provided("receiverUrl") ?? "http://127.0.0.1:9"}/worker`,
             AGGREGATOR_SECRET: provided("forwardSecret") ?? "test-secret-without-receiver",
+            EDGE_OPS_TOKENS: JSON.stringify([{ id: "ops-test", sha256: sha256(TEST_OPS_TOKEN) }]),
+            // Forwarding retries compressed in time (production: 30 s doubling to 1 h).
+            FORWARD_BACKOFF_BASE_SECONDS: "1",
+            FORWARD_BACKOFF_MAX_SECONDS: "2",
             REFERENCE_SOURCE: "upstash",
             UPSTASH_REDIS_REST_URL: provided("upstashUrl") ?? "http://127.0.0.1:8079",
             UPSTASH_REDIS_REST_TOKEN: provided("upstashToken") ?? "vigil-local-token",
           },
-          queueConsumers: { "vigil-scored-events": { maxBatchTimeout: 0.05 } },
+          queueConsumers: { "vigil-scored-events": { maxBatchTimeout: 0.05 }, "vigil-scored-events-dlq": { maxBatchTimeout: 0.05 } },
         },
       };
     }),

@@ -1,5 +1,6 @@
 import { backtest } from "./commands/backtest.js";
 import { consumeAlerts } from "./commands/consume-alerts.js";
+import { dlq } from "./commands/dlq.js";
 import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
 import { labelsCommand } from "./commands/labels.js";
@@ -8,7 +9,7 @@ import { producer } from "./commands/producer.js";
 import { lists } from "./commands/lists.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand, dlq];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

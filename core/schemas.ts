@@ -293,6 +293,12 @@ export const ScoredEventV1Schema = z.strictObject({
   features: FeatureVectorSchema,
   region: z.string().min(1).max(32),
   received_at: TimestampSchema,
+  /**
+   * (caller, transaction id) as the edge deduplicated it (edge/idempotency.ts); consumers dedupe by
+   * `idempotency_key ?? event.transaction_id`. Optional in every version: envelopes from edges
+   * older than it parse as before (an aggregator must be deployed before edges that send it).
+   */
+  idempotency_key: z.string().min(1).max(256).optional(),
 });
 export type ScoredEventV1 = z.infer<typeof ScoredEventV1Schema>;
 

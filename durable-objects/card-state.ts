@@ -3,31 +3,48 @@ import { CardWindow, decodeCardState, type Engine } from "../core/index.js";
 import type { ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../core/schemas.js";
 import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
-import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenLedger } from "../edge/scoring/card-items.js";
+import type { ScoredEvent } from "../core/schemas.js";
+import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenEntry, type SeenLedger } from "../edge/scoring/card-items.js";
 import { registryFromEnv, resolveEngines, type EngineEnv } from "../edge/scoring/engines.js";
+import { defaultForwardContext, scoredEnvelope } from "../edge/scoring/envelope.js";
+import { chunkForQueue, RecordTooLargeError } from "../edge/workers/queue-producer.js";
+import { outboxLogger, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
 // synchronous stretch (no await), so concurrent requests cannot interleave and lose an update.
+// Forwarding is part of that commit: each newly scored event's envelope is an outbox row written
+// in the same transaction as the state and the seen key. Rows are sent to the queue right after
+// the commit and deleted once the queue accepted them; a failed send is retried on the next
+// request and on an alarm (backoff 5 s … 10 min), so an event is never scored-but-unsent, and a
+// re-sent duplicate of an unsent event gets it sent then.
 
 /**
  * The idle alarm is moved only when the deadline moved by more than this, so a busy card does not
  * rewrite it per event (alarm() re-checks the last activity, so an early alarm only reschedules).
  */
 const ALARM_SLACK_MS = 86_400_000;
+/** An outbox row waits at most this long for the alarm if its own send never finished (eviction, crash). */
+const OUTBOX_ALARM_MS = 60_000;
+
+const log = outboxLogger();
 
 // card.state holds core/window/binary-codec.ts's blob (a TEXT string from before: core's JSON codec,
-// still read). seen keeps only what a duplicate answer needs: the first decision (features_json is
-// '' since duplicates are not forwarded again; the column stays for tables created earlier).
+// still read). seen keeps what a duplicate answer needs: the first decision and the payload's
+// fingerprint, keyed by the idempotency key (edge/idempotency.ts; rows written before keys had a
+// caller part hold the bare transaction id and fingerprint ''). features_json stays '' (a column of
+// tables created earlier). outbox: the envelopes not yet accepted by the queue, in commit order.
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS card (k INTEGER PRIMARY KEY CHECK (k = 0), state TEXT NOT NULL, last_activity_ms INTEGER NOT NULL)",
-  "CREATE TABLE IF NOT EXISTS seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL, fingerprint TEXT NOT NULL DEFAULT '')",
   "CREATE INDEX IF NOT EXISTS seen_event_ms ON seen (event_ms)",
+  "CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, zone TEXT NOT NULL, record_json TEXT NOT NULL, created_ms INTEGER NOT NULL)",
 ].join(";\n");
 
-type SeenRow = { decision_json: string };
+type SeenRow = { decision_json: string; fingerprint: string };
+type Env = EngineEnv;
 
-export class CardState extends DurableObject<EngineEnv> {
+export class CardState extends DurableObject<Env> {
   private window: CardWindow = CardWindow.empty();
   /**
    * The seen table's transaction ids, in memory (≤ MAX_SEEN): a new id — nearly every event —
@@ -39,8 +56,14 @@ export class CardState extends DurableObject<EngineEnv> {
   private oldestSeenMs = Infinity;
   private lastActivityMs = 0;
   private alarmAt: number | null = null;
+  /** The outbox table, in memory (rows are few: sent right after their commit). */
+  private outbox = new Map<number, OutboxRow>();
+  private nextSeq = 1;
+  /** Failed sends in a row, and when the next request may retry the unsent rows. */
+  private sendFailures = 0;
+  private retryAtMs = 0;
 
-  constructor(ctx: DurableObjectState, env: EngineEnv) {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // SQLite storage is synchronous: the state is in memory before the first call is delivered.
     this.load();
@@ -48,12 +71,19 @@ export class CardState extends DurableObject<EngineEnv> {
 
   private load(): void {
     // Most loads find the tables: read first, create them only when a read fails (a new object,
-    // or one the idle alarm emptied) instead of running the schema on every start.
+    // one the idle alarm emptied, or one created before the outbox existed) instead of running
+    // the schema on every start.
     let row: { state: string | ArrayBuffer; last_activity_ms: number } | undefined;
     try {
       row = this.readCard();
     } catch {
       this.ctx.storage.sql.exec(SCHEMA);
+      try {
+        // Tables created before fingerprints: add the column (fails harmlessly when present).
+        this.ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''");
+      } catch {
+        // already there
+      }
       row = this.readCard();
     }
     if (!row) this.window = CardWindow.empty();
@@ -67,7 +97,21 @@ export class CardState extends DurableObject<EngineEnv> {
   private readCard(): { state: string | ArrayBuffer; last_activity_ms: number } | undefined {
     const row = this.ctx.storage.sql.exec<{ state: string | ArrayBuffer; last_activity_ms: number }>("SELECT state, last_activity_ms FROM card WHERE k = 0").next();
     this.loadSeen();
+    this.loadOutbox();
     return row.done ? undefined : row.value;
+  }
+
+  private loadOutbox(): void {
+    const rows = new Map<number, OutboxRow>();
+    let max = 0;
+    for (const r of this.ctx.storage.sql.exec<{ seq: number; zone: string; record_json: string }>("SELECT seq, zone, record_json FROM outbox ORDER BY seq")) {
+      rows.set(r.seq, { seq: r.seq, zone: r.zone === "eu" ? "eu" : "default", record: JSON.parse(r.record_json) as ScoredEvent, inflight: false });
+      max = r.seq;
+    }
+    // Rows of a send still in flight keep their flag (a rollback reload must not send them twice).
+    for (const [seq, row] of rows) if (this.outbox.get(seq)?.inflight) row.inflight = true;
+    this.outbox = rows;
+    this.nextSeq = Math.max(this.nextSeq, max + 1);
   }
 
   private loadSeen(): void {
@@ -82,7 +126,7 @@ export class CardState extends DurableObject<EngineEnv> {
     this.oldestSeenMs = oldest;
   }
 
-  /** Scores and applies the items in order; one outcome per item. Atomic: all applied or none. */
+  /** Scores and applies the items in order; one outcome per item. Atomic: all applied (with their outbox rows) or none. */
   async scoreEvents(items: ScoreItem[]): Promise<ScoreOutcome[]> {
     const card = items[0]?.event.card_number_hash;
     if (items.some((i) => i.event.card_number_hash !== card)) throw new Error("scoreEvents: items of more than one card");
@@ -90,36 +134,48 @@ export class CardState extends DurableObject<EngineEnv> {
     // synchronous section below, so this await cannot cause a lost update.
     const engines = await resolveEngines(items, registryFromEnv(this.env));
     const now = Date.now();
-    let outcomes: ScoreOutcome[];
+    let result: { outcomes: ScoreOutcome[]; rows: OutboxRow[] };
     try {
-      outcomes = this.ctx.storage.transactionSync(() => this.applyAll(items, engines, now));
+      result = this.ctx.storage.transactionSync(() => this.applyAll(items, engines, now));
     } catch (err) {
       // Storage rolled back; the in-memory window may hold part of the batch, so reload it.
       this.load();
       throw err;
     }
+    for (const r of result.rows) this.outbox.set(r.seq, r);
+    // This call's rows go now; rows left by an earlier failed send go too once their retry is due
+    // (a duplicate re-sent by the caller lands here and gets its unsent event out).
+    const hadDuplicate = result.outcomes.some((o) => o.duplicate && !o.refused);
+    const older = now >= this.retryAtMs || hadDuplicate ? [...this.outbox.values()].filter((r) => !r.inflight && !result.rows.includes(r)) : [];
+    const sending = [...older, ...result.rows];
+    // Not awaited: the answer does not wait for the queue (the row is durable; a failed send is
+    // retried by the next request or the alarm). The send starts here, before the answer leaves.
+    if (sending.length > 0) this.ctx.waitUntil(this.send(sending));
     await this.pushAlarm(now);
-    return outcomes;
+    return result.outcomes;
   }
 
-  private applyAll(items: ScoreItem[], engines: Engine[], now: number): ScoreOutcome[] {
+  private applyAll(items: ScoreItem[], engines: Engine[], now: number): { outcomes: ScoreOutcome[]; rows: OutboxRow[] } {
     const sql = this.ctx.storage.sql;
     let newestMs = -Infinity;
+    const read = (key: string): SeenEntry => {
+      const row = sql.exec<SeenRow>("SELECT decision_json, fingerprint FROM seen WHERE transaction_id = ?", key).one();
+      return { decision: JSON.parse(row.decision_json) as Decision, fingerprint: row.fingerprint };
+    };
     const ledger: SeenLedger = {
-      // Only an id known to be stored costs a read: nearly every event is new.
-      prior: (id) =>
-        this.seenIds.has(id)
-          ? { decision: JSON.parse(sql.exec<SeenRow>("SELECT decision_json FROM seen WHERE transaction_id = ?", id).one().decision_json) as Decision }
-          : undefined,
-      record: (id, decision: Decision, _features: FeatureVector, eventMs) => {
-        sql.exec("INSERT INTO seen (transaction_id, decision_json, features_json, event_ms) VALUES (?, ?, '', ?)", id, JSON.stringify(decision), eventMs);
-        this.seenIds.add(id);
+      // Only a key known to be stored costs a read: nearly every event is new. A row written
+      // before keys had a caller part is found by the bare transaction id.
+      prior: (key, txId) => (this.seenIds.has(key) ? read(key) : key !== txId && this.seenIds.has(txId) ? read(txId) : undefined),
+      record: (key, decision: Decision, _features: FeatureVector, eventMs, fingerprint) => {
+        sql.exec("INSERT INTO seen (transaction_id, decision_json, features_json, event_ms, fingerprint) VALUES (?, ?, '', ?, ?)", key, JSON.stringify(decision), eventMs, fingerprint);
+        this.seenIds.add(key);
         this.seenCount++;
         if (eventMs < this.oldestSeenMs) this.oldestSeenMs = eventMs;
         if (eventMs > newestMs) newestMs = eventMs;
       },
     };
     const { outcomes, fresh } = scoreCardItems(items, engines, this.window, ledger);
+    const rows: OutboxRow[] = [];
     if (fresh > 0) {
       this.lastActivityMs = now;
       sql.exec(
@@ -128,8 +184,86 @@ export class CardState extends DurableObject<EngineEnv> {
         now,
       );
       this.pruneSeen(newestMs);
+      const region = typeof this.env.REGION === "string" && this.env.REGION !== "" ? this.env.REGION : "unknown";
+      outcomes.forEach((o, i) => {
+        if (o.duplicate) return;
+        const item = items[i] as ScoreItem;
+        const ctx = item.forward ?? defaultForwardContext(region, now);
+        const record = scoredEnvelope(item, o, ctx, now);
+        const seq = this.nextSeq++;
+        sql.exec("INSERT INTO outbox (seq, zone, record_json, created_ms) VALUES (?, ?, ?, ?)", seq, ctx.zone, JSON.stringify(record), now);
+        rows.push({ seq, zone: ctx.zone, record, inflight: false });
+      });
     }
-    return outcomes;
+    return { outcomes, rows };
+  }
+
+  /**
+   * Sends rows to their queues; deletes each chunk's rows once the queue accepted it. True when
+   * every row went. A failure leaves the rest in the outbox and brings the alarm forward.
+   */
+  private async send(rows: OutboxRow[]): Promise<boolean> {
+    for (const r of rows) r.inflight = true;
+    const groups = new Map<string, { queue: Queue<ScoredEvent>; rows: OutboxRow[] }>();
+    const unroutable: OutboxRow[] = [];
+    for (const r of rows) {
+      const target = queueFor(this.env, r.zone, r.record.region);
+      if (!target) {
+        unroutable.push(r);
+        continue;
+      }
+      const g = groups.get(target.name);
+      if (g) g.rows.push(r);
+      else groups.set(target.name, { queue: target.queue, rows: [r] });
+    }
+    let ok = unroutable.length === 0;
+    if (!ok) log.error("OUTBOX_NO_QUEUE", { rows: unroutable.length, region: unroutable[0]?.record.region, zone: unroutable[0]?.zone });
+    for (const [name, g] of groups) {
+      const byRecord = new Map(g.rows.map((r) => [r.record, r]));
+      let chunks: ScoredEvent[][];
+      try {
+        chunks = chunkForQueue(g.rows.map((r) => r.record));
+      } catch (err) {
+        if (!(err instanceof RecordTooLargeError)) throw err;
+        // No queue can ever carry it: logged loudly, then sent without it (never blocking the rest).
+        log.error("OUTBOX_RECORD_TOO_LARGE", { transaction_id: err.transactionId, bytes: err.bytes });
+        const big = g.rows.find((r) => r.record.event.transaction_id === err.transactionId);
+        if (big) this.deleteRows([big]);
+        chunks = chunkForQueue(g.rows.filter((r) => r !== big).map((r) => r.record));
+      }
+      for (const chunk of chunks) {
+        const sent = chunk.map((rec) => byRecord.get(rec) as OutboxRow);
+        try {
+          await g.queue.sendBatch(chunk.map((body) => ({ body, contentType: "json" as const })));
+          this.deleteRows(sent);
+        } catch (err) {
+          ok = false;
+          for (const r of sent) r.inflight = false;
+          log.warn("OUTBOX_SEND_FAILED", { queue: name, rows: sent.length, pending: this.outbox.size, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" });
+        }
+      }
+    }
+    for (const r of unroutable) r.inflight = false;
+    if (ok) {
+      this.sendFailures = 0;
+      this.retryAtMs = 0;
+      return true;
+    }
+    this.sendFailures++;
+    const now = Date.now();
+    this.retryAtMs = now + outboxRetryMs(this.sendFailures);
+    if (this.alarmAt === null || this.alarmAt > this.retryAtMs) {
+      this.alarmAt = this.retryAtMs;
+      await this.ctx.storage.setAlarm(this.retryAtMs);
+    }
+    return false;
+  }
+
+  private deleteRows(rows: OutboxRow[]): void {
+    for (const r of rows) {
+      this.ctx.storage.sql.exec("DELETE FROM outbox WHERE seq = ?", r.seq);
+      this.outbox.delete(r.seq);
+    }
   }
 
   private pruneSeen(newestMs: number): void {
@@ -151,14 +285,36 @@ export class CardState extends DurableObject<EngineEnv> {
   }
 
   private async pushAlarm(now: number): Promise<void> {
+    // Rows waiting: the alarm within OUTBOX_ALARM_MS (a send cut short by eviction is retried
+    // then); else the idle deadline, moved only when more than a day short.
+    if (this.outbox.size > 0) {
+      const due = now + OUTBOX_ALARM_MS;
+      if (this.alarmAt !== null && this.alarmAt <= due) return;
+      this.alarmAt = due;
+      await this.ctx.storage.setAlarm(due);
+      return;
+    }
     const due = now + IDLE_TTL_MS;
     if (this.alarmAt !== null && this.alarmAt >= due - ALARM_SLACK_MS) return;
     this.alarmAt = due;
     await this.ctx.storage.setAlarm(due);
   }
 
-  /** Idle housekeeping on wall-clock time: forget a card nobody has used for IDLE_TTL_MS. */
+  /**
+   * Outbox first: unsent rows are sent (a failure reschedules with backoff). Then idle
+   * housekeeping on wall-clock time: forget a card nobody has used for IDLE_TTL_MS — never while
+   * its outbox holds rows.
+   */
   override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const waiting = [...this.outbox.values()].filter((r) => !r.inflight);
+    if (waiting.length > 0 && !(await this.send(waiting))) return; // send() set the retry alarm
+    if (this.outbox.size > 0) {
+      // A send is in flight (started by a request): look again shortly.
+      this.alarmAt = Date.now() + OUTBOX_ALARM_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
+      return;
+    }
     const now = Date.now();
     const idleUntil = this.lastActivityMs + IDLE_TTL_MS;
     if (this.lastActivityMs > 0 && idleUntil > now) {
@@ -170,12 +326,14 @@ export class CardState extends DurableObject<EngineEnv> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarmAt = null;
+    this.outbox = new Map();
     this.load();
   }
 
   /** Read-only view for tests and operators: counts only, no event data. */
-  stats(): { eventCount: number; seen: number; lastActivityMs: number; lastEventMs: number | null } {
+  stats(): { eventCount: number; seen: number; lastActivityMs: number; lastEventMs: number | null; outbox: number } {
     return {
+      outbox: this.outbox.size,
       eventCount: this.window.eventCount,
       seen: this.seenCount,
       lastActivityMs: this.lastActivityMs,

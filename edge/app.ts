@@ -4,7 +4,8 @@ import type { ConfigError } from "./config.js";
 import { HttpError, httpErrorBody } from "./errors.js";
 import type { EdgeDeps, Logger } from "./ports.js";
 import { health } from "./routes/health.js";
-import { describe, scoreAndForward } from "./routes/score.js";
+import { describe, scoreEvents } from "./routes/score.js";
+import { opsRoutes } from "./routes/ops.js";
 import { parseBatch, parseJson, parseSingle, readBody, requireJson } from "./routes/validate.js";
 import { refuseCardNumbersOutsideBody, safePath } from "./routes/request-guard.js";
 import { containsCardNumber } from "../core/pan-guard.js";
@@ -71,7 +72,7 @@ export function createApp(deps: EdgeDeps): Hono<Env> {
     const { token, body } = await prepare(c, config.MAX_BODY_BYTES);
     const event = parseSingle(body, startedMs, config);
     authorizeChannels(token, [{ path: "channel", channel: event.channel }]);
-    const [scored] = await scoreAndForward(deps, [event], startedMs, c.get("requestId"));
+    const [scored] = await scoreEvents(deps, [event], startedMs, c.get("requestId"), { tokenId: token.id });
     if (!scored) throw new Error("scorer returned no outcome");
     if (scored.duplicate) c.header("x-vigil-duplicate", "true");
     return c.json(scored.response);
@@ -86,10 +87,17 @@ export function createApp(deps: EdgeDeps): Hono<Env> {
       token,
       events.map((e, i) => ({ path: `transactions.${i}.channel`, channel: e.channel })),
     );
-    const scored = await scoreAndForward(deps, events, startedMs, c.get("requestId"));
-    return c.json({ results: scored.map((s) => s.response) });
+    const scored = await scoreEvents(deps, events, startedMs, c.get("requestId"), { tokenId: token.id });
+    // A duplicate is marked in the batch answer as the single answer marks it (x-vigil-duplicate).
+    const duplicates = scored.filter((s) => s.duplicate).length;
+    if (duplicates > 0) c.header("x-vigil-duplicates", String(duplicates));
+    return c.json({ results: scored.map((s) => (s.duplicate ? { ...s.response, duplicate: true } : s.response)) });
   });
   app.all("/v1/transactions/score/batch", methodNotAllowed("POST"));
+
+  opsRoutes(app, deps);
+  app.all("/v1/ops/dead-letters", methodNotAllowed("GET"));
+  app.all("/v1/ops/dead-letters/redrive", methodNotAllowed("POST"));
 
   app.notFound((c) => {
     return errorResponse(new HttpError("NOT_FOUND", `no route ${c.req.method} ${safePath(c.req.raw)}`), c.get("requestId"));

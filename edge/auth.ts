@@ -27,15 +27,15 @@ export function constantTimeEqualHex(a: string, b: string): boolean {
 }
 
 /** The configured token matching the Authorization header; throws 401 otherwise. */
-export async function authenticate(
+export async function authenticate<T extends { sha256: string } = EdgeToken>(
   header: string | null | undefined,
-  tokens: readonly EdgeToken[],
+  tokens: readonly T[],
   equal: (a: string, b: string) => boolean = constantTimeEqualHex,
-): Promise<EdgeToken> {
+): Promise<T> {
   const m = header ? BEARER.exec(header.trim()) : null;
   // Hash something even when the header is missing or malformed, so every 401 costs the same.
   const presented = await sha256Hex(m?.[1] ?? "");
-  let match: EdgeToken | undefined;
+  let match: T | undefined;
   for (const t of tokens) {
     const eq = equal(presented, t.sha256);
     if (eq && match === undefined && m) match = t;

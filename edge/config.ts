@@ -30,6 +30,13 @@ export const EdgeTokenSchema = z.strictObject({
 });
 export type EdgeToken = z.infer<typeof EdgeTokenSchema>;
 
+/** An operator's token for the edge's ops routes (dead letters): a hash and a name, no channels. */
+export const OpsTokenSchema = z.strictObject({
+  id: z.string().min(1).max(64),
+  sha256: EdgeTokenSchema.shape.sha256,
+});
+export type OpsToken = z.infer<typeof OpsTokenSchema>;
+
 /** What to do when reference data is unavailable for a channel; absent → the engine's own default. */
 export const ReferencePolicySchema = z.enum(["FAIL_OPEN", "FAIL_CLOSED"]);
 
@@ -75,6 +82,8 @@ export const EdgeConfigSchema = z.object({
   VIGIL_ENV: VigilEnvSetting,
   REGION: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "lower-case letters, digits and -"),
   EDGE_TOKENS: jsonOf(z.array(EdgeTokenSchema).min(1, "at least one token")),
+  /** Operators' tokens for /v1/ops/* (dead-letter list and redrive); unset: those routes answer 401. */
+  EDGE_OPS_TOKENS: z.preprocess((v) => (v === "" ? undefined : v), jsonOf(z.array(OpsTokenSchema)).optional()),
   /** Largest single score request body. */
   MAX_BODY_BYTES: intSetting(64 * KIB, 1 * KIB, 1024 * KIB),
   /** Largest batch request body. */

@@ -2,6 +2,7 @@ import type { CardScorer } from "../core/contracts/scoring.js";
 import type { ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
 import type { EdgeConfig } from "./config.js";
 import type { LogFields, Logger } from "../core/contracts/logger.js";
+import type { DeadLetterStore } from "./forwarding/dead-letters.js";
 
 // The edge app's ports. `createApp(deps)` (edge/app.ts) only talks to these, so the same Hono app
 // runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
@@ -23,22 +24,33 @@ export interface ReferenceLookup {
   shadowRulesVersion?: string;
 }
 
-/** Hands scored events to the forwarding pipeline (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on failure. */
+/**
+ * Hands scored events to a queue (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on
+ * failure. Not an app dependency: scored events leave through the card-state owner's outbox; the
+ * DLQ redrive uses it.
+ */
 export interface Forwarder {
   forward(records: ScoredEvent[]): Promise<void>;
 }
 
 export type { LogFields, Logger };
 
+/** The parked dead letters and the queue a redrive sends them back to (ops routes; absent: 404). */
+export interface DeadLetterOps {
+  store: DeadLetterStore;
+  queue: Forwarder;
+}
+
 export interface EdgeDeps {
   /** Parsed once by `loadEdgeConfig` (edge/config.ts); a bad setting is answered 500 CONFIG_INVALID by the adapter. */
   config: EdgeConfig;
   scorer: CardScorer;
   reference: ReferenceData;
-  forwarder: Forwarder;
+  /** Dead-letter inspection and redrive (/v1/ops/dead-letters); Workers wire the region's box. */
+  deadLetters?: DeadLetterOps;
   /** Wall clock in ms (receipt time, latency); scoring itself runs on event time. */
   now(): number;
-  /** Keeps background work (forwarding) alive after the response. */
+  /** Keeps background work (reference refreshes) alive after the response. */
   waitUntil(p: Promise<unknown>): void;
   log: Logger;
 }

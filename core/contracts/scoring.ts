@@ -13,6 +13,25 @@ export interface ScoreItem {
   shadowModelVersion?: string;
   /** The shadow rule set named by the reference data: evaluated beside the active one, never decides. */
   shadowRulesVersion?: string;
+  /**
+   * What makes two requests "the same request": (caller token id, transaction id), see
+   * edge/idempotency.ts. Absent (direct calls, older callers): the transaction id alone.
+   */
+  idempotencyKey?: string;
+  /** Hash of the canonical event: a reused key with another fingerprint is a conflict, not a duplicate. */
+  fingerprint?: string;
+  /** Where and when the event was received: the owner builds the forwarded envelope in its outbox from it. */
+  forward?: ForwardContext;
+}
+
+/** The envelope fields the owner cannot know by itself; it commits the envelope with the state. */
+export interface ForwardContext {
+  /** The edge region that received the event (ScoredEvent.region). */
+  region: string;
+  /** ISO time of receipt (ScoredEvent.received_at; also the start of latency_ms). */
+  receivedAt: string;
+  /** The card's residency zone (edge/residency.ts): picks the queue the outbox sends to. */
+  zone: "default" | "eu";
 }
 
 /**
@@ -28,8 +47,14 @@ export type ScoreOutcome =
       modelFeatures?: ModelFeatures;
       shadow?: ShadowResult;
       shadowRules?: ShadowRulesResult;
+      refused?: undefined;
     }
-  | { decision: Decision; features?: FeatureVector | undefined; duplicate: true };
+  | { decision: Decision; features?: FeatureVector | undefined; duplicate: true; refused?: undefined }
+  /**
+   * The call was refused, nothing of it applied: this item reuses an idempotency key with another
+   * payload (conflict: true) or shares the call with one that does (conflict: false).
+   */
+  | { refused: "IDEMPOTENCY_CONFLICT"; conflict: boolean; duplicate: true; decision?: undefined; features?: undefined };
 
 /**
  * Card state owner. Applies one card's events in the given order, atomically; answers one outcome

@@ -3,8 +3,8 @@ import { ConfigError, loadEdgeConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../ports.js";
 import { referenceFor } from "../reference-source.js";
 import { createKvCardStore } from "./kv-card-store.js";
-import { createKvForwarder, listenForScoredEvents } from "./kv-queue.js";
-import { residentForwarder, residentScorer } from "../residency.js";
+import { listenForScoredEvents } from "./kv-queue.js";
+import { residentScorer } from "../residency.js";
 
 // Builds the Deno edge: the same Hono app as on Workers (edge/app.ts) over Deno adapters: card
 // state in Deno KV, forwarding through the KV queue, reference data from the same Upstash/snapshot
@@ -45,13 +45,12 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
     const config = loadEdgeConfig(env);
     if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
     const rules = { euBins: config.EU_CARD_BINS };
-    const store = createKvCardStore({ kv: o.kv, env, log });
-    const forwarder = createKvForwarder(o.kv);
+    // Each zone's store enqueues its events on its own KV's queue, in the commit of the state.
+    const store = createKvCardStore({ kv: o.kv, env, log, region: config.REGION });
     const app = createApp({
       config,
-      scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log }) : store }, rules),
+      scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log, region: config.REGION }) : store }, rules),
       reference: referenceFor(config, log),
-      forwarder: residentForwarder({ default: forwarder, eu: o.kvEu ? createKvForwarder(o.kvEu) : forwarder }, rules),
       now: () => Date.now(),
       waitUntil,
       log,

@@ -2,21 +2,25 @@ import { CardWindow, decodeCardState, encodeCardState, type Engine } from "../..
 import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../../core/schemas.js";
 import type { CardStateStore, Logger } from "../ports.js";
-import { IDLE_TTL_MS, SEEN_RETENTION_MS, scoreCardItems } from "../scoring/card-items.js";
+import { IDLE_TTL_MS, keyOf, SEEN_RETENTION_MS, scoreCardItems } from "../scoring/card-items.js";
+import { defaultForwardContext, scoredEnvelope } from "../scoring/envelope.js";
+import { chunkForKv, kvMessage } from "./kv-queue.js";
 import { registryFromEnv, resolveEngines, type EngineEnv } from "../scoring/engines.js";
 import type { EngineRegistry } from "../scoring/registry.js";
 
 // The Deno CardStateStore: a card's window state in Deno KV, scored with the same engines as the
 // CardState Durable Object. Each read-score-write is one atomic check-and-set on the card key's
 // versionstamp, retried with jitter on conflict, so concurrent writers (other isolates/processes
-// on the same KV) cannot lose an update. Inside one process the calls for one card are also
+// on the same KV) cannot lose an update. The same commit enqueues the new events' envelopes on the
+// KV queue (Deno KV's atomic enqueue), so state and forwarding are one commit: the outbox. Inside one process the calls for one card are also
 // queued behind each other, as the Durable Object does: otherwise N parallel requests for a hot
 // card would all read the same versionstamp and N-1 of them would retry each round.
 //
 // Keys:
 //   ["card", cardHash]                 encodeCardState string (≤ ~15 KiB measured at full windows;
 //                                      a state over the 64 KiB value limit throws, not truncates)
-//   ["card", cardHash, "seen", txId]   {d: decision, f: features, e: event ms} (~2.5 KiB): one key
+//   ["card", cardHash, "seen", key]    {d: decision, f: features, e: event ms, p: fingerprint} (~2.5 KiB),
+//                                      key = idempotency key (edge/idempotency.ts): one key
 //                                      per transaction, so the idempotency memory is not bounded by
 //                                      the 64 KiB value limit; bounded in time instead (below).
 // Expiry (Deno KV TTL): the card key expires IDLE_TTL_MS (90 days) after its last event (rewritten
@@ -36,6 +40,8 @@ interface SeenRecord {
   d: Decision;
   f: FeatureVector;
   e: number;
+  /** The payload's fingerprint ('' or absent: unknown, written before fingerprints). */
+  p?: string;
 }
 
 /** Every attempt lost the check-and-set to another writer: the app answers 503, retriable. */
@@ -61,6 +67,8 @@ export interface KvCardStoreOptions {
   random?: () => number;
   /** Queue calls for one card inside this process (default true); false leaves it all to the check-and-set. */
   serializeLocally?: boolean;
+  /** The region stamped on envelopes of items that carry no forward context (default "unknown"). */
+  region?: string;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -88,32 +96,45 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
   const attempt = async (card: string, items: ScoreItem[], engines: Engine[]): Promise<ScoreOutcome[] | undefined> => {
     const entry = await o.kv.get<string>(cardKey(card));
     const window = entry.value === null ? CardWindow.empty() : decodeCardState(entry.value);
-    const ids = [...new Set(items.map((i) => i.event.transaction_id))];
+    const keys = [...new Set(items.map(keyOf))];
     const seen = new Map<string, SeenRecord>();
-    for (let k = 0; k < ids.length; k += GET_MANY) {
-      const got = await o.kv.getMany<SeenRecord[]>(ids.slice(k, k + GET_MANY).map((id) => seenKey(card, id)));
+    for (let k = 0; k < keys.length; k += GET_MANY) {
+      const got = await o.kv.getMany<SeenRecord[]>(keys.slice(k, k + GET_MANY).map((key) => seenKey(card, key)));
       for (const g of got) if (g.value !== null) seen.set(String(g.key[3]), g.value);
     }
     const fresh: [string, SeenRecord][] = [];
-    const { outcomes } = scoreCardItems(items, engines, window, {
-      prior: (id) => {
-        const p = seen.get(id);
-        return p ? { decision: p.d, features: p.f } : undefined;
+    const { outcomes, refused } = scoreCardItems(items, engines, window, {
+      prior: (key) => {
+        const p = seen.get(key);
+        return p ? { decision: p.d, features: p.f, fingerprint: p.p } : undefined;
       },
-      record: (id, decision, features, eventMs) => {
-        const rec: SeenRecord = { d: decision, f: features, e: eventMs };
-        seen.set(id, rec);
-        fresh.push([id, rec]);
+      record: (key, decision, features, eventMs, fingerprint) => {
+        const rec: SeenRecord = { d: decision, f: features, e: eventMs, p: fingerprint };
+        seen.set(key, rec);
+        fresh.push([key, rec]);
       },
     });
-    // Only duplicates: nothing to write (and nothing changed: they were read consistently enough,
-    // since seen records are written once and never updated).
-    if (fresh.length === 0) return outcomes;
+    // Only duplicates, or refused (a key reused with another payload): nothing to write (and
+    // nothing changed: seen records are written once and never updated).
+    if (refused || fresh.length === 0) return outcomes;
     const state = encodeCardState(window);
     if (state.length > MAX_VALUE_BYTES) throw new Error(`card state is ${state.length} bytes, over the KV value limit`);
     const op = o.kv.atomic().check({ key: cardKey(card), versionstamp: entry.versionstamp });
     op.set(cardKey(card), state, { expireIn: IDLE_TTL_MS });
-    for (const [id, rec] of fresh) op.set(seenKey(card, id), rec, { expireIn: SEEN_RETENTION_MS });
+    for (const [key, rec] of fresh) op.set(seenKey(card, key), rec, { expireIn: SEEN_RETENTION_MS });
+    // The outbox on Deno: the envelopes are enqueued IN this commit, so the state and its events
+    // are committed together or not at all (a scored event can never be left unsent).
+    const now = Date.now();
+    const records = outcomes.flatMap((out, i) => {
+      if (out.duplicate) return [];
+      const item = items[i] as ScoreItem;
+      return [scoredEnvelope(item, out, item.forward ?? defaultForwardContext(o.region ?? "unknown", now), now)];
+    });
+    const at = new Date(now).toISOString();
+    for (const chunk of chunkForKv(records, (r) => (r as { event: { transaction_id: string } }).event.transaction_id)) {
+      const { msg, options } = kvMessage(chunk, 1, at, 0);
+      op.enqueue(msg, options);
+    }
     const res = await op.commit();
     return res.ok ? outcomes : undefined;
   };

@@ -107,7 +107,67 @@ Deno.test("more events for one card than one commit holds: applied in order, sli
     const out = await store.scoreCard(card, items);
     assert.equal(out.length, 250);
     assert.equal(await eventCount(kv, card), 250);
-    assert.deepEqual(out.map((o) => o.decision.transaction_id), items.map((i) => i.event.transaction_id));
+    assert.deepEqual(out.map((o) => o.decision?.transaction_id), items.map((i) => i.event.transaction_id));
+  } finally {
+    kv.close();
+  }
+});
+
+/** Collects the scored events the KV queue delivers (the envelopes the store enqueued in its commits). */
+function collect(kv: Deno.Kv): { ids: () => string[]; until: (n: number) => Promise<void> } {
+  const ids: string[] = [];
+  void kv.listenQueue((raw: unknown) => {
+    for (const r of (raw as { records: { event: { transaction_id: string } }[] }).records) ids.push(r.event.transaction_id);
+  });
+  return {
+    ids: () => ids,
+    until: async (n) => {
+      for (let i = 0; i < 200 && ids.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      await new Promise((r) => setTimeout(r, 200)); // a second copy would show up now
+    },
+  };
+}
+
+Deno.test("outbox: each new event is enqueued in the commit of its state — exactly once, even under check-and-set races", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const q = collect(kv);
+    const make = () => createKvCardStore({ kv, env: {}, log: quiet, serializeLocally: false, maxAttempts: 100_000, random: () => 0.5, region: "eu" });
+    const [a, b] = [make(), make()];
+    const card = "card-outbox";
+    // 60 writers on one card: lost check-and-sets commit nothing, so they enqueue nothing either.
+    await Promise.all(Array.from({ length: 60 }, (_, k) => (k % 2 === 0 ? a : b).scoreCard(card, [item(card, `tx-${k}`, k)])));
+    // Duplicates (same key, same payload) enqueue nothing.
+    const again = await a.scoreCard(card, [item(card, "tx-0", 0), item(card, "tx-1", 1)]);
+    assert.deepEqual(again.map((o) => o.duplicate), [true, true]);
+    await q.until(60);
+    assert.equal(q.ids().length, 60);
+    assert.equal(new Set(q.ids()).size, 60);
+    assert.equal(await eventCount(kv, card), 60);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("idempotency: keyed by (caller, transaction id); a reused key with another payload is refused — nothing written, nothing enqueued", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const q = collect(kv);
+    const store = createKvCardStore({ kv, env: {}, log: quiet });
+    const card = "card-idem";
+    const keyed = (it: ScoreItem, caller: string, fp: string): ScoreItem => ({ ...it, idempotencyKey: `tok:${caller}/${it.event.transaction_id}`, fingerprint: fp });
+    const first = keyed(item(card, "tx-1", 1), "gw-a", "f1");
+    assert.equal((await store.scoreCard(card, [first]))[0]?.duplicate, false);
+    // Same caller, other payload, next to a new event of the same card: the whole call is refused.
+    const refused = await store.scoreCard(card, [keyed(item(card, "tx-2", 2), "gw-a", "f2"), { ...first, fingerprint: "f1-changed" }]);
+    assert.deepEqual(refused.map((o) => o.refused && o.conflict), [false, true]);
+    assert.equal(await eventCount(kv, card), 1);
+    // Another caller reusing the transaction id is a new event; the same payload again a duplicate.
+    assert.equal((await store.scoreCard(card, [keyed(item(card, "tx-1", 3), "gw-b", "f9")]))[0]?.duplicate, false);
+    assert.equal((await store.scoreCard(card, [first]))[0]?.duplicate, true);
+    await q.until(2);
+    assert.deepEqual(q.ids().sort(), ["tx-1", "tx-1"]);
+    assert.equal(await eventCount(kv, card), 2);
   } finally {
     kv.close();
   }

@@ -48,10 +48,18 @@ export function chunkForKv(records: readonly unknown[], transactionIdOf: (r: unk
   return chunks;
 }
 
-async function enqueue(kv: Deno.Kv, records: unknown[], attempts: number, firstAt: string, delayMs: number): Promise<void> {
+/** One queue message and its options, for kv.enqueue or inside an atomic commit (the card store's outbox). */
+export function kvMessage(records: unknown[], attempts: number, firstAt: string, delayMs: number): { msg: KvMessage; options: { delay: number; keysIfUndelivered: Deno.KvKey[] } } {
   const id = crypto.randomUUID();
-  const msg: KvMessage = { kind: "vigil.scored-events", id, attempts, first_enqueued_at: firstAt, records };
-  const res = await kv.enqueue(msg, { delay: Math.max(0, Math.round(delayMs)), keysIfUndelivered: [["dlq", "undelivered", id]] });
+  return {
+    msg: { kind: "vigil.scored-events", id, attempts, first_enqueued_at: firstAt, records },
+    options: { delay: Math.max(0, Math.round(delayMs)), keysIfUndelivered: [["dlq", "undelivered", id]] },
+  };
+}
+
+async function enqueue(kv: Deno.Kv, records: unknown[], attempts: number, firstAt: string, delayMs: number): Promise<void> {
+  const { msg, options } = kvMessage(records, attempts, firstAt, delayMs);
+  const res = await kv.enqueue(msg, options);
   if (!res.ok) throw new Error("KV enqueue was not committed");
 }
 

@@ -38,15 +38,22 @@ export const ForwardConfigSchema = z.object({
   AGGREGATOR_KEY_ID_EU: keyId,
   /** The EU BIN table, as the edge config reads it: which events are EU-home. */
   EU_CARD_BINS: BinTableSetting,
-  /** Deliveries of one message before it is dead-lettered by the consumer itself. */
-  FORWARD_MAX_ATTEMPTS: int(8, 1, 100),
+  /**
+   * Deliveries of one message before it is dead-lettered by the consumer itself. With the default
+   * backoff (30 s doubling to 1 h) 24 deliveries cover 8.5–17 h of aggregator/Kafka outage (8.5 h at
+   * the shortest jitter: retryHorizonSeconds); wrangler.toml's max_retries sits above it.
+   */
+  FORWARD_MAX_ATTEMPTS: int(24, 1, 100),
   /** Per POST /v1/ingest; past it the request is aborted and retried. */
   FORWARD_TIMEOUT_MS: int(10_000, 100, 120_000),
   /** The aggregator's INGEST_DEADLINE_MS: FORWARD_TIMEOUT_MS must exceed it (core/contracts/deadlines.ts). */
   AGGREGATOR_INGEST_DEADLINE_MS: int(INGEST_DEADLINE_MS_DEFAULT, 100, 120_000),
-  /** First retry delay; doubles per attempt, with jitter, up to the cap. */
-  FORWARD_BACKOFF_BASE_SECONDS: int(2, 0, 3600),
-  FORWARD_BACKOFF_MAX_SECONDS: int(300, 0, 43_200),
+  /**
+   * First retry delay; doubles per attempt, with jitter, up to the cap (Cloudflare's limit per
+   * retry is 12 h). Tests compress time with e.g. base 1, cap 2.
+   */
+  FORWARD_BACKOFF_BASE_SECONDS: int(30, 0, 3600),
+  FORWARD_BACKOFF_MAX_SECONDS: int(3600, 0, 43_200),
 });
 export type ForwardConfig = z.infer<typeof ForwardConfigSchema>;
 
@@ -79,4 +86,19 @@ export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
 export function backoffSeconds(attempts: number, base: number, cap: number, random: number): number {
   const exp = Math.min(cap, base * 2 ** Math.max(0, Math.min(attempts - 1, 30)));
   return Math.min(cap, Math.max(base > 0 ? 1 : 0, Math.round(exp / 2 + (random * exp) / 2)));
+}
+
+/**
+ * How long a message is retried before the consumer dead-letters it: the sum of the delays after
+ * deliveries 1 … maxAttempts−1, at the shortest jitter ("min") and the longest ("max"). Retry-After
+ * answers can only lengthen it.
+ */
+export function retryHorizonSeconds(cfg: Pick<ForwardConfig, "FORWARD_MAX_ATTEMPTS" | "FORWARD_BACKOFF_BASE_SECONDS" | "FORWARD_BACKOFF_MAX_SECONDS">): { min: number; max: number } {
+  let min = 0;
+  let max = 0;
+  for (let a = 1; a < cfg.FORWARD_MAX_ATTEMPTS; a++) {
+    min += backoffSeconds(a, cfg.FORWARD_BACKOFF_BASE_SECONDS, cfg.FORWARD_BACKOFF_MAX_SECONDS, 0);
+    max += backoffSeconds(a, cfg.FORWARD_BACKOFF_BASE_SECONDS, cfg.FORWARD_BACKOFF_MAX_SECONDS, 0.999999);
+  }
+  return { min, max };
 }

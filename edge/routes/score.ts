@@ -1,17 +1,14 @@
-import {
-  SCORED_EVENT_SCHEMA_VERSION,
-  SCORED_EVENT_SCHEMA_VERSION_V2,
-  type ReferenceSignals,
-  type ScoredEvent,
-  type TransactionEvent,
-  type VerdictResponse,
-} from "../../core/schemas.js";
+import type { FieldIssue, ReferenceSignals, TransactionEvent, VerdictResponse } from "../../core/schemas.js";
 import { HttpError } from "../errors.js";
 import type { EdgeDeps, ReferenceLookup } from "../ports.js";
 import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
+import { eventFingerprint, idempotencyKey } from "../idempotency.js";
+import { cardZone } from "../residency.js";
 
 // The scoring path shared by the single and batch routes: reference lookups, one scorer call per
-// card (that card's events in request order, cards in parallel), verdicts, then forwarding.
+// card (that card's events in request order, cards in parallel), verdicts. Idempotency: each item
+// carries its key (caller, transaction id) and the payload's fingerprint; a reused key with another
+// payload answers 409 IDEMPOTENCY_CONFLICT (that card's call applied nothing).
 
 export interface Scored {
   response: VerdictResponse;
@@ -34,14 +31,27 @@ export function describe(err: unknown): string {
   return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).slice(0, 200);
 }
 
-/** Scores events (already validated and authorized) and forwards the new ones. */
-export async function scoreAndForward(
+/** Who sent the events: the idempotency key's caller part (edge/idempotency.ts). */
+export interface Caller {
+  tokenId?: string | undefined;
+}
+
+/**
+ * Scores events (already validated and authorized). Forwarding is the card-state owner's: each new
+ * event's envelope is committed with the state (outbox) and sent from there, so nothing is
+ * forwarded here and a failure after the commit cannot lose an event.
+ */
+export async function scoreEvents(
   deps: EdgeDeps,
   events: TransactionEvent[],
   startedMs: number,
   requestId: string,
+  caller: Caller,
 ): Promise<Scored[]> {
-  const lookups = await Promise.all(events.map((e) => lookup(deps, e, requestId)));
+  const [lookups, fingerprints] = await Promise.all([
+    Promise.all(events.map((e) => lookup(deps, e, requestId))),
+    Promise.all(events.map((e) => eventFingerprint(e))),
+  ]);
 
   const byCard = new Map<string, number[]>();
   events.forEach((e, i) => {
@@ -50,15 +60,22 @@ export async function scoreAndForward(
     else byCard.set(e.card_number_hash, [i]);
   });
 
+  const receivedAt = new Date(startedMs).toISOString();
+  const rules = { euBins: deps.config.EU_CARD_BINS };
   const outcomes: ScoreOutcome[] = new Array<ScoreOutcome>(events.length);
   try {
     await Promise.all(
       [...byCard].map(async ([card, idx]) => {
+        const zone = cardZone(idx.map((i) => events[i] as TransactionEvent), rules);
         const items: ScoreItem[] = idx.map((i) => {
           const l = lookups[i] ?? { signals: UNAVAILABLE };
+          const event = events[i] as TransactionEvent;
           return {
-            event: events[i] as TransactionEvent,
+            event,
             refs: l.signals,
+            idempotencyKey: idempotencyKey({ tokenId: caller.tokenId, merchantId: event.merchant_id }, event.transaction_id),
+            fingerprint: fingerprints[i] as string,
+            forward: { region: deps.config.REGION, receivedAt, zone },
             ...(l.rulesVersion !== undefined ? { rulesVersion: l.rulesVersion } : {}),
             ...(l.modelVersion !== undefined ? { modelVersion: l.modelVersion } : {}),
             ...(l.shadowModelVersion !== undefined ? { shadowModelVersion: l.shadowModelVersion } : {}),
@@ -75,33 +92,25 @@ export async function scoreAndForward(
     throw new HttpError("SCORING_UNAVAILABLE", "card state is unavailable; retry the request");
   }
 
-  const receivedAt = new Date(startedMs).toISOString();
-  const latency = Math.max(0, deps.now() - startedMs);
-  const scored: Scored[] = outcomes.map((o) => ({ response: { ...o.decision, latency_ms: latency }, duplicate: o.duplicate }));
-
-  const records: ScoredEvent[] = [];
+  const conflicts: FieldIssue[] = [];
   outcomes.forEach((o, i) => {
-    if (o.duplicate) return; // already forwarded when first scored
-    const base = {
-      event: events[i] as TransactionEvent,
-      verdict: (scored[i] as Scored).response,
-      features: o.features,
-      region: deps.config.REGION,
-      received_at: receivedAt,
-    };
-    // v2 carries the model features as scored (the feature store's rows); v1 when the engine gave none.
-    records.push(
-      o.modelFeatures
-        ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}), ...(o.shadowRules ? { shadow_rules: o.shadowRules } : {}) }
-        : { schema_version: SCORED_EVENT_SCHEMA_VERSION, ...base },
-    );
+    if (o.refused && o.conflict) {
+      conflicts.push({ path: events.length === 1 ? "transaction_id" : `transactions.${i}.transaction_id`, message: "already used by this caller with a different payload" });
+    }
   });
-  if (records.length > 0) {
-    deps.waitUntil(
-      deps.forwarder.forward(records).catch((err: unknown) => {
-        deps.log.error("FORWARD_FAILED", { request_id: requestId, records: records.length, error: describe(err) });
-      }),
+  if (conflicts.length > 0) {
+    deps.log.info("IDEMPOTENCY_CONFLICT", { request_id: requestId, items: conflicts.length });
+    throw new HttpError(
+      "IDEMPOTENCY_CONFLICT",
+      "a transaction_id was reused with a different payload; the first request's verdict stands (nothing of this card's events was applied)",
+      conflicts,
     );
   }
-  return scored;
+
+  const latency = Math.max(0, deps.now() - startedMs);
+  return outcomes.map((o) => {
+    // A refused outcome without a conflict shares a card call with one: handled above.
+    if (o.refused) throw new Error("refused outcome without a conflict in the request");
+    return { response: { ...o.decision, latency_ms: latency }, duplicate: o.duplicate };
+  });
 }

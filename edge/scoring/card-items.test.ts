@@ -17,9 +17,13 @@ function fakeEngine(result: Omit<ScoreResult, "decision" | "features">): Engine 
   return { rulesVersion: "r", modelVersion: "m", configVersion: "c", score, process: score };
 }
 
-function ledger(): SeenLedger {
-  const m = new Map<string, { decision: Decision; features: FeatureVector }>();
-  return { prior: (id) => m.get(id), record: (id, decision, features) => void m.set(id, { decision, features }) };
+function ledger(): SeenLedger & { size: () => number } {
+  const m = new Map<string, { decision: Decision; features: FeatureVector; fingerprint: string }>();
+  return {
+    prior: (key) => m.get(key),
+    record: (key, decision, features, _ms, fingerprint) => void m.set(key, { decision, features, fingerprint }),
+    size: () => m.size,
+  };
 }
 
 describe("scoreCardItems", () => {
@@ -41,5 +45,26 @@ describe("scoreCardItems", () => {
     const { outcomes } = scoreCardItems([item], [fakeEngine({})], CardWindow.empty(), ledger());
     expect(outcomes[0]).not.toHaveProperty("modelFeatures");
     expect(outcomes[0]).not.toHaveProperty("shadow");
+  });
+
+  it("a key reused with another payload refuses the whole call: nothing applied, nothing recorded", () => {
+    const seen = ledger();
+    const window = CardWindow.empty();
+    const t = txn() as unknown as ScoreItem["event"];
+    const first = { event: t, refs: { status: "OK" as const }, idempotencyKey: "tok:a/1", fingerprint: "f1" };
+    expect(scoreCardItems([first], [fakeEngine({})], window, seen).fresh).toBe(1);
+    const other = { event: txn() as unknown as ScoreItem["event"], refs: { status: "OK" as const }, idempotencyKey: "tok:a/2", fingerprint: "f2" };
+    const changed = { ...first, fingerprint: "f1-changed" };
+    const r = scoreCardItems([other, changed], [fakeEngine({}), fakeEngine({})], window, seen);
+    expect(r.refused).toBe(true);
+    expect(r.fresh).toBe(0);
+    expect(r.outcomes.map((o) => o.refused && o.conflict)).toEqual([false, true]);
+    expect(seen.size()).toBe(1); // "tok:a/2" was not recorded either
+    // The same payload again is a duplicate; the same transaction id from another caller is new.
+    expect(scoreCardItems([first], [fakeEngine({})], window, seen).outcomes[0]?.duplicate).toBe(true);
+    expect(scoreCardItems([{ ...first, idempotencyKey: "tok:b/1" }], [fakeEngine({})], window, seen).fresh).toBe(1);
+    // Inside one call: the same key with two payloads conflicts too.
+    const k = { ...other, idempotencyKey: "tok:a/3", fingerprint: "x" };
+    expect(scoreCardItems([k, { ...k, fingerprint: "y" }], [fakeEngine({}), fakeEngine({})], window, seen).refused).toBe(true);
   });
 });

@@ -34,16 +34,16 @@ describe("engine per active version in the CardState object", () => {
   it("a stored rule set version is used: its rules fire and the decision names it", async () => {
     const card = cardHash();
     const [out] = await stubFor(card).scoreEvents([item(card, VERSION, { merchant_category_code: "7995" })]);
-    expect(out?.decision.rules_version).toBe(VERSION);
-    expect(out?.decision.rule_triggers).toContain("TEST_GAMBLING");
-    expect(out?.decision.verdict).not.toBe("APPROVED");
+    expect(out?.decision?.rules_version).toBe(VERSION);
+    expect(out?.decision?.rule_triggers).toContain("TEST_GAMBLING");
+    expect(out?.decision?.verdict).not.toBe("APPROVED");
   });
 
   it("an unknown version: bundled engine, with a SYSTEM reason saying so", async () => {
     const card = cardHash();
     const [out] = await stubFor(card).scoreEvents([item(card, "rules-that-does-not-exist")]);
-    expect(out?.decision.rules_version).toBe(defaultEngine().rulesVersion);
-    expect(out?.decision.reasons.some((r) => r.tier === "SYSTEM" && r.code === "RULES_VERSION_UNAVAILABLE")).toBe(true);
+    expect(out?.decision?.rules_version).toBe(defaultEngine().rulesVersion);
+    expect(out?.decision?.reasons.some((r) => r.tier === "SYSTEM" && r.code === "RULES_VERSION_UNAVAILABLE")).toBe(true);
   });
 
   it("no version named, or the bundled one: no extra reason", async () => {

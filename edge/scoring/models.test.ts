@@ -37,16 +37,16 @@ describe("learned champion published by version", () => {
   it("a CardState object scores with the promoted model: the decision names it, no fallback reason", async () => {
     const card = cardHash();
     const [out] = await stubFor(card).scoreEvents([item(card, CHAMPION)]);
-    expect(out?.decision.model_version).toBe(CHAMPION);
-    expect(out?.decision.reasons.some((r) => r.code === MODEL_VERSION_UNAVAILABLE)).toBe(false);
+    expect(out?.decision?.model_version).toBe(CHAMPION);
+    expect(out?.decision?.reasons.some((r) => r.code === MODEL_VERSION_UNAVAILABLE)).toBe(false);
     // A large night-time first purchase: the hand model puts it far above its block threshold.
-    expect(out?.decision.verdict).toBe("BLOCKED");
+    expect(out?.decision?.verdict).toBe("BLOCKED");
   });
 
   it("until a champion is named the bundled model decides", async () => {
     const card = cardHash();
     const [out] = await stubFor(card).scoreEvents([item(card)]);
-    expect(out?.decision.model_version).toBe(defaultEngine().modelVersion);
+    expect(out?.decision?.model_version).toBe(defaultEngine().modelVersion);
   });
 
   it("loads a model once per isolate, scores the shadow beside it, and falls back with a reason for a missing or invalid file", async () => {

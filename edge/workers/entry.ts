@@ -1,23 +1,25 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { CardState } from "../../durable-objects/card-state.js";
+import { DeadLetterBox } from "../../durable-objects/dead-letter-box.js";
+import { parkDeadLetterBatch } from "../forwarding/dead-letters.js";
+import { createQueueForwarder } from "./queue-producer.js";
+import { regionDeadLetters } from "./dead-letter-store.js";
 import type { EngineEnv } from "../scoring/engines.js";
 import { residentDurableObjectScorer } from "./card-scorer.js";
 import { configFailureResponse, createApp } from "../app.js";
 import { ConfigError, loadEdgeConfig, type EdgeConfig } from "../config.js";
 import { handleScoredEventBatch, type ForwardEnv } from "../forwarding/consumer.js";
-import { createQueueForwarder } from "./queue-producer.js";
-import { consoleLogger, type Forwarder, type ReferenceData } from "../ports.js";
+import { consoleLogger, type ReferenceData } from "../ports.js";
 import type { CardScorer } from "../../core/contracts/scoring.js";
 import { referenceFor } from "../reference-source.js";
-import { residentForwarder } from "../residency.js";
 
 // Cloudflare Workers entry: builds the app's dependencies from bindings and vars (once per
 // isolate; waitUntil per request) and consumes this region's scored-events queue. Card state is
 // the CardState namespace every region shares (bound with script_name to the vigil-card-state
 // Worker in deployed environments; owned by this Worker in local dev and tests, hence the export).
 
-export { CardState };
+export { CardState, DeadLetterBox };
 
 export interface Env extends EngineEnv, ForwardEnv {
   CARD_STATE: DurableObjectNamespace<CardState>;
@@ -25,6 +27,8 @@ export interface Env extends EngineEnv, ForwardEnv {
   SCORED_EVENTS: Queue<ScoredEvent>;
   /** The EU queue, for EU-home cards' events from every region (absent: SCORED_EVENTS, as in local dev). */
   SCORED_EVENTS_EU?: Queue<ScoredEvent>;
+  /** The region's dead-letter box (DeadLetterBox, owned by vigil-card-state like CARD_STATE). */
+  DEAD_LETTERS?: DurableObjectNamespace<DeadLetterBox>;
   [setting: string]: unknown;
 }
 
@@ -34,7 +38,6 @@ interface Isolate {
   config: EdgeConfig;
   scorer: CardScorer;
   reference: ReferenceData;
-  forwarder: Forwarder;
 }
 
 
@@ -52,13 +55,6 @@ function placedScorer(env: Env, config: EdgeConfig): CardScorer {
   }
 }
 
-/** EU-home cards' events go to the EU queue whichever region scored them; the rest to this region's. */
-function placedForwarder(env: Env, config: EdgeConfig): Forwarder {
-  const own = createQueueForwarder(env.SCORED_EVENTS);
-  const eu = env.SCORED_EVENTS_EU && env.SCORED_EVENTS_EU !== env.SCORED_EVENTS ? createQueueForwarder(env.SCORED_EVENTS_EU) : own;
-  return residentForwarder({ default: own, eu }, { euBins: config.EU_CARD_BINS });
-}
-
 // The Hono app is built once per isolate too: building it per request recompiled its router on
 // every request (~0.5 ms CPU each, measured by npm run bench:edge:profile). The request's own
 // ExecutionContext reaches deps.waitUntil through AsyncLocalStorage.
@@ -73,7 +69,9 @@ function appFor(env: Env): EdgeApp {
     if (!ctx) throw new Error("waitUntil outside a request");
     ctx.waitUntil(p);
   };
-  const app = createApp({ ...isolateFor(env), now: () => Date.now(), waitUntil, log });
+  const store = regionDeadLetters(env);
+  const deadLetters = store ? { store, queue: createQueueForwarder(env.SCORED_EVENTS) } : undefined;
+  const app = createApp({ ...isolateFor(env), ...(deadLetters ? { deadLetters } : {}), now: () => Date.now(), waitUntil, log });
   cached = { env, app };
   return app;
 }
@@ -84,7 +82,6 @@ function isolateFor(env: Env): Isolate {
     config,
     scorer: placedScorer(env, config),
     reference: referenceFor(config, log),
-    forwarder: placedForwarder(env, config),
   };
   if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
   return isolate;
@@ -103,6 +100,17 @@ export default {
   },
 
   async queue(batch, env): Promise<void> {
+    // This region's dead-letter queue has this Worker as its one consumer: park, never drop.
+    if (batch.queue.endsWith("-dlq")) {
+      const store = regionDeadLetters(env);
+      if (!store) {
+        log.error("DEAD_LETTERS_UNBOUND", { queue: batch.queue, received: batch.messages.length });
+        batch.retryAll({ delaySeconds: 3600 });
+        return;
+      }
+      await parkDeadLetterBatch(batch, store, log);
+      return;
+    }
     await handleScoredEventBatch(batch, env);
   },
 } satisfies ExportedHandler<Env>;

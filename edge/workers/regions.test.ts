@@ -1,5 +1,5 @@
 import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { ScoredEvent, VerdictResponse } from "../../core/schemas.js";
 import { jurisdictionStandIn } from "../testing/jurisdiction.js";
 import { BASE, cardHash, ONLINE, STORE, testEnv, txn } from "../testing/helpers.js";
@@ -34,11 +34,22 @@ function recordingQueue(): { queue: Queue<ScoredEvent>; records: ScoredEvent[] }
   return { queue, records };
 }
 
+/** The card objects' env (the owner Worker's): its outboxes send by zone and region (durable-objects/outbox.ts). */
+const objectEnv = testEnv as unknown as Record<string, unknown>;
+afterEach(() => {
+  delete objectEnv.SCORED_EVENTS_EU;
+  delete objectEnv.SCORED_EVENTS_US;
+});
+
 function world(euBins = "") {
   const standIn = jurisdictionStandIn(testEnv.CARD_STATE);
   const euQueue = recordingQueue();
+  const usQueue = recordingQueue();
+  // As [env.state] binds them: the EU queue and each region's queue.
+  objectEnv.SCORED_EVENTS_EU = euQueue.queue;
+  objectEnv.SCORED_EVENTS_US = usQueue.queue;
   const region = (name: string, hint: string) => {
-    const own = recordingQueue();
+    const own = name === "us" ? usQueue : recordingQueue();
     const env = {
       ...testEnv,
       REGION: name,

@@ -52,10 +52,14 @@ describe("wrangler.toml: regions and residency", () => {
     const owner = deployed.state;
     expect(owner?.name).toBe("vigil-card-state");
     expect(owner?.main).toBe("durable-objects/worker.ts");
-    expect(owner?.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])).toContain("CardState");
+    expect(owner?.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])).toEqual(["CardState", "DeadLetterBox"]);
     for (const r of regions) {
       const e = deployed[r];
-      expect(e?.doBindings, r).toEqual([{ name: "CARD_STATE", class_name: "CardState", script_name: "vigil-card-state" }]);
+      expect(e?.doBindings, r).toEqual([
+        { name: "CARD_STATE", class_name: "CardState", script_name: "vigil-card-state" },
+        // The region's parked dead letters (one DeadLetterBox per region, same owner).
+        { name: "DEAD_LETTERS", class_name: "DeadLetterBox", script_name: "vigil-card-state" },
+      ]);
       // No class of their own: an inherited migration would create a second, per-region namespace.
       expect(e?.migrations, r).toEqual([]);
     }
@@ -71,11 +75,12 @@ describe("wrangler.toml: regions and residency", () => {
     const seen = new Set<string>();
     for (const r of regions) {
       const e = deployed[r];
-      expect(e?.consumers, r).toHaveLength(1);
+      // The region's queue and its dead-letter queue, whose consumer parks letters (never strands them).
+      expect(e?.consumers.map((c) => c.queue), r).toEqual([`vigil-scored-events-${r}`, `vigil-scored-events-${r}-dlq`]);
       const c = e?.consumers[0] as Consumer;
-      expect(c.queue).toBe(`vigil-scored-events-${r}`);
       expect(c.dead_letter_queue).toBe(`vigil-scored-events-${r}-dlq`);
-      expect(c.max_retries).toBeGreaterThan(0);
+      // Above the consumer's own FORWARD_MAX_ATTEMPTS (24): the hours-long backoff decides, not the platform.
+      expect(c.max_retries).toBeGreaterThan(24);
       expect(producer(r, "SCORED_EVENTS")).toBe(c.queue);
       expect(producer(r, "DLQ")).toBe(c.dead_letter_queue);
       for (const q of [c.queue, c.dead_letter_queue as string]) {

@@ -9,7 +9,6 @@ import { loadEdgeConfig } from "../../edge/config.js";
 import type { Logger } from "../../edge/ports.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { durableObjectScorer } from "../../edge/workers/card-scorer.js";
-import { createQueueForwarder } from "../../edge/workers/queue-producer.js";
 import { cardHash, ONLINE, testEnv, txn } from "../../edge/testing/helpers.js";
 import { fixtureRedis } from "../testing/reference-fixture.js";
 
@@ -57,7 +56,6 @@ function edgeApp() {
   const app = createApp({
     config, reference, log,
     scorer: durableObjectScorer(testEnv.CARD_STATE),
-    forwarder: createQueueForwarder(testEnv.SCORED_EVENTS),
     now: () => Date.now(),
     waitUntil: (p) => ctx.waitUntil(p),
   });

@@ -4,7 +4,6 @@ import type { VerdictResponse } from "../../core/schemas.js";
 import { durableObjectScorer } from "../../edge/workers/card-scorer.js";
 import { createApp } from "../../edge/app.js";
 import { loadEdgeConfig } from "../../edge/config.js";
-import { createQueueForwarder } from "../../edge/workers/queue-producer.js";
 import type { Logger } from "../../edge/ports.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { ONLINE, STORE, testEnv, txn } from "../../edge/testing/helpers.js";
@@ -25,7 +24,6 @@ function appWith(upstash: { url: string; token: string }) {
     config,
     scorer: durableObjectScorer(testEnv.CARD_STATE),
     reference,
-    forwarder: createQueueForwarder(testEnv.SCORED_EVENTS),
     now: () => Date.now(),
     waitUntil: (p) => ctx.waitUntil(p),
     log,

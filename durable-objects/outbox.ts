@@ -1,0 +1,47 @@
+import type { LogFields, Logger } from "../core/contracts/logger.js";
+import type { ScoredEvent } from "../core/schemas.js";
+
+// Where a CardState object's outbox rows go: the queue of the card's residency zone and of the
+// region that received the event. The objects run in ONE Worker for every region (vigil-card-state),
+// so that Worker binds each region's scored-events queue as SCORED_EVENTS_<REGION> and the EU queue
+// as SCORED_EVENTS_EU (wrangler.toml [env.state]); local dev and tests bind SCORED_EVENTS only.
+
+export interface OutboxRow {
+  seq: number;
+  zone: "default" | "eu";
+  record: ScoredEvent;
+  /** A send carrying this row is in flight: nobody else sends it meanwhile. */
+  inflight: boolean;
+}
+
+const isQueue = (v: unknown): v is Queue<ScoredEvent> => typeof v === "object" && v !== null && typeof (v as { sendBatch?: unknown }).sendBatch === "function";
+
+/** Binding name of a region's queue: SCORED_EVENTS_<REGION upper-cased, non-alphanumerics as _>. */
+export function regionalBinding(region: string): string {
+  return `SCORED_EVENTS_${region.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/** The queue binding for a row and its name (for logs); undefined when the env binds none. */
+export function queueFor(env: Record<string, unknown>, zone: OutboxRow["zone"], region: string): { name: string; queue: Queue<ScoredEvent> } | undefined {
+  const names = [...(zone === "eu" ? ["SCORED_EVENTS_EU"] : []), regionalBinding(region), "SCORED_EVENTS"];
+  for (const name of names) {
+    const q = env[name];
+    if (isQueue(q)) return { name, queue: q };
+  }
+  return undefined;
+}
+
+/** Delay before the outbox retries after `failures` failed sends in a row: 5 s doubling, capped at 10 min. */
+export function outboxRetryMs(failures: number): number {
+  return Math.min(600_000, 5_000 * 2 ** Math.max(0, Math.min(failures - 1, 20)));
+}
+
+/** The one logger shape (JSON lines: level, code, service, fields), for the objects' outbox. */
+export function outboxLogger(): Logger {
+  const line = (level: string, code: string, fields?: LogFields) => JSON.stringify({ level, code, service: "vigil-card-state", ...fields });
+  return {
+    info: (code, fields) => console.log(line("info", code, fields)),
+    warn: (code, fields) => console.warn(line("warn", code, fields)),
+    error: (code, fields) => console.error(line("error", code, fields)),
+  };
+}
