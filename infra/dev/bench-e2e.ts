@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
@@ -136,6 +137,10 @@ async function main(): Promise<void> {
     // The load tool, as an operator would run it; its last stdout line is JSON (--json).
     const load = spawn(join(root, "node_modules/.bin/tsx"), [
       "cli/vigil.ts", "load-test", "--tps", String(tps), "--duration", String(duration), "--connections", String(connections),
+      // A fresh seed per run: the generator's transaction ids follow the seed, and the edge answers
+      // a transaction id it has seen (DO state persists in .data) from its idempotency record
+      // without forwarding it again, which would leave the aggregator one run's events short.
+      "--seed", String(randomInt(1, 2 ** 31)),
       "--cards", String(cards), "--edge", `http://127.0.0.1:${edgePort}`, "--token", token, "--json",
     ], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     const loadOut = collect(load);
