@@ -102,3 +102,43 @@ describe("GET /v1/alerts/stream (embedded bus)", () => {
     expect((await app.request("/v1/alerts/stream", { headers: { authorization: "Bearer nope-not-a-token" } })).status).toBe(401);
   });
 });
+
+describe("GET /v1/alerts/stream: connection caps (issue 13 item 9)", () => {
+  const OTHER = "second-viewer-token-for-alert-stream";
+  const twoTokens = createTokenAuth({
+    bootstrap: [
+      { name: "t-viewer", sha256: sha256Hex(VIEWER), role: "viewer" },
+      { name: "t-other", sha256: sha256Hex(OTHER), role: "viewer" },
+    ],
+    now: Date.now,
+  });
+  const open = (app: ReturnType<typeof alertsStreamRoutes>, token: string) => app.request("/v1/alerts/stream", { headers: { authorization: `Bearer ${token}` } });
+
+  it("refuses a stream past the per-token cap and past the total cap with 429, and frees a slot when a client leaves", async () => {
+    const app = alertsStreamRoutes({ bus, auth: twoTokens, log: quiet, limits: { perToken: 2, total: 3 } });
+    const a1 = await open(app, VIEWER);
+    const a2 = await open(app, VIEWER);
+    expect([a1.status, a2.status]).toEqual([200, 200]);
+    const a3 = await open(app, VIEWER);
+    expect(a3.status).toBe(429);
+    expect(a3.headers.get("retry-after")).toBe("30");
+    expect(((await a3.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "TOO_MANY_STREAMS", message: expect.stringContaining("2 per token") });
+    const b1 = await open(app, OTHER);
+    expect(b1.status).toBe(200);
+    const b2 = await open(app, OTHER);
+    expect(b2.status).toBe(429);
+    expect(((await b2.json()) as { error: { message: string } }).error.message).toContain("3 in all");
+    await a1.body!.cancel();
+    const a4 = await open(app, VIEWER);
+    expect(a4.status).toBe(200);
+    for (const r of [a2, b1, a4]) await r.body!.cancel();
+  });
+
+  it("the streams a refused token never opened do not count", async () => {
+    const app = alertsStreamRoutes({ bus, auth: twoTokens, log: quiet, limits: { perToken: 1, total: 1 } });
+    expect((await open(app, "not-a-token")).status).toBe(401);
+    const ok = await open(app, VIEWER);
+    expect(ok.status).toBe(200);
+    await ok.body!.cancel();
+  });
+});

@@ -19,6 +19,12 @@ export interface AlertsStreamDeps {
   heartbeatMs?: number;
   /** A client this many frames behind is disconnected rather than buffered without bound. */
   maxQueuedFrames?: number;
+  /**
+   * Open streams allowed per token (principal) and in all; past either, 429 TOO_MANY_STREAMS with
+   * Retry-After. Each stream holds a bus consumer group, so an unbounded number is a cheap way to
+   * exhaust the bus. Defaults 4 and 64.
+   */
+  limits?: { perToken: number; total: number };
 }
 
 const encoder = new TextEncoder();
@@ -27,8 +33,31 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxQueued = deps.maxQueuedFrames ?? 10_000;
+  const limits = deps.limits ?? { perToken: 4, total: 64 };
+  const open = new Map<string, number>();
+  let openTotal = 0;
 
   app.get("/v1/alerts/stream", requireRole(deps.auth, "viewer"), async (c) => {
+    const principal = c.get("principal").name;
+    const mine = open.get(principal) ?? 0;
+    if (mine >= limits.perToken || openTotal >= limits.total) {
+      const scope = mine >= limits.perToken ? `${limits.perToken} per token` : `${limits.total} in all`;
+      deps.log.warn("ALERT_STREAM_REFUSED", { principal, open: mine, open_total: openTotal, limit: scope });
+      c.header("Retry-After", "30");
+      return c.json(errorBody("TOO_MANY_STREAMS", `too many open alert streams (at most ${scope}); close one or retry later`, { retriable: true }), 429);
+    }
+    // Counted from here until cleanup, whatever ends the stream (client, error, slow reader).
+    open.set(principal, mine + 1);
+    openTotal++;
+    let counted = true;
+    const uncount = (): void => {
+      if (!counted) return;
+      counted = false;
+      openTotal--;
+      const n = (open.get(principal) ?? 1) - 1;
+      if (n <= 0) open.delete(principal);
+      else open.set(principal, n);
+    };
     const groupId = `vigil-alerts-stream-${crypto.randomUUID()}`;
     let subscription: Subscription | undefined;
     let heartbeat: ReturnType<typeof setInterval> | undefined;
@@ -36,6 +65,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
     let controller!: ReadableStreamDefaultController<Uint8Array>;
 
     const cleanup = (reason: string): void => {
+      uncount();
       if (closed) return;
       closed = true;
       if (heartbeat) clearInterval(heartbeat);
@@ -85,6 +115,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       subscription = await deps.bus.subscribe({ groupId, topics: [TOPICS.alerts], fromEnd: true, handleBatch });
     } catch (e) {
       closed = true;
+      uncount();
       deps.log.error("ALERT_STREAM_SUBSCRIBE_FAILED", { groupId, error: String(e) });
       return c.json(errorBody("BUS_UNAVAILABLE", "cannot subscribe to fraud-alerts; retry", { retriable: true }), 503);
     }
@@ -92,7 +123,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       // The client left while we were subscribing.
       await subscription.stop();
     }
-    deps.log.info("ALERT_STREAM_OPENED", { groupId, principal: c.get("principal").name });
+    deps.log.info("ALERT_STREAM_OPENED", { groupId, principal, open: open.get(principal) ?? 0, open_total: openTotal });
     send(": subscribed to fraud-alerts (BLOCKED)\n\n");
     heartbeat = setInterval(() => send(": keep-alive\n\n"), heartbeatMs);
     heartbeat.unref?.();

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { errorBody } from "../core/contracts/errors.js";
+import { findCardNumberInRequest, safeRequestPath } from "../core/pan-guard.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { jsonLogger } from "./log.js";
 import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
@@ -29,6 +30,18 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const metrics = deps.metrics ?? noopMetrics;
   const log = deps.log ?? jsonLogger;
+  // The PAN guard over path, query and headers, before any route (bodies: parseWith in each route).
+  app.use("*", async (c, next) => {
+    const where = findCardNumberInRequest(c.req.url, c.req.raw.headers.entries());
+    if (where === undefined) return next();
+    log.info("CARD_NUMBER_REFUSED", { where, path: safeRequestPath(c.req.url) });
+    return c.json(
+      errorBody("CARD_NUMBER_REFUSED", `a raw card number was sent in ${where}; send card hashes only`, {
+        issues: [{ path: where, message: "looks like a raw card number (13–19 digits passing Luhn)" }],
+      }),
+      400,
+    );
+  });
   app.get("/healthz", (c) => (deps.ready?.() ?? true ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
   if (deps.ingest) {
     mountIngest(app, deps.ingest, { bus: deps.bus, metrics, now: deps.now ?? Date.now, log, ...(deps.replayGuard ? { replayGuard: deps.replayGuard } : {}) });
@@ -38,9 +51,9 @@ export function createApp(deps: AppDeps): Hono {
     app.get("/metrics", async (c) => c.text(await registry.metrics(), 200, { "content-type": registry.contentType }));
   }
   app.onError((err, c) => {
-    log.error("UNHANDLED", { error: err.message, path: c.req.path });
+    log.error("UNHANDLED", { error: err.message, path: safeRequestPath(c.req.url) });
     return c.json(errorBody("INTERNAL", "internal error", { retriable: true }), 500);
   });
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${c.req.path}`), 404));
+  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${safeRequestPath(c.req.url)}`), 404));
   return app;
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { isDevSecret, isPasswordlessDatabaseUrl } from "../core/contracts/dev-defaults.js";
+import { KEY_ID_PATTERN, type SigningKey } from "../core/signing.js";
 
 // The aggregator's settings, parsed once from the environment at start. Every bad or missing
 // setting is reported at once (not only the first), and secrets never appear in messages or logs.
@@ -12,14 +14,43 @@ const list = z
   .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(z.string()).min(1, "needs at least one entry (comma-separated)"));
 const bool = z.enum(["true", "false", "1", "0"], { message: "must be true or false" }).transform((v) => v === "true" || v === "1");
+/** Earlier ingest keys still accepted during a rotation: JSON [{id, secret, not_after?}]. */
+const IngestKeysSchema = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "not valid JSON (a list of {id, secret, not_after?})" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.array(
+      z.strictObject({
+        id: z.string().regex(KEY_ID_PATTERN, "key id: 1-32 letters, digits and . _ -"),
+        secret: z.string().min(16, "secret: at least 16 characters"),
+        not_after: z.iso.datetime({ offset: true, message: "not_after: an ISO date-time" }).optional(),
+      }),
+    ).max(8, "at most 8 keys"),
+  );
 const hostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, "host:port");
 
 const EnvSchema = z
   .object({
     VIGIL_PROFILE: z.enum(["embedded", "stack"], { message: "must be embedded or stack" }).default("embedded"),
+    /**
+     * "local": a stack on this machine (tests, `npm start -- --stack`) may use the development
+     * defaults. Unset with the stack profile means production: they are refused (devDefaultProblems).
+     */
+    VIGIL_ENV: z.enum(["local", "production"], { message: "must be local or production" }).optional(),
     PORT: int(1, 65535).default(8788),
     HOST: z.string().min(1).default("127.0.0.1"),
     INGEST_SECRET: z.string().min(16, "must be at least 16 characters (HMAC key shared with the edge)").optional(),
+    /** Id of INGEST_SECRET (the current key); edges name it in x-vigil-key-id (AGGREGATOR_KEY_ID). */
+    INGEST_KEY_ID: z.string().regex(KEY_ID_PATTERN, "1-32 letters, digits and . _ -").default("default"),
+    /** Rotation: the previous keys, each until its not_after (then refused, and can be removed). */
+    INGEST_KEYS: IngestKeysSchema.optional(),
     INGEST_MAX_SKEW_SECONDS: int(1, 3600).default(300),
     INGEST_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(8 * 1024 * 1024),
     KAFKA_BROKERS: z.string().default("127.0.0.1:9092").pipe(list).pipe(z.array(hostPort)),
@@ -72,7 +103,18 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_KEYS = new Set(["INGEST_SECRET", "S3_SECRET_ACCESS_KEY", "DATABASE_URL"]);
+const SECRET_KEYS = new Set(["INGEST_SECRET", "INGEST_KEYS", "S3_SECRET_ACCESS_KEY", "DATABASE_URL"]);
+
+/** The ingest key ring: INGEST_SECRET under INGEST_KEY_ID first, then the earlier keys of INGEST_KEYS. */
+export function ingestKeys(c: AggregatorConfig): SigningKey[] {
+  const current: SigningKey[] = c.INGEST_SECRET !== undefined ? [{ id: c.INGEST_KEY_ID, secret: c.INGEST_SECRET }] : [];
+  const earlier = (c.INGEST_KEYS ?? []).map((k) => ({
+    id: k.id,
+    secret: k.secret,
+    ...(k.not_after !== undefined ? { notAfterSeconds: Math.floor(Date.parse(k.not_after) / 1000) } : {}),
+  }));
+  return [...current, ...earlier];
+}
 
 /** Parses the environment; throws ConfigError listing every problem (no values of secrets). */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AggregatorConfig {
@@ -89,8 +131,41 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Checked beside the schema (not in a refinement) so it is reported together with other problems.
   const ingestOn = !["false", "0"].includes(String(cleaned.VIGIL_INGEST ?? "true"));
   if (ingestOn && cleaned.INGEST_SECRET === undefined) problems.push("INGEST_SECRET: required when ingest is on (VIGIL_INGEST=true)");
+  if (r.success && r.data.INGEST_KEYS?.some((k) => k.id === r.data.INGEST_KEY_ID)) {
+    problems.push("INGEST_KEYS: an earlier key has the id of INGEST_KEY_ID; give each key its own id");
+  }
+  if (r.success) problems.push(...devDefaultProblems(r.data));
   if (r.success && problems.length === 0) return r.data;
   throw new ConfigError(problems);
+}
+
+/** True where development defaults are allowed: the embedded profile, or VIGIL_ENV=local. */
+export function allowsDevDefaults(c: { VIGIL_PROFILE: string; VIGIL_ENV?: string | undefined }): boolean {
+  return c.VIGIL_PROFILE === "embedded" || c.VIGIL_ENV === "local";
+}
+
+const OUTSIDE_LOCAL = "(stack profile outside VIGIL_ENV=local)";
+
+/**
+ * Production refuses the development defaults this file ships (S3 keys, a password-less database
+ * URL) and example secrets; a sink or ingest this process does not run is not checked.
+ */
+function devDefaultProblems(c: AggregatorConfig): string[] {
+  if (allowsDevDefaults(c)) return [];
+  const out: string[] = [];
+  if (c.VIGIL_INGEST && c.INGEST_SECRET !== undefined && isDevSecret(c.INGEST_SECRET)) {
+    out.push(`INGEST_SECRET: is a shipped development value ${OUTSIDE_LOCAL}; set a real secret`);
+  }
+  if (c.VIGIL_INGEST && c.INGEST_KEYS?.some((k) => isDevSecret(k.secret))) {
+    out.push(`INGEST_KEYS: holds a shipped development value ${OUTSIDE_LOCAL}; set real secrets`);
+  }
+  if (c.VIGIL_SINKS.includes("s3")) {
+    if (isDevSecret(c.S3_ACCESS_KEY_ID)) out.push(`S3_ACCESS_KEY_ID: is the development default ${OUTSIDE_LOCAL}; set real credentials`);
+    if (isDevSecret(c.S3_SECRET_ACCESS_KEY)) out.push(`S3_SECRET_ACCESS_KEY: is the development default ${OUTSIDE_LOCAL}; set real credentials`);
+  }
+  // PostgreSQL also holds the ops tables (tokens, review cases): checked whatever the sinks.
+  if (isPasswordlessDatabaseUrl(c.DATABASE_URL)) out.push(`DATABASE_URL: has no password ${OUTSIDE_LOCAL}; use an authenticated role`);
+  return out;
 }
 
 /** The configuration for a log line: secrets masked, the database URL without its password. */

@@ -3,7 +3,7 @@ import { openAdapters } from "./adapters.js";
 import { alertsStreamRoutes } from "./alerts-stream.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { createApp } from "./app.js";
-import { sinkGroup, type AggregatorConfig, type SinkName } from "./config.js";
+import { ingestKeys, sinkGroup, type AggregatorConfig, type SinkName } from "./config.js";
 import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "./consumers/sink-consumer.js";
 import { jsonLogger } from "./log.js";
 import { createMetrics, type PromMetrics } from "./metrics.js";
@@ -89,12 +89,12 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
       log,
       ready: () => ready,
       ...(config.VIGIL_INGEST && config.INGEST_SECRET
-        ? { ingest: { secret: config.INGEST_SECRET, maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS, maxBodyBytes: config.INGEST_MAX_BODY_BYTES } }
+        ? { ingest: { secret: config.INGEST_SECRET, keys: ingestKeys(config), maxSkewSeconds: config.INGEST_MAX_SKEW_SECONDS, maxBodyBytes: config.INGEST_MAX_BODY_BYTES } }
         : {}),
     });
     if (ops) {
       app.route("/", ops.routes);
-      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log }));
+      app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log, limits: ops.alertStreams }));
     }
     let closing: Promise<void> | undefined;
     return {

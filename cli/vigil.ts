@@ -4,9 +4,10 @@ import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
 import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
+import { lists } from "./commands/lists.js";
 
 // `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest];
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

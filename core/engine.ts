@@ -8,6 +8,7 @@ import type { ForestModel } from "./ml/model.js";
 import { N_SIGNALS, SIGNAL_INDEX, compileRuleSet, type CompiledRule } from "./rules/compile.js";
 import type { RuleSet } from "./rules/schema.js";
 import type { Decision, FeatureVector, Reason, ReferenceSignals, TransactionEvent, Verdict } from "./schemas.js";
+import { activeLists, applyLists } from "./lists.js";
 import { METRICS, N_METRICS } from "./stats/baseline.js";
 import { StatTier } from "./stats/tier.js";
 import { type CardWindow, RECENT_WINDOW_MS } from "./window/card-window.js";
@@ -169,7 +170,7 @@ class VigilEngine implements Engine {
     const fired = this.fired;
     fired.length = 0;
     const points = this.codePoints.fill(0);
-    let forceBlock = false, forceReview = false;
+    let forceBlock = false, forceReview = false, hardRule = false;
     for (let i = 0; i < this.rules.length; i++) {
       const r = this.rules[i] as CompiledRule;
       if (!r.test(v, sig, e)) continue;
@@ -178,6 +179,7 @@ class VigilEngine implements Engine {
       if (r.score > (points[c] ?? 0)) points[c] = r.score;
       if (r.action === "BLOCK") forceBlock = true;
       else if (r.action === "REVIEW") forceReview = true;
+      if (r.nonOverridable && r.action !== undefined) hardRule = true;
     }
     let R = 0;
     for (let c = 0; c < points.length; c++) R += points[c] ?? 0;
@@ -206,9 +208,11 @@ class VigilEngine implements Engine {
     const th = cfg.thresholds;
     const failClosed = unavailable && cfg.reference_failure_policy[e.channel] === "FAIL_CLOSED";
     const forcing = { forceBlock, forceReview: forceReview || failClosed };
+    // Allow/block lists, judged at event time (core/lists.ts); both paths apply them last.
+    const lists = { ...activeLists(refs.list_hits, T), hardRule };
     const shadow = this.shadow && this.shadowTh ? this.shadowScore(this.shadow, this.shadowTh, mf, forcing) : undefined;
     if (this.learned && this.learnedTh) {
-      const decision = this.learnedDecision(e, this.learned, this.learnedTh, mf, forcing, R, S, st, obs, unavailable, failClosed, late);
+      const decision = this.learnedDecision(e, this.learned, this.learnedTh, mf, forcing, R, S, st, obs, unavailable, failClosed, late, lists);
       return this.finish(decision, e, T, state, obs, country, apply, shadow);
     }
 
@@ -217,6 +221,7 @@ class VigilEngine implements Engine {
     const tr = (w.rules * R) / 100, ts = (w.stats * S) / 100, tm = (w.ml * M) / 100;
     const raw = 100 * (1 - (1 - tr) * (1 - ts) * (1 - tm));
     let fraud = round(raw, 1);
+    const unforcedScore = fraud;
     let verdict: Verdict = fraud >= th.block ? "BLOCKED" : fraud >= th.review ? "REVIEW" : "APPROVED";
     let forced = false;
     if (forceBlock && verdict !== "BLOCKED") { verdict = "BLOCKED"; forced = true; fraud = Math.max(fraud, th.block); }
@@ -274,6 +279,7 @@ class VigilEngine implements Engine {
       model_version: this.modelVersion,
       rules_version: this.rulesVersion,
     };
+    applyLists(decision, { ...lists, unforcedScore, thresholds: th });
     return this.finish(decision, e, T, state, obs, country, apply, shadow);
   }
 
@@ -300,7 +306,7 @@ class VigilEngine implements Engine {
    */
   private learnedDecision(
     e: TransactionEvent, m: CompiledGbdt, th: LearnedThresholds, mf: Float64Array, forcing: Forcing, R: number, S: number,
-    st: StatResult, obs: Float64Array, unavailable: boolean, failClosed: boolean, late: boolean,
+    st: StatResult, obs: Float64Array, unavailable: boolean, failClosed: boolean, late: boolean, lists: Lists,
   ): Decision {
     const p = m.probability(mf);
     const modelScore = round(100 * p, 1);
@@ -322,7 +328,7 @@ class VigilEngine implements Engine {
     if (S > 0) statReasons(reasons, st, obs, 0);
     if (risky) for (const r of learnedReasons(m, mf, this.phi, modelScore, 3)) reasons.push(r);
     systemReasons(reasons, triggers, e, unavailable, failClosed, late);
-    return {
+    const decision: Decision = {
       transaction_id: e.transaction_id,
       fraud_score: fraud,
       verdict,
@@ -333,11 +339,14 @@ class VigilEngine implements Engine {
       model_version: m.modelVersion,
       rules_version: this.rulesVersion,
     };
+    applyLists(decision, { ...lists, unforcedScore: modelScore, thresholds: th });
+    return decision;
   }
 }
 
 type StatResult = ReturnType<StatTier["evaluate"]>;
 type Forcing = { forceBlock: boolean; forceReview: boolean };
+type Lists = ReturnType<typeof activeLists> & { hardRule: boolean };
 
 /** STAT_<METRIC>_DEVIATION reasons; `total` points are shared by deviation (0: informative only). */
 function statReasons(reasons: Reason[], st: StatResult, obs: Float64Array, total: number): void {

@@ -55,18 +55,36 @@ describe("TransactionEventSchema", () => {
 });
 
 describe("ScoreRequestSchema", () => {
+  const H = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"; // SHA-256 of "test"
+  it.each([
+    ["64 hex", H, true],
+    ["64 hex upper case", H.toUpperCase(), true],
+    ["43 base64url", "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg", true],
+    ["44 base64url with padding", "n4bQgYhMfWWaL-qgxVrQFaO_TxsrC4Is0V1sFbDwCgg=", true],
+    ["the spec's placeholder", "abc123", false],
+    ["a free token", "card-hash-0001", false],
+    ["63 hex", H.slice(1), false],
+    ["65 hex", `${H}0`, false],
+    ["a BIN and last four", "411111xxxxxx1111", false],
+    ["base64 with + and /", "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg", false],
+  ])("card_number_hash as %s → accepted: %s", (_n, hash, ok) => {
+    const r = parseWith(ScoreRequestSchema, { transaction_id: "T1", amount_usd: 1, merchant_id: "M", channel: "ONLINE", card_number_hash: hash });
+    expect(r.ok).toBe(ok);
+    if (!r.ok) expect(r.issues.map((i) => i.path)).toEqual(["card_number_hash"]);
+  });
+
   it("accepts the spec's short form with the card_hash alias and fills defaults", () => {
-    const r = parseWith(ScoreRequestSchema, { transaction_id: "TXN-TEST-001", card_hash: "abc123", amount_usd: 4999.99, merchant_id: "MCH-0022", channel: "ONLINE", geolocation: { lat: 55.75, lon: 37.61 } });
+    const r = parseWith(ScoreRequestSchema, { transaction_id: "TXN-TEST-001", card_hash: H, amount_usd: 4999.99, merchant_id: "MCH-0022", channel: "ONLINE", geolocation: { lat: 55.75, lon: 37.61 } });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const e = toTransactionEvent(r.value, "2026-11-29T04:00:00.000Z");
-    expect(e).toMatchObject({ card_number_hash: "abc123", currency: "USD", merchant_category_code: "0000", transaction_type: "PURCHASE", timestamp_utc: "2026-11-29T04:00:00.000Z" });
+    expect(e).toMatchObject({ card_number_hash: H, currency: "USD", merchant_category_code: "0000", transaction_type: "PURCHASE", timestamp_utc: "2026-11-29T04:00:00.000Z" });
     expect("card_hash" in e).toBe(false);
   });
 
   it("requires a card hash and refuses two that differ", () => {
     const shortForm = { transaction_id: "T1", amount_usd: 1, merchant_id: "M", channel: "ONLINE" };
     expect(parseWith(ScoreRequestSchema, shortForm)).toMatchObject({ ok: false, issues: [{ path: "card_number_hash" }] });
-    expect(parseWith(ScoreRequestSchema, { ...shortForm, card_hash: "abcdef", card_number_hash: "abcdeg" })).toMatchObject({ ok: false, issues: [{ path: "card_hash" }] });
+    expect(parseWith(ScoreRequestSchema, { ...shortForm, card_hash: H, card_number_hash: H.replace("9f", "8f") })).toMatchObject({ ok: false, issues: [{ path: "card_hash" }] });
   });
 });

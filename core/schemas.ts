@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ListHitSchema } from "./contracts/lists.js";
 import { ISO_4217 } from "./currencies.js";
 import { findCardNumber } from "./pan-guard.js";
 
@@ -40,6 +41,17 @@ export const CardHashSchema = z
   .min(6)
   .max(128)
   .regex(/^[A-Za-z0-9_=+/.:-]+$/, "hex, base64 or a token of letters, digits and _ = + / . : -");
+
+/**
+ * What a terminal sends as the card hash: a SHA-256 digest (the spec's "sha256_hashed_value"), as
+ * 64 hex characters or 43 base64url characters (one "=" of padding allowed). Anything else may be
+ * a PAN or its fragment in disguise ("411111…", a BIN plus last four), so the edge refuses it.
+ * The bus and the stores keep the wider CardHashSchema: events already archived stay readable.
+ */
+export const CARD_HASH_INPUT = /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9_-]{43}=?)$/;
+export const CardHashInputSchema = z
+  .string()
+  .regex(CARD_HASH_INPUT, "a SHA-256 digest: 64 hex characters or 43 base64url characters");
 
 export const TimestampSchema = z.iso
   .datetime({ offset: true, message: "ISO 8601 date-time with a zone (Z or ±hh:mm)" })
@@ -96,8 +108,8 @@ export type Verdict = (typeof VERDICTS)[number];
 export const ScoreRequestSchema = z
   .strictObject({
     ...eventFields,
-    card_number_hash: CardHashSchema.optional(),
-    card_hash: CardHashSchema.optional(),
+    card_number_hash: CardHashInputSchema.optional(),
+    card_hash: CardHashInputSchema.optional(),
     merchant_category_code: eventFields.merchant_category_code.optional(),
     currency: eventFields.currency.optional(),
     timestamp_utc: TimestampSchema.optional(),
@@ -261,6 +273,8 @@ export const ReferenceSignalsSchema = z.strictObject({
   /** Matured-label risk of the event's terminal / merchant; absent = unknown (NaN model features). */
   terminal_stats: EntityRiskStatsSchema.optional(),
   merchant_stats: EntityRiskStatsSchema.optional(),
+  /** Allow/block list entries matching this event (core/contracts/lists.ts); the engine drops those expired at event time. */
+  list_hits: z.array(ListHitSchema).optional(),
 });
 export type ReferenceSignals = z.infer<typeof ReferenceSignalsSchema>;
 

@@ -45,7 +45,7 @@ describe("routes", () => {
   it("accepts the spec's short form (card_hash alias, defaults filled)", async () => {
     const res = await score({
       transaction_id: `TXN-TEST-${crypto.randomUUID().slice(0, 8)}`,
-      card_hash: "abc123",
+      card_hash: "6c1a4e2f9b8d7c3a5e0f1b2d4c6a8e9f0a1b3c5d7e9f2a4c6e8b0d1f3a5c7e9b",
       amount_usd: 4999.99,
       merchant_id: "MCH-0022",
       channel: "ONLINE",

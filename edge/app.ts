@@ -6,6 +6,8 @@ import type { EdgeDeps, Logger } from "./ports.js";
 import { health } from "./routes/health.js";
 import { describe, scoreAndForward } from "./routes/score.js";
 import { parseBatch, parseJson, parseSingle, readBody, requireJson } from "./routes/validate.js";
+import { refuseCardNumbersOutsideBody, safePath } from "./routes/request-guard.js";
+import { containsCardNumber } from "../core/pan-guard.js";
 
 // The edge HTTP API as one runtime-neutral Hono app; worker.ts (Workers) and the Deno entry build
 // its dependencies. Every failure leaves through onError as {error:{code,message,request_id}}.
@@ -16,7 +18,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 function requestIdOf(req: Request): string {
   const given = req.headers.get("x-request-id");
-  return given !== null && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+  // A card number is never echoed: such an id is replaced (and the request refused by the guard).
+  return given !== null && REQUEST_ID.test(given) && !containsCardNumber(given) ? given : crypto.randomUUID();
 }
 
 function errorResponse(err: HttpError, requestId: string): Response {
@@ -48,6 +51,7 @@ export function createApp(deps: EdgeDeps): Hono<Env> {
   app.use("*", async (c, next) => {
     const id = requestIdOf(c.req.raw);
     c.set("requestId", id);
+    refuseCardNumbersOutsideBody(c.req.raw);
     await next();
     c.header("x-request-id", id);
   });
@@ -88,14 +92,14 @@ export function createApp(deps: EdgeDeps): Hono<Env> {
   app.all("/v1/transactions/score/batch", methodNotAllowed("POST"));
 
   app.notFound((c) => {
-    return errorResponse(new HttpError("NOT_FOUND", `no route ${c.req.method} ${new URL(c.req.url).pathname}`), c.get("requestId"));
+    return errorResponse(new HttpError("NOT_FOUND", `no route ${c.req.method} ${safePath(c.req.raw)}`), c.get("requestId"));
   });
 
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? requestIdOf(c.req.raw);
     if (err instanceof HttpError) {
       if (err.status >= 500) log.error(err.code, { request_id: requestId, message: err.message });
-      else log.info(err.code, { request_id: requestId, status: err.status, path: new URL(c.req.url).pathname });
+      else log.info(err.code, { request_id: requestId, status: err.status, path: safePath(c.req.raw) });
       return errorResponse(err, requestId);
     }
     log.error("INTERNAL", { request_id: requestId, error: describe(err) });

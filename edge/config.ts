@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CHANNELS } from "../core/schemas.js";
 import { BinTableSetting } from "./residency.js";
+import { productionIssues, VigilEnvSetting } from "./production-settings.js";
 
 // Edge configuration, parsed once from the runtime's env (Workers vars + secrets, Deno.env).
 // A wrong setting throws ConfigError naming the setting; the adapters answer 500 CONFIG_INVALID.
@@ -70,6 +71,8 @@ export const ReferenceSettingsSchema = z.object(referenceFields).superRefine(nee
 export type ReferenceSettings = z.infer<typeof ReferenceSettingsSchema>;
 
 export const EdgeConfigSchema = z.object({
+  /** "local" only for wrangler dev and tests: elsewhere development defaults are refused (production-settings.ts). */
+  VIGIL_ENV: VigilEnvSetting,
   REGION: z.string().min(1).max(32).regex(/^[a-z0-9-]+$/, "lower-case letters, digits and -"),
   EDGE_TOKENS: jsonOf(z.array(EdgeTokenSchema).min(1, "at least one token")),
   /** Largest single score request body. */
@@ -129,8 +132,19 @@ export class ConfigError extends Error {
 /** The reference settings of an env; throws ConfigError as loadEdgeConfig does. */
 export function loadReferenceSettings(env: Record<string, unknown>): ReferenceSettings {
   const r = ReferenceSettingsSchema.safeParse(env);
-  if (r.success) return r.data;
-  throw configError(r.error);
+  if (!r.success) throw configError(r.error);
+  refuseDevelopmentDefaults(env);
+  return r.data;
+}
+
+/** Outside VIGIL_ENV=local, a shipped development value or a plain-http endpoint is a ConfigError. */
+function refuseDevelopmentDefaults(env: Record<string, unknown>): void {
+  const issues = productionIssues(env);
+  if (issues.length === 0) return;
+  throw new ConfigError(
+    [...new Set(issues.map((i) => i.setting))],
+    `invalid edge configuration: ${issues.map((i) => `${i.setting}: ${i.message}`).join("; ")}`,
+  );
 }
 
 function configError(error: z.ZodError): ConfigError {
@@ -142,6 +156,9 @@ function configError(error: z.ZodError): ConfigError {
 /** Parses the env; throws ConfigError naming each bad setting (never echoing values: they may be secrets). */
 export function loadEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const r = EdgeConfigSchema.safeParse(env);
-  if (r.success) return r.data;
-  throw configError(r.error);
+  if (!r.success) throw configError(r.error);
+  // The forwarding settings (AGGREGATOR_*) are checked here too: an edge that would forward to a
+  // plain-http aggregator with the example secret must not start scoring at all.
+  refuseDevelopmentDefaults(env);
+  return r.data;
 }

@@ -141,6 +141,7 @@ describe("faults under a steady stream", () => {
       env: {
         ...process.env,
         VIGIL_PROFILE: "stack",
+        VIGIL_ENV: "local",
         VIGIL_INGEST: "false",
         VIGIL_SINKS: "all",
         PORT: String(20000 + Math.floor(Math.random() * 20000)),

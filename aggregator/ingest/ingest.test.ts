@@ -87,6 +87,28 @@ describe("POST /v1/ingest", () => {
     expect(await read(TOPICS.raw, 2)).toHaveLength(2);
   });
 
+  it("key rotation: accepts the current and the earlier key until its not-after, each replay refused per key", async () => {
+    const oldSecret = "old-secret-0123456789abcdef";
+    const metrics = createMetrics({ defaults: false });
+    const keys = [
+      { id: "k2", secret },
+      { id: "k1", secret: oldSecret, notAfterSeconds: NOW / 1000 + 60 },
+    ];
+    const at = (now: number) => createApp({ bus, ingest: { secret, keys, maxSkewSeconds: 300, maxBodyBytes: 1 << 20 }, metrics, now: () => now, log: silentLogger });
+    const a = at(NOW);
+    const b = body(1, "rot");
+    expect((await a.fetch(await signedIngest("http://x/v1/ingest", oldSecret, b, NOW / 1000, "k1"))).status).toBe(202);
+    expect((await a.fetch(await signedIngest("http://x/v1/ingest", secret, b, NOW / 1000, "k2"))).status).toBe(202);
+    // An edge from before key ids: every current key is tried.
+    expect((await a.fetch(await signedIngest("http://x/v1/ingest", oldSecret, body(1, "rot2"), NOW / 1000))).status).toBe(202);
+    const replay = await signedIngest("http://x/v1/ingest", oldSecret, b, NOW / 1000, "k1");
+    expect(await answer(a.fetch(replay))).toEqual([409, "REPLAYED"]);
+    const later = at(NOW + 120_000);
+    expect(await answer(later.fetch(await signedIngest("http://x/v1/ingest", oldSecret, b, NOW / 1000 + 120, "k1")))).toEqual([401, "RETIRED_KEY"]);
+    expect(await answer(later.fetch(await signedIngest("http://x/v1/ingest", oldSecret, b, NOW / 1000 + 120)))).toEqual([401, "BAD_SIGNATURE"]);
+    expect(await answer(later.fetch(await signedIngest("http://x/v1/ingest", secret, b, NOW / 1000 + 120, "k7")))).toEqual([401, "UNKNOWN_KEY"]);
+  });
+
   it("answers 400 naming the field, and publishes nothing", async () => {
     const { app: a } = app();
     const records = scoredRecords(0, 3, { run: "bad", cards: 2 });

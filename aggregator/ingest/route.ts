@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorBody } from "../../core/contracts/errors.js";
 import type { Logger } from "../../core/contracts/logger.js";
 import { IngestBatchSchema, parseWith, type FieldIssue } from "../../core/schemas.js";
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBody } from "../../core/signing.js";
+import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBodyWithKeys, type SigningKey } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
 import { PortError, type EventBus } from "../ports.js";
 import { toMessages } from "./messages.js";
@@ -19,6 +19,11 @@ import { ReplayGuard } from "./replay-guard.js";
 
 export interface IngestOptions {
   secret: string;
+  /**
+   * The key ring (current key first, then earlier keys until their not-after); absent: `secret`
+   * alone under the id "default". See aggregator/config.ts ingestKeys.
+   */
+  keys?: SigningKey[];
   maxSkewSeconds: number;
   maxBodyBytes: number;
 }
@@ -38,6 +43,7 @@ function refuse(c: Context, status: ContentfulStatusCode, code: string, message:
 
 export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps): void {
   const guard = deps.replayGuard ?? new ReplayGuard();
+  const keys: SigningKey[] = options.keys ?? [{ id: "default", secret: options.secret }];
   const { metrics, log } = deps;
 
   app.post(
@@ -53,13 +59,15 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       const body = await c.req.text();
       const nowMs = deps.now();
       const signature = c.req.header(SIGNATURE_HEADER);
-      const verified = await verifyBody(options.secret, body, signature, c.req.header(TIMESTAMP_HEADER), Math.floor(nowMs / 1000), options.maxSkewSeconds);
+      const verified = await verifyBodyWithKeys(keys, body, signature, c.req.header(TIMESTAMP_HEADER), c.req.header(KEY_ID_HEADER), Math.floor(nowMs / 1000), options.maxSkewSeconds);
       if (!verified.ok) {
         metrics.ingestRequest("unauthorized");
         log.warn("INGEST_UNAUTHORIZED", { reason: verified.reason });
         return refuse(c, 401, "UNAUTHORIZED", "signature refused", { reason: verified.reason });
       }
-      const sig = signature ?? "";
+      // Replays are remembered per key: the same bytes signed under the old and the new key are two
+      // signatures, each accepted once.
+      const sig = `${verified.keyId}:${signature ?? ""}`;
       if (guard.reserve(sig, nowMs) === "replayed") {
         metrics.ingestRequest("replayed");
         log.warn("INGEST_REPLAYED", {});

@@ -33,13 +33,14 @@ import {
   TrainRequestSchema,
 } from "../training/schemas.js";
 import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
+import { LIST_ROUTES } from "./lists-api.js";
 
-// The aggregator's API as route descriptors. Roles: viewer < analyst < admin (bearer tokens).
+// The aggregator's API as route descriptors. Roles: reference < viewer < analyst < admin (bearer tokens).
 
 const err = (description: string): ResponseDoc => ({ description, schema: ErrorResponseSchema });
 const authErrors = { 401: err("missing, unknown or revoked token"), 403: err("role too low"), 503: err("token store unavailable") };
 const bad = { 400: err("invalid input: each issue names the field and the problem; nothing changed") };
-const ops = (role: "viewer" | "analyst" | "admin") => ({ security: ["opsToken"], description: `Requires role ${role} or higher.` });
+const ops = (role: "reference" | "viewer" | "analyst" | "admin") => ({ security: ["opsToken"], description: `Requires role ${role} or higher.` });
 
 export const AGGREGATOR_ROUTES: RouteDoc[] = [
   {
@@ -118,7 +119,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     responses: { 200: { description: "result", schema: RecomputeResponseSchema }, ...authErrors },
   },
   {
-    method: "get", path: "/v1/reference/snapshot", operationId: "getReferenceSnapshot", tags: ["reference"], ...ops("viewer"),
+    method: "get", path: "/v1/reference/snapshot", operationId: "getReferenceSnapshot", tags: ["reference"], ...ops("reference"),
     summary: "Reference data for the edge's snapshot adapter (embedded profile)",
     responses: { 200: { description: "snapshot", schema: ReferenceSnapshotSchema }, ...authErrors },
   },
@@ -154,6 +155,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     summary: "Make this model the champion (the old one is retired); promoting a retired version is the rollback. Audited, published at once", params: ModelParamsSchema,
     responses: { 200: { description: "promoted", schema: ModelMoveSchema }, ...bad, ...authErrors, 404: err("unknown model"), 409: err("not allowed from its status"), 503: err("publication failed: the same call again re-publishes") },
   },
+  ...LIST_ROUTES,
   {
     method: "get", path: "/metrics", operationId: "metrics", tags: ["observability"], security: [],
     summary: "Prometheus text exposition (no auth: bind to a private interface or front it with the scrape network)",

@@ -8,7 +8,11 @@ import { problem } from "./http.js";
 // fraud_ops.api_tokens, plus OPS_BOOTSTRAP_TOKENS from the environment); a presented token is
 // hashed and compared in constant time against every known digest. Tokens are never logged.
 
-export const ROLES = ["viewer", "analyst", "admin"] as const;
+/**
+ * Ordered: each role may do what the ones before it may. "reference" reads the reference snapshot
+ * only (the edge's snapshot token: least privilege, no verdicts, cards or cases).
+ */
+export const ROLES = ["reference", "viewer", "analyst", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 const rank = (r: Role) => ROLES.indexOf(r);
 
@@ -56,6 +60,12 @@ export interface TokenAuthOptions {
   now: () => number;
   /** How long a loaded token list is trusted before re-reading the table (revocations apply within it). */
   refreshMs?: number;
+  /**
+   * While the table cannot be read, how long after its last good read the list is still trusted
+   * (default 5 min). Past it only the bootstrap tokens work: a token revoked during an outage
+   * stops working within this bound, not whenever PostgreSQL comes back.
+   */
+  maxStaleMs?: number;
   onError?: (code: string, err: unknown) => void;
 }
 
@@ -67,6 +77,7 @@ interface Entry {
 
 export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
   const refreshMs = opts.refreshMs ?? 10_000;
+  const maxStaleMs = opts.maxStaleMs ?? 300_000;
   const boot: Entry[] = (opts.bootstrap ?? []).map((t) => ({ name: t.name, role: t.role, digest: Buffer.from(t.sha256, "hex") }));
   let fromDb: Entry[] | undefined;
   let loadedAt = -Infinity;
@@ -89,8 +100,13 @@ export function createTokenAuth(opts: TokenAuthOptions): TokenAuth {
       try {
         await loading;
       } catch (e) {
-        // A stale list keeps working (revocations wait for the store); no list at all refuses everyone.
+        // A stale list keeps working for a bounded time (revocations wait for the store); past the
+        // bound, or with no list at all, only bootstrap tokens are known.
         opts.onError?.("TOKEN_STORE_UNAVAILABLE", e);
+        if (fromDb !== undefined && opts.now() - loadedAt > maxStaleMs) {
+          opts.onError?.("TOKEN_LIST_EXPIRED", new Error(`token list older than ${maxStaleMs} ms; only bootstrap tokens accepted`));
+          fromDb = undefined;
+        }
         if (fromDb === undefined && boot.length === 0) return undefined;
       }
     }

@@ -49,6 +49,8 @@ export interface OpsRuntime {
   models?: ModelService;
   /** The ops token check, for routes mounted beside the ops API (the alert stream). */
   auth: TokenAuth;
+  /** Caps on open alert streams (OPS_ALERT_STREAMS_PER_TOKEN / _TOTAL). */
+  alertStreams: { perToken: number; total: number };
   wrapBus(bus: EventBus): EventBus;
   trackSink(name: string, sink: Sink): Sink;
   start(): void;
@@ -142,7 +144,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     return all.flat();
   };
 
-  const auth = createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, onError: (code, e) => log.error(code, { error: (e as Error).message }) });
+  const auth = createTokenAuth({ sql, bootstrap: config.bootstrapTokens, now, maxStaleMs: config.tokenMaxStaleMs, onError: (code, e) => log.error(code, { error: (e as Error).message }) });
   const ops = createOpsRoutes({
     sql,
     verdicts: input.verdicts,
@@ -162,6 +164,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     now,
     log,
     metrics: opsMetrics,
+    maxBodyBytes: config.maxBodyBytes,
     ...(models ? { models } : {}),
   });
   const routes = new Hono();
@@ -179,6 +182,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     riskJob,
     ...(models ? { models } : {}),
     auth,
+    alertStreams: config.alertStreams,
     wrapBus: (bus) => observingBus(bus, verdictMetrics),
     trackSink,
     start: () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEV_EDGE_TOKEN_SHA256, isDevSecret, isPlainHttp } from "../../core/contracts/dev-defaults.js";
 import { parseBootstrapTokens, type TokenRecord } from "./auth.js";
 import { RiskConfigSchema, type RiskConfig } from "./risk.js";
 
@@ -22,6 +23,16 @@ const OpsEnvSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
   /** Embedded profile: a JSON ReferenceSnapshot (block lists, IP risk, versions) the snapshot endpoint starts from. */
   OPS_REFERENCE_BASE_FILE: z.string().min(1).optional(),
+  /** Largest request body of an ops route (labels, decisions, models); larger: 413. */
+  OPS_MAX_BODY_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  /** While PostgreSQL is down, how long the last token list read from it is still trusted. */
+  OPS_TOKEN_MAX_STALE_SECONDS: int(0, 86_400).default(300),
+  /** Open alert streams (SSE) allowed per token, and in all. */
+  OPS_ALERT_STREAMS_PER_TOKEN: int(1, 1000).default(4),
+  OPS_ALERT_STREAMS_TOTAL: int(1, 100_000).default(64),
+  /** Read only to know whether development defaults are allowed (aggregator/config.ts validates them). */
+  VIGIL_PROFILE: z.string().optional(),
+  VIGIL_ENV: z.string().optional(),
   SINK_GROUP_REVIEW: z.string().min(1).default("vigil-sink-review-cases"),
   SINK_GROUP_RISK_FACTS: z.string().min(1).default("vigil-sink-risk-facts"),
 });
@@ -33,6 +44,20 @@ export interface OpsConfig {
   redis?: { url: string; token: string };
   referenceBaseFile?: string;
   groups: { review: string; riskFacts: string };
+  maxBodyBytes: number;
+  tokenMaxStaleMs: number;
+  alertStreams: { perToken: number; total: number };
+}
+
+/** Outside the embedded profile and VIGIL_ENV=local: no shipped token hash, no dev Redis token, no plain-http Redis. */
+function devDefaultProblems(e: z.infer<typeof OpsEnvSchema>, tokens: TokenRecord[]): string[] {
+  if ((e.VIGIL_PROFILE ?? "embedded") === "embedded" || e.VIGIL_ENV === "local") return [];
+  const why = "(stack profile outside VIGIL_ENV=local)";
+  const out: string[] = [];
+  if (tokens.some((t) => t.sha256 === DEV_EDGE_TOKEN_SHA256)) out.push(`OPS_BOOTSTRAP_TOKENS: holds the development token of .dev.vars.example ${why}`);
+  if (e.UPSTASH_REDIS_REST_URL !== undefined && isPlainHttp(e.UPSTASH_REDIS_REST_URL)) out.push(`UPSTASH_REDIS_REST_URL: must be an https URL ${why}`);
+  if (e.UPSTASH_REDIS_REST_TOKEN !== undefined && isDevSecret(e.UPSTASH_REDIS_REST_TOKEN)) out.push(`UPSTASH_REDIS_REST_TOKEN: is a shipped development value ${why}`);
+  return out;
 }
 
 /** Throws an Error listing every problem by setting name (values are never echoed: tokens may be secrets). */
@@ -43,12 +68,18 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     throw new Error(`invalid ops configuration: ${r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")}: ${i.message}`).join("; ")}`);
   }
   const e = r.data;
+  const bootstrapTokens = parseBootstrapTokens(e.OPS_BOOTSTRAP_TOKENS);
+  const problems = devDefaultProblems(e, bootstrapTokens);
+  if (problems.length > 0) throw new Error(`invalid ops configuration: ${problems.join("; ")}`);
   return {
-    bootstrapTokens: parseBootstrapTokens(e.OPS_BOOTSTRAP_TOKENS),
+    bootstrapTokens,
     riskIntervalMs: e.OPS_RISK_INTERVAL_SECONDS * 1000,
     risk: RiskConfigSchema.parse({ windowDays: e.OPS_RISK_WINDOW_DAYS, labelDelayDays: e.OPS_LABEL_DELAY_DAYS, smoothingWeight: e.OPS_RISK_SMOOTHING, stats: { labelDelayDays: e.OPS_STATS_LABEL_DELAY_DAYS } }),
     ...(e.UPSTASH_REDIS_REST_URL && e.UPSTASH_REDIS_REST_TOKEN ? { redis: { url: e.UPSTASH_REDIS_REST_URL, token: e.UPSTASH_REDIS_REST_TOKEN } } : {}),
     ...(e.OPS_REFERENCE_BASE_FILE ? { referenceBaseFile: e.OPS_REFERENCE_BASE_FILE } : {}),
     groups: { review: e.SINK_GROUP_REVIEW, riskFacts: e.SINK_GROUP_RISK_FACTS },
+    maxBodyBytes: e.OPS_MAX_BODY_BYTES,
+    tokenMaxStaleMs: e.OPS_TOKEN_MAX_STALE_SECONDS * 1000,
+    alertStreams: { perToken: e.OPS_ALERT_STREAMS_PER_TOKEN, total: e.OPS_ALERT_STREAMS_TOTAL },
   };
 }

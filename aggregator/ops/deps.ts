@@ -25,6 +25,8 @@ export interface OpsDeps {
   now: () => number;
   log: OpsLogger;
   metrics?: OpsMetrics;
+  /** Largest request body of an ops route (default 1 MiB); larger: 413 PAYLOAD_TOO_LARGE. */
+  maxBodyBytes?: number;
   /** The learning loop's model registry (train, compare, shadow, promote); 503 on its routes when absent. */
   models?: ModelService;
 }

@@ -51,6 +51,7 @@ beforeAll(async () => {
   const group = (s: string) => `e2e-${run}-${s}`;
   const config = loadConfig({
     VIGIL_PROFILE: profile,
+    VIGIL_ENV: "local",
     VIGIL_DATA_DIR: dir,
     INGEST_SECRET: SECRET,
     KAFKA_TOPIC_PREFIX: `e2e-${run}.`,

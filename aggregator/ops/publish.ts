@@ -3,6 +3,7 @@ import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { REDIS_KEYS, ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
 import type { OpsSql, SqlQuery } from "./sql.js";
+import { computeListDelta, recordListDelta, snapshotLists, type ListDelta } from "./lists-publish.js";
 
 // Publishing label-derived risk into the edge's reference data. Only differences from what was
 // last published are sent (so values written by other tools, e.g. seeded merchant risk, stay),
@@ -28,6 +29,8 @@ export interface ReferenceDelta {
   set: Record<PublishedKind, Record<string, string>>;
   del: Record<PublishedKind, string[]>;
   changes: number;
+  /** Allow/block list changes (lists-publish.ts); absent = none. */
+  lists?: ListDelta;
 }
 
 /** Where published values go; resolves once they are durable there (rejects otherwise). */
@@ -55,7 +58,8 @@ async function desired(sql: SqlQuery): Promise<Record<PublishedKind, Map<string,
   return out;
 }
 
-export async function computeDelta(sql: SqlQuery): Promise<ReferenceDelta> {
+/** `nowIso` prunes list entries expired by then (default: the wall clock). */
+export async function computeDelta(sql: SqlQuery, nowIso: string = new Date().toISOString()): Promise<ReferenceDelta> {
   const want = await desired(sql);
   const { rows } = await sql.query<{ kind: PublishedKind; entity_id: string; value: string }>(
     "SELECT kind, entity_id, value FROM fraud_ops.published_reference",
@@ -77,6 +81,11 @@ export async function computeDelta(sql: SqlQuery): Promise<ReferenceDelta> {
       }
     }
   }
+  const lists = await computeListDelta(sql, nowIso);
+  if (lists.changes > 0) {
+    delta.lists = lists;
+    delta.changes += lists.changes;
+  }
   return delta;
 }
 
@@ -88,7 +97,7 @@ export interface PublishResult {
 
 /** Sends the delta to every target, then records it and bumps the snapshot version. */
 export async function publishReference(sql: OpsSql, targets: ReferenceTarget[], nowIso: string): Promise<PublishResult> {
-  const delta = await computeDelta(sql);
+  const delta = await computeDelta(sql, nowIso);
   if (delta.changes === 0) return { changes: 0, version: await snapshotVersion(sql), targets: [] };
   for (const t of targets) await t.apply(delta);
   const version = await sql.transaction(async (tx) => {
@@ -109,6 +118,7 @@ export async function publishReference(sql: OpsSql, targets: ReferenceTarget[], 
         );
       }
     }
+    if (delta.lists) await recordListDelta(tx, delta.lists);
     const v = await tx.query<{ version: number }>(
       "UPDATE fraud_ops.refdata_state SET version = version + 1, updated_at = $1 WHERE id = 1 RETURNING version::float8 AS version",
       [nowIso],
@@ -133,6 +143,13 @@ export function redisReferenceTarget(redis: Redis): ReferenceTarget {
         if (Object.keys(delta.set[k]).length > 0) p.hset(REDIS_HASH[k], delta.set[k]);
         if (delta.del[k].length > 0) p.hdel(REDIS_HASH[k], ...delta.del[k]);
       }
+      const lists = delta.lists;
+      if (lists) {
+        for (const [a, key] of [["block", REDIS_KEYS.listBlock], ["allow", REDIS_KEYS.listAllow]] as const) {
+          if (Object.keys(lists.set[a]).length > 0) p.hset(key, lists.set[a]);
+          if (lists.del[a].length > 0) p.hdel(key, ...lists.del[a]);
+        }
+      }
       // Last, so an edge that sees the new version also sees the new values.
       p.incr(REDIS_VERSION_KEY);
       await p.exec();
@@ -147,7 +164,7 @@ export type SnapshotBase = () => Promise<Partial<ReferenceSnapshot>>;
  * The embedded profile's snapshot: the base document overlaid with label-derived risk. Its version
  * is the base's plus the ops publish counter, so a change of either makes the edge reload.
  */
-export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?: SnapshotBase): Promise<ReferenceSnapshot> {
+export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?: SnapshotBase, nowIso: string = new Date().toISOString()): Promise<ReferenceSnapshot> {
   // The model registry's champion, shadow and their files win over the base's versions.
   const b = { ...(base ? await base() : {}), ...(models ? await models() : {}) };
   const want = await desired(sql);
@@ -172,5 +189,8 @@ export async function buildSnapshot(sql: SqlQuery, base?: SnapshotBase, models?:
     terminal_stats: { ...(b.terminal_stats ?? {}), ...stats(want.terminal_stats) },
     merchant_stats: { ...(b.merchant_stats ?? {}), ...stats(want.merchant_stats) },
   };
+  // Lists in force now; the base's own lists (if any) stay, the tables win per list.
+  const lists = { ...(b.lists ?? {}), ...(await snapshotLists(sql, nowIso)) };
+  if (Object.keys(lists).length > 0) Object.assign(snapshot, { lists });
   return ReferenceSnapshotSchema.parse(snapshot);
 }

@@ -5,6 +5,9 @@ import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH 
 import { caseEvents, claimCase, decideCase, decodeCursor, DecisionRequestSchema, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import type { OpsDeps } from "./deps.js";
 import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
+import { invalid } from "./http.js";
+import { listValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
+import type { ListEntry } from "./lists.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
 // and is attributed to the token's name in the audit trail.
@@ -61,7 +64,22 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const b = await parseRequest(c, "body", DecisionRequestSchema);
     if (!b.ok) return b.response;
     const principal = c.get("principal");
-    const r = await decideCase(deps.sql, p.value.id, { name: principal.name, admin: hasRole(principal, "admin") }, b.value, nowIso());
+    // Optional add_to_list: checked first, written in the decision's transaction.
+    const add = b.value.add_to_list;
+    const prep = add ? await prepareCaseListAdd(add, (await getCase(deps.sql, p.value.id))?.transaction_id, deps.verdicts, deps.now()) : undefined;
+    if (prep && !prep.ok) return invalid(c, prep.issues);
+    let listed: ListEntry | undefined;
+    const also = prep ? async (tx: Parameters<typeof prep.write>[0], cs: Parameters<typeof prep.write>[1]) => {
+      listed = await prep.write(tx, cs, b.value, principal.name, nowIso());
+    } : undefined;
+    let r: Awaited<ReturnType<typeof decideCase>>;
+    try {
+      r = await decideCase(deps.sql, p.value.id, { name: principal.name, admin: hasRole(principal, "admin") }, b.value, nowIso(), also);
+    } catch (e) {
+      const missing = listValueUnavailable(e);
+      if (missing) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", missing.message);
+      throw e;
+    }
     if (!r.ok) {
       if (r.reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
       return problem(c, r.reason === "NOT_CLAIMANT" ? 403 : 409, r.reason, CONFLICT_MESSAGES[r.reason]);
@@ -69,7 +87,8 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision });
     deps.metrics?.labels(r.label_version === 1 ? "created" : "updated", 1);
     deps.riskJob.trigger();
-    return c.json({ case: r.case, label_version: r.label_version });
+    if (listed) deps.log.info("LIST_ENTRIES_WRITTEN", { list: listed.list, by: principal.name, source: `case:${p.value.id}` });
+    return c.json({ case: r.case, label_version: r.label_version, ...(listed ? { list_entry: listed } : {}) });
   });
 
   app.post("/v1/feedback", analyst, async (c) => {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { CHANNELS, type ScoredEvent } from "../../core/schemas.js";
 import { writeLabel } from "./labels.js";
+import { AddToListSchema } from "./case-lists.js";
 import { isoOf, isoOrNull, type OpsSql, type SqlQuery } from "./sql.js";
 
 // The review queue: one case per REVIEW verdict. Claiming is one conditional UPDATE (atomic);
@@ -151,6 +152,8 @@ export async function claimCase(sql: SqlQuery, caseId: number, who: string, nowI
 export const DecisionRequestSchema = z.strictObject({
   decision: z.enum(["FRAUD", "LEGIT"]),
   note: z.string().trim().min(1).max(2000),
+  /** Also add the case's card, device, merchant, terminal, IP or BIN to a list, in the same transaction. */
+  add_to_list: AddToListSchema.optional(),
 });
 export type DecisionRequest = z.infer<typeof DecisionRequestSchema>;
 
@@ -165,6 +168,8 @@ export async function decideCase(
   who: { name: string; admin: boolean },
   d: DecisionRequest,
   nowIso: string,
+  /** More writes of the same decision, inside its transaction (a throw rolls the decision back). */
+  also?: (tx: SqlQuery, c: ReviewCase) => Promise<void>,
 ): Promise<DecideResult> {
   return sql.transaction(async (tx) => {
     const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM fraud_ops.review_cases WHERE case_id = $1 FOR UPDATE`, [caseId]);
@@ -191,6 +196,7 @@ export async function decideCase(
     );
     const updated = upd.rows[0];
     if (!updated) throw new Error(`case ${caseId} vanished inside its own transaction`);
+    if (also) await also(tx, c);
     return { ok: true, case: toCase(updated), label_version: label.version } as const;
   });
 }

@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { requireRole, type OpsEnv } from "./auth.js";
 import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
@@ -6,6 +7,7 @@ import { parseRequest, problem } from "./http.js";
 import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
+import { listRoutes } from "./list-routes.js";
 import { falsePositiveStats } from "./risk.js";
 import { isoOf } from "./sql.js";
 import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
@@ -23,6 +25,14 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const viewer = requireRole(deps.auth, "viewer");
   const admin = requireRole(deps.auth, "admin");
+  // Before auth and parsing, on every ops route with a body (the review and model routes too, as
+  // they are mounted below): declared or streamed, a body over the limit is refused 413 unread.
+  const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
+  const limit = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => problem(c, 413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
+  });
+  app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)));
 
   app.get("/v1/health", viewer, async (c) => c.json(await checkHealth(deps.health)));
 
@@ -78,16 +88,18 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
 
   app.get("/v1/metrics/fraud-summary", viewer, async (c) => summary(c, deps));
 
-  app.get("/v1/reference/snapshot", viewer, async (c) => {
+  // The edge's snapshot token has the "reference" role: this route and nothing else.
+  app.get("/v1/reference/snapshot", requireRole(deps.auth, "reference"), async (c) => {
     c.header("Cache-Control", "no-store");
     const models = deps.models;
-    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined));
+    return c.json(await buildSnapshot(deps.sql, deps.snapshotBase, models ? () => models.snapshotModels() : undefined, new Date(deps.now()).toISOString()));
   });
 
   app.post("/v1/risk/recompute", admin, async (c) => c.json(await deps.riskJob.run()));
 
   app.route("/", reviewRoutes(deps));
   app.route("/", modelRoutes(deps));
+  app.route("/", listRoutes(deps));
   return app;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ListEntrySchema } from "./lists.js";
 import { AlertSchema, CardHashSchema, CHANNELS, ReasonSchema, VERDICTS } from "../../core/schemas.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { MAX_FEEDBACK_BATCH } from "./labels.js";
@@ -111,7 +112,7 @@ export const CaseEventSchema = z.object({
   note: z.string().nullable(),
 });
 export const CaseDetailResponseSchema = z.object({ case: ReviewCaseSchema, events: z.array(CaseEventSchema) });
-export const DecisionResponseSchema = z.object({ case: ReviewCaseSchema, label_version: z.number().int() });
+export const DecisionResponseSchema = z.object({ case: ReviewCaseSchema, label_version: z.number().int(), list_entry: ListEntrySchema.optional() });
 
 export const FeedbackResponseSchema = z.object({
   created: z.number().int(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createTokenAuth, parseBootstrapTokens, sha256Hex } from "./auth.js";
 import { loadOpsConfig } from "./config.js";
+import { DEV_EDGE_TOKEN_SHA256 } from "../../core/contracts/dev-defaults.js";
 import { checkHealth, createRateMeter, type HealthSources } from "./health.js";
 
 const base = (over: Partial<HealthSources> = {}): HealthSources => ({
@@ -96,5 +97,65 @@ describe("health", () => {
     t = 10_000;
     total = 500;
     expect(m.rate()).toBe(50);
+  });
+});
+
+describe("token list trusted for a bounded time while PostgreSQL is down (issue 13 item 9)", () => {
+  it("drops the database tokens once the last good read is older than maxStaleMs; bootstrap tokens keep working", async () => {
+    let fail = false;
+    let t = 0;
+    const errors: string[] = [];
+    const sql = {
+      query: async <T>() => {
+        if (fail) throw new Error("connection refused");
+        return { rows: [{ name: "db", sha256: sha256Hex("db-token"), role: "viewer" }] as T[] };
+      },
+    };
+    const auth = createTokenAuth({ sql, now: () => t, refreshMs: 1000, maxStaleMs: 60_000, bootstrap: [{ name: "boot", role: "admin", sha256: sha256Hex("boot-token") }], onError: (c) => errors.push(c) });
+    expect(await auth.authenticate("Bearer db-token")).toMatchObject({ ok: true });
+    fail = true;
+    t = 59_000;
+    expect(await auth.authenticate("Bearer db-token")).toMatchObject({ ok: true });
+    t = 61_000;
+    expect(await auth.authenticate("Bearer db-token")).toEqual({ ok: false, reason: "UNKNOWN_TOKEN" });
+    expect(await auth.authenticate("Bearer boot-token")).toMatchObject({ ok: true });
+    expect(errors).toContain("TOKEN_LIST_EXPIRED");
+    fail = false;
+    t = 62_000;
+    expect(await auth.authenticate("Bearer db-token")).toMatchObject({ ok: true });
+  });
+
+  it("without bootstrap tokens answers 503 once the list expired", async () => {
+    let fail = false;
+    let t = 0;
+    const sql = {
+      query: async <T>() => {
+        if (fail) throw new Error("connection refused");
+        return { rows: [{ name: "db", sha256: sha256Hex("db-token"), role: "viewer" }] as T[] };
+      },
+    };
+    const auth = createTokenAuth({ sql, now: () => t, refreshMs: 1000, maxStaleMs: 10_000 });
+    expect(await auth.authenticate("Bearer db-token")).toMatchObject({ ok: true });
+    fail = true;
+    t = 20_000;
+    expect(await auth.authenticate("Bearer db-token")).toEqual({ ok: false, reason: "TOKEN_STORE_UNAVAILABLE" });
+  });
+});
+
+describe("ops config: limits and production refusals (issue 13 items 8, 9)", () => {
+  it("has limit defaults and reads overrides", () => {
+    expect(loadOpsConfig({})).toMatchObject({ maxBodyBytes: 1024 * 1024, tokenMaxStaleMs: 300_000, alertStreams: { perToken: 4, total: 64 } });
+    expect(loadOpsConfig({ OPS_MAX_BODY_BYTES: "2048", OPS_TOKEN_MAX_STALE_SECONDS: "30", OPS_ALERT_STREAMS_PER_TOKEN: "1", OPS_ALERT_STREAMS_TOTAL: "2" })).toMatchObject({ maxBodyBytes: 2048, tokenMaxStaleMs: 30_000, alertStreams: { perToken: 1, total: 2 } });
+    expect(() => loadOpsConfig({ OPS_MAX_BODY_BYTES: "10" })).toThrow(/OPS_MAX_BODY_BYTES/);
+  });
+
+  it.each([
+    ["the .dev.vars.example token hash", { OPS_BOOTSTRAP_TOKENS: JSON.stringify([{ name: "x", role: "admin", sha256: DEV_EDGE_TOKEN_SHA256 }]) }, "OPS_BOOTSTRAP_TOKENS"],
+    ["a plain-http Redis REST URL", { UPSTASH_REDIS_REST_URL: "http://redis.internal", UPSTASH_REDIS_REST_TOKEN: "real-token-0123456789" }, "UPSTASH_REDIS_REST_URL"],
+    ["the local Upstash bridge token", { UPSTASH_REDIS_REST_URL: "https://redis.internal", UPSTASH_REDIS_REST_TOKEN: "vigil-local-token" }, "UPSTASH_REDIS_REST_TOKEN"],
+  ])("refuses %s with the stack profile outside VIGIL_ENV=local", (_n, over, setting) => {
+    expect(() => loadOpsConfig({ VIGIL_PROFILE: "stack", ...over })).toThrow(new RegExp(`${setting}: .*VIGIL_ENV=local`));
+    expect(() => loadOpsConfig({ VIGIL_PROFILE: "stack", VIGIL_ENV: "local", ...over })).not.toThrow();
+    expect(() => loadOpsConfig({ ...over })).not.toThrow();
   });
 });

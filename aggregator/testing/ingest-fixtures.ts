@@ -75,7 +75,7 @@ export function scoredRecords(from: number, count: number, o: FixtureOptions): S
 }
 
 /** A signed POST /v1/ingest request, as the edge's queue consumer sends it. */
-export async function signedIngest(url: string, secret: string, body: string, nowSeconds: number): Promise<Request> {
-  const headers = await signBody(secret, body, nowSeconds);
+export async function signedIngest(url: string, secret: string, body: string, nowSeconds: number, keyId?: string): Promise<Request> {
+  const headers = await signBody(secret, body, nowSeconds, keyId);
   return new Request(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 }

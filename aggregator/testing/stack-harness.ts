@@ -22,7 +22,7 @@ export interface StackStores {
 
 export function stackConfig(env: Record<string, string | undefined> = {}): AggregatorConfig {
   // The local stack is one broker: cap the spec's 64 partitions / RF 3 as infra/stack.env does.
-  return loadConfig({ KAFKA_LOCAL_PARTITIONS: "4", KAFKA_LOCAL_RF: "1", ...process.env, VIGIL_PROFILE: "stack", VIGIL_INGEST: "false", ...env });
+  return loadConfig({ KAFKA_LOCAL_PARTITIONS: "4", KAFKA_LOCAL_RF: "1", ...process.env, VIGIL_PROFILE: "stack", VIGIL_ENV: "local", VIGIL_INGEST: "false", ...env });
 }
 
 export async function openStackStores(config: AggregatorConfig = stackConfig()): Promise<StackStores> {

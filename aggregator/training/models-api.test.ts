@@ -30,7 +30,7 @@ const DAY = 86_400_000;
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const FROM = NOW - 40 * DAY;
 const TO = NOW - 10 * DAY;
-const TOKENS: Record<Role, string> = { viewer: "tok-m-viewer-0123456789", analyst: "tok-m-analyst-0123456789", admin: "tok-m-admin-0123456789" };
+const TOKENS: Record<Role, string> = { reference: "tok-m-reference-0123456789", viewer: "tok-m-viewer-0123456789", analyst: "tok-m-analyst-0123456789", admin: "tok-m-admin-0123456789" };
 
 let db: PGlite;
 let sql: SqlClient;
@@ -50,7 +50,7 @@ beforeAll(async () => {
   await seedFeatureStore(archive, sql, { fromMs: FROM, toMs: TO, n: 1200, labelAfterDays: 3 });
   const target: ModelTarget = { name: "recording", apply: async (a) => void published.push(a) };
   models = createModelService({ sql, archive, config, targets: [target], now: () => NOW, log: () => undefined });
-  const auth = createTokenAuth({ now: () => NOW, bootstrap: (["viewer", "analyst", "admin"] as const).map((role) => ({ name: role, role, sha256: sha256Hex(TOKENS[role]) })) });
+  const auth = createTokenAuth({ now: () => NOW, bootstrap: (["reference", "viewer", "analyst", "admin"] as const).map((role) => ({ name: role, role, sha256: sha256Hex(TOKENS[role]) })) });
   app = createOpsRoutes({
     sql,
     verdicts: createSqlVerdictStore(sql, { now: () => NOW }),
@@ -99,7 +99,7 @@ describe("model routes: auth and bad input", () => {
     { method: "POST", path: "/v1/models/nope/shadow", min: "admin" },
     { method: "POST", path: "/v1/models/nope/promote", min: "admin" },
   ];
-  const BELOW: Record<Role, Role[]> = { viewer: [], analyst: ["viewer"], admin: ["viewer", "analyst"] };
+  const BELOW: Record<Role, Role[]> = { reference: [], viewer: ["reference"], analyst: ["reference", "viewer"], admin: ["reference", "viewer", "analyst"] };
   for (const r of ROUTES) {
     it(`${r.method} ${r.path}: 401 without or with an unknown token, 403 below ${r.min}`, async () => {
       for (const t of [undefined, "unknown-token-123"]) expect((await req(r.method, r.path, t, r.body)).status).toBe(401);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EntityRiskStatsSchema } from "../schemas.js";
+import { ListNameSchema } from "./lists.js";
 
 // The reference data contract between the aggregator (which publishes it) and the edge (which
 // reads it): one versioned snapshot document, and the Redis key layout it is stored under when
@@ -11,6 +12,14 @@ const key = z.string().min(1).max(128);
 
 export const CARD_TIERS = ["LOW", "MEDIUM", "HIGH"] as const;
 export type CardTier = (typeof CARD_TIERS)[number];
+
+/**
+ * Allow and block lists (core/contracts/lists.ts), a part of its own: list name → key → expiry
+ * (ISO date-time; null = never). Expired entries are pruned when published; the engine also drops
+ * any it still sees by the event's time.
+ */
+export const ListsSnapshotSchema = z.partialRecord(ListNameSchema, z.record(key, z.iso.datetime({ offset: true }).nullable()));
+export type ListsSnapshot = z.infer<typeof ListsSnapshotSchema>;
 
 export const ReferenceSnapshotSchema = z.strictObject({
   /** Monotonic publish counter (`vigil:refdata:version`); 0 when nothing was ever published. */
@@ -36,6 +45,8 @@ export const ReferenceSnapshotSchema = z.strictObject({
   models: z.record(z.string().min(1).max(64), z.unknown()).optional(),
   /** Rule sets by version, for profiles without Redis; validated later by core's RuleSet schema. */
   rule_sets: z.record(z.string().min(1).max(64), z.unknown()).optional(),
+  /** Allow/block lists; absent = none published. */
+  lists: ListsSnapshotSchema.optional(),
 });
 export type ReferenceSnapshot = z.infer<typeof ReferenceSnapshotSchema>;
 
@@ -60,4 +71,7 @@ export const REDIS_KEYS = {
   ruleSet: (version: string) => `vigil:ruleset:${version}`,
   /** A model file's JSON text (immutable per version). */
   model: (version: string) => `vigil:model:${version}`,
+  /** Allow / block list hashes: field `<kind>:<key>` (kind of core/contracts/lists.ts), value the expiry (ISO) or "" for none. */
+  listBlock: "vigil:list:block",
+  listAllow: "vigil:list:allow",
 } as const;

@@ -14,6 +14,8 @@ export interface CompiledRule {
   readonly description: string;
   readonly score: number;
   readonly action: "BLOCK" | "REVIEW" | undefined;
+  /** An allow-list entry does not lift this rule's forced action. */
+  readonly nonOverridable: boolean;
   readonly test: Pred;
 }
 
@@ -80,6 +82,7 @@ export function compileRuleSet(rs: RuleSet): CompiledRuleSet {
       description: r.description,
       score: r.score,
       action: r.action,
+      nonOverridable: r.non_overridable === true,
       test: compileExpr(r.when),
     })),
   };

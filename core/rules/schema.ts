@@ -102,6 +102,8 @@ export const RuleSchema = z.strictObject({
   score: z.number().min(0).max(100),
   /** BLOCK forces BLOCKED; REVIEW forces at least REVIEW. */
   action: z.enum(["BLOCK", "REVIEW"]).optional(),
+  /** When true (default false) an allow-list entry never lifts this rule's forced action (core/lists.ts). */
+  non_overridable: z.boolean().optional(),
   when: ExprSchema,
 });
 export type Rule = z.infer<typeof RuleSchema>;

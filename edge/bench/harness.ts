@@ -83,6 +83,7 @@ export function cpuSeconds(pid: number | undefined): number {
 export function edgeVars(reference: { url: string; token: string } | undefined): Record<string, string> {
   return {
     REGION: "bench",
+    VIGIL_ENV: "local",
     EDGE_TOKENS: JSON.stringify([
       { id: "bench", sha256: createHash("sha256").update(TOKEN).digest("hex"), channels: ["IN_STORE", "ATM", "MOBILE", "ONLINE"] },
     ]),

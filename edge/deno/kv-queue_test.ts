@@ -48,7 +48,7 @@ async function withReceiver(answer: () => number, fn: (url: string, posts: { ids
   }
 }
 
-const env = (url: string) => ({ AGGREGATOR_URL: url, AGGREGATOR_SECRET: SECRET, FORWARD_MAX_ATTEMPTS: "3", FORWARD_BACKOFF_BASE_SECONDS: "2", FORWARD_BACKOFF_MAX_SECONDS: "10" });
+const env = (url: string) => ({ VIGIL_ENV: "local", AGGREGATOR_URL: url, AGGREGATOR_SECRET: SECRET, FORWARD_MAX_ATTEMPTS: "3", FORWARD_BACKOFF_BASE_SECONDS: "2", FORWARD_BACKOFF_MAX_SECONDS: "10" });
 
 /** Records what the consumer re-enqueues (delay, attempts) instead of delivering it later. */
 function spyKv(kv: Deno.Kv): { kv: Deno.Kv; enqueued: { value: KvMessage; delay: number }[] } {

@@ -74,11 +74,11 @@ Deno.test("an EU card used in two regions: one state in the EU KV, its events on
   const us = await edgeWith(kv, kvEu, "us");
   const eu = await edgeWith(kv, kvEu, "eu");
   const euQueue = collect(kvEu, 3);
-  const card = `card_${crypto.randomUUID().replaceAll("-", "")}`;
+  const card = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
   await score(us, txn(card, { card_region: "EU", geolocation: { lat: 40.71, lon: -74.0 }, timestamp_utc: minutesAgo(40) }));
   const second = await score(eu, txn(card, { card_region: "EU", geolocation: { lat: 48.86, lon: 2.35 }, timestamp_utc: minutesAgo(1) }));
   // The BIN table alone makes a card EU-home, too.
-  const binCard = `card_${crypto.randomUUID().replaceAll("-", "")}`;
+  const binCard = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
   await score(us, txn(binCard, { card_bin: "49751234", channel: "ONLINE" }));
 
   assert.equal(await events(kvEu, card), 2, "one window holding both events");
@@ -97,7 +97,7 @@ Deno.test("a non-EU card lives in the default KV; without an EU KV every card do
   const kv = await Deno.openKv(":memory:");
   const kvEu = await Deno.openKv(":memory:");
   const edge = await edgeWith(kv, kvEu, "us");
-  const card = `card_${crypto.randomUUID().replaceAll("-", "")}`;
+  const card = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
   await score(edge, txn(card, { card_region: "US" }));
   assert.equal(await events(kv, card), 1);
   assert.equal(await events(kvEu, card), 0);
@@ -105,7 +105,7 @@ Deno.test("a non-EU card lives in the default KV; without an EU KV every card do
 
   const single = await Deno.openKv(":memory:");
   const one = await edgeWith(single, undefined, "eu");
-  const euCard = `card_${crypto.randomUUID().replaceAll("-", "")}`;
+  const euCard = `${crypto.randomUUID()}${crypto.randomUUID()}`.replaceAll("-", "");
   await score(one, txn(euCard, { card_region: "EU" }));
   assert.equal(await events(single, euCard), 1);
   await one.close();

@@ -1,12 +1,20 @@
 import { z } from "zod";
+import { KEY_ID_PATTERN } from "../../core/signing.js";
 import { BinTableSetting } from "../residency.js";
+import { productionIssues, VigilEnvSetting } from "../production-settings.js";
 
 // Settings of the queue consumer that forwards scored events to the aggregator, parsed once from
 // the Worker's env. Errors name the setting, never its value (the secret is one of them).
 
+const keyId = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z.string().regex(KEY_ID_PATTERN, "1-32 letters, digits and . _ -").optional(),
+);
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 export const ForwardConfigSchema = z.object({
+  /** "local" only for wrangler dev and tests: elsewhere development defaults are refused (production-settings.ts). */
+  VIGIL_ENV: VigilEnvSetting,
   /** Base URL of the aggregator; the consumer posts to `${AGGREGATOR_URL}/v1/ingest`. */
   AGGREGATOR_URL: z.url({ protocol: /^https?$/, message: "an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
   /** Shared HMAC secret (core/signing.ts); the aggregator holds the same one. */
@@ -20,6 +28,13 @@ export const ForwardConfigSchema = z.object({
     z.url({ protocol: /^https?$/, message: "an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")).optional(),
   ),
   AGGREGATOR_SECRET_EU: z.preprocess((v) => (v === "" ? undefined : v), z.string().min(16, "at least 16 characters").optional()),
+  /**
+   * Id of AGGREGATOR_SECRET (and of AGGREGATOR_SECRET_EU), sent with each signature. Rotation: the
+   * aggregator adds the new key beside the old one (INGEST_KEYS), then each edge switches secret
+   * and id; unset, the aggregator tries every key it holds.
+   */
+  AGGREGATOR_KEY_ID: keyId,
+  AGGREGATOR_KEY_ID_EU: keyId,
   /** The EU BIN table, as the edge config reads it: which events are EU-home. */
   EU_CARD_BINS: BinTableSetting,
   /** Deliveries of one message before it is dead-lettered by the consumer itself. */
@@ -44,9 +59,10 @@ export class ForwardConfigError extends Error {
 
 export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
   const r = ForwardConfigSchema.safeParse(env);
-  if (r.success) return r.data;
+  const production = productionIssues(env).map((i) => `${i.setting} (${i.message})`);
+  if (r.success && production.length === 0) return r.data;
   throw new ForwardConfigError([
-    ...new Set(r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)),
+    ...new Set([...(r.success ? [] : r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)), ...production]),
   ]);
 }
 

@@ -73,6 +73,7 @@ function batchOf(records: unknown[], attempts = 1) {
 
 function forwardEnv(ns: string, dlq: Queue<DeadLetter>, over: Partial<ForwardEnv> = {}): ForwardEnv {
   return {
+    VIGIL_ENV: "local",
     AGGREGATOR_URL: `${receiverUrl}/${ns}`,
     AGGREGATOR_SECRET: secret,
     FORWARD_MAX_ATTEMPTS: "3",

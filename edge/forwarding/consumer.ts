@@ -35,10 +35,14 @@ export interface DeadLetter {
 }
 
 export interface ForwardEnv {
+  /** "local" allows plain-http aggregators and example secrets (edge/production-settings.ts). */
+  VIGIL_ENV?: string;
   AGGREGATOR_URL?: string;
   AGGREGATOR_SECRET?: string;
   AGGREGATOR_URL_EU?: string;
   AGGREGATOR_SECRET_EU?: string;
+  AGGREGATOR_KEY_ID?: string;
+  AGGREGATOR_KEY_ID_EU?: string;
   EU_CARD_BINS?: string;
   FORWARD_MAX_ATTEMPTS?: string | number;
   FORWARD_TIMEOUT_MS?: string | number;
@@ -70,11 +74,13 @@ type Msg = Message<unknown>;
 interface Target {
   url: string;
   secret: string;
+  /** Sent as x-vigil-key-id so the aggregator can hold old and new keys during a rotation. */
+  keyId?: string | undefined;
 }
 
 async function post(cfg: ForwardConfig, target: Target, records: ScoredEvent[], deps: Required<Pick<ForwardDeps, "fetch" | "now">>): Promise<Outcome> {
   const body = JSON.stringify({ records } satisfies { records: ScoredEvent[] });
-  const headers = await signBody(target.secret, body, Math.floor(deps.now() / 1000));
+  const headers = await signBody(target.secret, body, Math.floor(deps.now() / 1000), target.keyId);
   try {
     const res = await deps.fetch(`${target.url}/v1/ingest`, {
       method: "POST",
@@ -149,9 +155,11 @@ export async function handleScoredEventBatch(
   }
   if (valid.length === 0) return summary;
 
-  const central: Target = { url: cfg.AGGREGATOR_URL, secret: cfg.AGGREGATOR_SECRET };
+  const central: Target = { url: cfg.AGGREGATOR_URL, secret: cfg.AGGREGATOR_SECRET, keyId: cfg.AGGREGATOR_KEY_ID };
   const euTarget: Target | undefined = cfg.AGGREGATOR_URL_EU
-    ? { url: cfg.AGGREGATOR_URL_EU, secret: cfg.AGGREGATOR_SECRET_EU ?? cfg.AGGREGATOR_SECRET }
+    ? cfg.AGGREGATOR_SECRET_EU
+      ? { url: cfg.AGGREGATOR_URL_EU, secret: cfg.AGGREGATOR_SECRET_EU, keyId: cfg.AGGREGATOR_KEY_ID_EU }
+      : { url: cfg.AGGREGATOR_URL_EU, secret: cfg.AGGREGATOR_SECRET, keyId: cfg.AGGREGATOR_KEY_ID }
     : undefined;
   const parts: { target: Target; zone: string; items: typeof valid }[] = [];
   if (euTarget) {

@@ -1,6 +1,7 @@
 import type { CardTier, ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { EntityRiskStats, ReferenceSignals, TransactionEvent } from "../../core/schemas.js";
 import type { ReferenceLookup } from "../ports.js";
+import { indexLists, listHitsFor, type ListIndex } from "./lists.js";
 
 // Lookups in the reference snapshot (core/contracts/reference.ts). The Upstash adapter loads Redis
 // into that shape; the snapshot adapter fetches it whole (GET /v1/reference/snapshot from the
@@ -23,6 +24,8 @@ export interface ReferenceIndex {
   ruleSets: ReadonlyMap<string, unknown>;
   /** Model files by version (snapshot profile; the Upstash adapter reads them by key instead). */
   models: ReadonlyMap<string, unknown>;
+  /** Allow/block lists (edge/reference/lists.ts). */
+  lists: ListIndex;
 }
 
 export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
@@ -41,6 +44,7 @@ export function indexSnapshot(s: ReferenceSnapshot): ReferenceIndex {
     ...(s.shadow_model_version !== undefined ? { shadowModelVersion: s.shadow_model_version } : {}),
     ruleSets: new Map(Object.entries(s.rule_sets ?? {})),
     models: new Map(Object.entries(s.models ?? {})),
+    lists: indexLists(s.lists),
   };
 }
 
@@ -75,6 +79,8 @@ export function signalsFor(index: ReferenceIndex, event: TransactionEvent): Refe
   if (event.card_bin !== undefined) signals.bin_blocked = binBlocked(index.bins, event.card_bin);
   const tier = index.cardTier.get(event.card_number_hash);
   if (tier !== undefined) signals.card_risk_tier = tier;
+  const hits = listHitsFor(index.lists, event);
+  if (hits !== undefined) signals.list_hits = hits;
   return signals;
 }
 

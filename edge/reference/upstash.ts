@@ -10,6 +10,7 @@ import { CARD_TIERS, REDIS_KEYS, type ReferenceSnapshot } from "../../core/contr
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
 import { indexSnapshot, type ReferenceIndex } from "./snapshot.js";
+import { listSize, listsFromHashes } from "./lists.js";
 
 // Reference data in Redis over the Upstash REST API (fetch only: Workers, Deno, Node). The whole
 // snapshot is cached in the isolate and refreshed in one pipeline; see README.md for the layout.
@@ -108,7 +109,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
 
   const loadFull = async (): Promise<ReferenceIndex> => {
     // Version first: if a publish lands mid-pipeline the next refresh sees a newer version and reloads.
-    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow] = (await redis
+    const [ver, bins, ips, merchant, terminal, ip, tier, terminalStats, merchantStats, rules, model, shadow, listBlock, listAllow] = (await redis
       .pipeline()
       .get(REDIS_KEYS.refdataVersion)
       .smembers(REDIS_KEYS.blockedBins)
@@ -122,7 +123,9 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       .get(REDIS_KEYS.rulesVersion)
       .get(REDIS_KEYS.modelVersion)
       .get(REDIS_KEYS.shadowModelVersion)
-      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str];
+      .hgetall(REDIS_KEYS.listBlock)
+      .hgetall(REDIS_KEYS.listAllow)
+      .exec()) as [Str, string[], string[], Hash, Hash, Hash, Hash, Hash, Hash, Str, Str, Str, Hash, Hash];
     const bad: string[] = bins.filter((b) => !BIN.test(b)).map(() => REDIS_KEYS.blockedBins);
     const snapshot: ReferenceSnapshot = {
       version: version(ver),
@@ -134,6 +137,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       card_tier: tierTable(tier, bad),
       terminal_stats: statsTable(terminalStats, bad, REDIS_KEYS.terminalStats),
       merchant_stats: statsTable(merchantStats, bad, REDIS_KEYS.merchantStats),
+      lists: listsFromHashes({ block: entries(listBlock), allow: entries(listAllow) }, { block: REDIS_KEYS.listBlock, allow: REDIS_KEYS.listAllow }, bad),
     };
     const rv = optional(rules);
     const mv = optional(model);
@@ -176,6 +180,7 @@ export function createUpstashReferenceData(opts: UpstashReferenceOptions): Cache
       merchants: last.merchantRisk.size,
       terminals: last.terminalRisk.size,
       cards: last.cardTier.size,
+      list_entries: listSize(last.lists),
     });
     return last;
   };

@@ -91,7 +91,7 @@ function findNumericCardNumber(value: unknown, path = "", depth = 0): string | u
   return undefined;
 }
 
-/** A path names where the card number was; a key that is itself the number is masked, never echoed. */
+/** A path names where the card number was; a key that is itself the number is masked (findCardNumber). */
 function maskPath(path: string): string {
   return path
     .split(".")

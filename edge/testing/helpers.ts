@@ -2,6 +2,7 @@ import { createExecutionContext, listDurableObjectIds, waitOnExecutionContext } 
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import type { ScoredEvent } from "../../core/schemas.js";
+import { freshCardHash } from "../../core/testing/card-hash.js";
 import worker, { type Env } from "../workers/entry.js";
 import { TEST_TOKENS } from "./tokens.js";
 
@@ -15,7 +16,7 @@ export const BASE = "https://edge.test";
 
 /** A unique card hash per call, so tests never share a Durable Object. */
 export function cardHash(): string {
-  return `card_${crypto.randomUUID().replaceAll("-", "")}`;
+  return freshCardHash();
 }
 
 let seq = 0;

@@ -128,6 +128,8 @@ async function main(): Promise<void> {
   const s = secrets();
   const aggregatorEnv: Record<string, string> = {
     VIGIL_PROFILE: profile,
+    // This machine's stack: the development defaults of infra/stack.env are allowed.
+    VIGIL_ENV: "local",
     PORT: String(aggPort),
     HOST: "127.0.0.1",
     INGEST_SECRET: s.ingest_secret,
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
     ...(profile === "stack" ? { KAFKA_LOCAL_PARTITIONS: process.env.KAFKA_LOCAL_PARTITIONS ?? "4", KAFKA_LOCAL_RF: process.env.KAFKA_LOCAL_RF ?? "1" } : {}),
     OPS_BOOTSTRAP_TOKENS: JSON.stringify([
       { name: "dev-admin", sha256: sha256(s.ops_admin_token), role: "admin" },
-      { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "viewer" },
+      { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "reference" },
     ]),
   };
   console.log(`starting the aggregator (${profile} profile)…`);
@@ -172,7 +174,7 @@ Vigil is up (${profile} profile).
 
 Try:
   curl -s -X POST http://127.0.0.1:${edgePort}/v1/transactions/score -H 'authorization: Bearer ${s.edge_token}' \\
-    -H 'content-type: application/json' -d '{"transaction_id":"TXN-TEST-001","card_hash":"abc123","amount_usd":4999.99,"merchant_id":"MCH-0022","channel":"ONLINE","geolocation":{"lat":55.75,"lon":37.61}}'
+    -H 'content-type: application/json' -d '{"transaction_id":"TXN-TEST-001","card_hash":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","amount_usd":4999.99,"merchant_id":"MCH-0022","channel":"ONLINE","geolocation":{"lat":55.75,"lon":37.61}}'
 Ctrl-C stops everything.
 `);
   if (values.demo) {

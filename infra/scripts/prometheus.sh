@@ -22,7 +22,14 @@ ensure_installed() {
   if port_open "$PROMETHEUS_HOST" "$PROMETHEUS_PORT"; then
     log "stopping the prometheus service the package started"
     $SUDO systemctl disable --now prometheus 2>/dev/null || $SUDO service prometheus stop 2>/dev/null || true
-    sleep 1
+    # Without systemd (containers) neither stop reaches it: end the package's own process, the one
+    # that runs on the Debian config, and give it time to release the port.
+    local i
+    for i in $(seq 1 20); do
+      port_open "$PROMETHEUS_HOST" "$PROMETHEUS_PORT" || break
+      $SUDO pkill -f '^/usr/bin/prometheus( |$)' 2>/dev/null || true
+      sleep 0.5
+    done
   fi
 }
 

@@ -29,6 +29,15 @@ describe("OpenAPI documents", () => {
     expect(JSON.stringify(edge.paths["/v1/transactions/score"]?.post?.requestBody)).toContain("card_number_hash");
   });
 
+  it("describes the allow/block list routes and the decision's add_to_list", () => {
+    const agg = aggregatorOpenApi() as unknown as Doc;
+    const lists = agg.paths["/v1/lists/{list}/entries"];
+    expect(Object.keys(lists ?? {}).sort()).toEqual(["delete", "get", "post"]);
+    expect(lists?.delete?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: "value", in: "query", required: true })]));
+    expect(JSON.stringify(lists?.post?.parameters)).toContain("block-card");
+    expect(JSON.stringify(agg.paths["/v1/review/cases/{id}/decision"]?.post?.requestBody)).toContain("add_to_list");
+  });
+
   it("serves /openapi.json, /openapi/edge.json and a self-contained /docs page", async () => {
     const app = openApiRoutes();
     const doc = (await (await app.request("/openapi.json")).json()) as unknown as Doc;

@@ -99,7 +99,7 @@ describe("labels feed the edge's reference data", () => {
       sql,
       verdicts: createSqlVerdictStore(sql),
       summaries: createSqlSummaryStore(sql, { closeClient: false }),
-      auth: createTokenAuth({ now: () => NOW, bootstrap: [{ name: "edge-snapshot", role: "viewer", sha256: sha256Hex(VIEWER) }] }),
+      auth: createTokenAuth({ now: () => NOW, bootstrap: [{ name: "edge-snapshot", role: "reference", sha256: sha256Hex(VIEWER) }] }),
       health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: NOW, now: () => NOW },
       riskJob: job,
       now: () => NOW,

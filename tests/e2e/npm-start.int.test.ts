@@ -54,7 +54,7 @@ describe("npm start on a fresh clone", () => {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({
         transaction_id: `TXN-NPM-START-${Date.now().toString(36)}`,
-        card_number_hash: "card_npm_start_e2e_0001",
+        card_number_hash: "e2e0000000000000000000000000000000000000000000000000000000000001",
         merchant_id: "MCH-0022",
         merchant_category_code: "5411",
         amount_usd: 42.5,

@@ -62,6 +62,7 @@ beforeAll(async () => {
     name: "aggregator",
     env: {
       VIGIL_PROFILE: "stack",
+      VIGIL_ENV: "local",
       PORT: String(aggPort),
       HOST: "127.0.0.1",
       INGEST_SECRET,

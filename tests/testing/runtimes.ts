@@ -31,6 +31,7 @@ export interface RuntimeSettings {
 export function edgeEnv(s: RuntimeSettings): Record<string, string> {
   return {
     REGION: "conformance",
+    VIGIL_ENV: "local",
     EDGE_TOKENS: JSON.stringify([
       { id: "conf-all", sha256: sha256(CONFORMANCE_TOKENS.all), channels: ["IN_STORE", "ATM", "MOBILE", "ONLINE"] },
       { id: "conf-store", sha256: sha256(CONFORMANCE_TOKENS.store), channels: ["IN_STORE", "ATM"] },
@@ -55,6 +56,8 @@ export interface RunningEdge {
   url: string;
   /** Last lines of the process's output, for failure messages. */
   output(): string;
+  /** Everything the process wrote (up to 4 MB), for tests that check what was logged. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -82,11 +85,24 @@ async function waitForHealth(url: string, child: ChildProcess, out: () => string
 }
 
 function track(child: ChildProcess): () => string {
+  const all = trackAll(child);
+  return () => all().slice(-8000);
+}
+
+const logs = new WeakMap<ChildProcess, () => string>();
+function trackAll(child: ChildProcess): () => string {
+  const known = logs.get(child);
+  if (known) return known;
   let text = "";
-  const add = (d: Buffer) => (text = (text + d.toString()).slice(-8000));
+  const add = (d: Buffer) => {
+    text += d.toString();
+    if (text.length > 4_000_000) text = text.slice(-4_000_000);
+  };
   child.stdout?.on("data", add);
   child.stderr?.on("data", add);
-  return () => text;
+  const read = () => text;
+  logs.set(child, read);
+  return read;
 }
 
 function stopper(child: ChildProcess, dir: string): () => Promise<void> {
@@ -135,7 +151,7 @@ export async function startWranglerDev(settings: RuntimeSettings): Promise<Runni
     await stop();
     throw err;
   }
-  return { name: "workers", url, output, stop };
+  return { name: "workers", url, output, log: trackAll(child), stop };
 }
 
 export async function startDeno(settings: RuntimeSettings): Promise<RunningEdge> {
@@ -162,5 +178,5 @@ export async function startDeno(settings: RuntimeSettings): Promise<RunningEdge>
     await stop();
     throw err;
   }
-  return { name: "deno", url, output, stop };
+  return { name: "deno", url, output, log: trackAll(child), stop };
 }

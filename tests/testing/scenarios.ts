@@ -4,6 +4,7 @@ import type { LabelledEvent } from "../../core/sim/index.js";
 import type { VerdictResponse } from "../../core/schemas.js";
 import { REDIS_KEYS } from "../../core/contracts/reference.js";
 import { TEST_TOKENS } from "../../edge/testing/tokens.js";
+import { testCardHash } from "../../core/testing/card-hash.js";
 import { fixtureRedis } from "./reference-fixture.js";
 
 // Scenario plumbing: publish the reference values a scenario's events carry (merchant, terminal
@@ -20,7 +21,7 @@ export function startDaysAgo(daysAgo: number): number {
 
 /** A fresh card hash per scenario run, so Durable Objects never carry state between tests. */
 export function freshCard(label: string): string {
-  return `scn_${label}_${crypto.randomUUID().replaceAll("-", "")}`;
+  return testCardHash(`scn_${label}_${crypto.randomUUID()}`);
 }
 
 export async function publishScenarioReference(events: readonly LabelledEvent[], url: string, token: string): Promise<void> {
