@@ -23,7 +23,7 @@ import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 const T0 = Date.parse("2026-06-30T12:00:00Z");
 let now = T0;
 const iso = (ms: number) => new Date(ms).toISOString();
-const TOKENS: Record<Role, string> = { viewer: "tok-l-viewer-0123456789", analyst: "tok-l-analyst-0123456789", admin: "tok-l-admin-0123456789" };
+const TOKENS: Record<Role, string> = { reference: "tok-l-reference-0123456789", viewer: "tok-l-viewer-0123456789", analyst: "tok-l-analyst-0123456789", admin: "tok-l-admin-0123456789" };
 const PAN = "4111111111111111";
 
 let db: PGlite;
