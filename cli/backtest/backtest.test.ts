@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createEngine, defaultModel, parseRuleSet, parseScoringConfig } from "../../core/index.js";
+import { createEngine, defaultModel, parseRuleSet, parseScoringConfig, type ReferenceSignals } from "../../core/index.js";
 import { serializeGbdt } from "../../core/ml/gbdt/index.js";
 import { handModel } from "../../core/testing/learned-model.js";
 import { runBacktest, type BacktestRun } from "../commands/backtest.js";
@@ -138,5 +138,36 @@ describe("--json", () => {
     const { report } = await runBacktest({ ...base, to: "2026-03-02T10:00:05Z" });
     const json = JSON.parse(reportJson(report, { rules_version: "r" })) as Record<string, unknown>;
     expect(json).toMatchObject({ rules_version: "r", events: 3, frauds: 0, aucRoc: null, averagePrecision: null, review: { recall: null, falsePositiveRate: 0 } });
+  });
+});
+
+describe("reference data as it was at each event time", () => {
+  const engine = createEngine({ config: parseScoringConfig(JSON.parse(readFileSync(fx("config.json"), "utf8"))), ruleSet: parseRuleSet(JSON.parse(readFileSync(fx("rules.json"), "utf8"))), model: defaultModel() });
+  // Records the terminal stats each event was scored with (the real engine still decides).
+  const seen = new Map<string, ReferenceSignals["terminal_stats"]>();
+  const recording: typeof engine = { ...engine, process: (e, s, refs) => (seen.set(e.transaction_id, refs.terminal_stats), engine.process(e, s, refs)) };
+  const DAY = 86_400_000;
+  const t0 = Date.parse("2026-03-01T12:00:00Z");
+  const e = (id: string, days: number) => ({ event: { ...burstBase, transaction_id: id, terminal_id: "POS-X", timestamp_utc: new Date(t0 + days * DAY).toISOString() } });
+  const burstBase = parseEventsJsonl(readFileSync(fx("events.jsonl"), "utf8")).events[0]!;
+
+  it("counts a fraud on the terminal only once it matured (D = 7 d), and never today's labels of later events", () => {
+    // f0 fraud at day 0; l1 legitimate at day 1; q6 at day 6.9 (nothing matured), q7 at day 7.5
+    // (f0 matured), q9 at day 9 (f0, l1 matured). q20, a fraud itself, is known today but after all.
+    const items = [e("q20", 20), e("q9", 9), e("f0", 0), e("l1", 1), e("q6", 6.9), e("q7", 7.5)];
+    const labels = new Map([["f0", true], ["l1", false], ["q20", true]]);
+    replay(items, recording, { pointInTime: { labels, labelDelayMs: 7 * DAY, priorStrength: 0 } });
+    expect(seen.get("f0")).toBeUndefined(); // the terminal was unknown to the job before its first event
+    expect(seen.get("q6")).toMatchObject({ tx_30d: 0, fraud_30d: 0 });
+    expect(seen.get("q7")).toMatchObject({ tx_30d: 1, fraud_30d: 1, rate_30d: 1 });
+    expect(seen.get("q9")).toMatchObject({ tx_30d: 2, fraud_30d: 1, rate_30d: 0.5, tx_1d: 1, fraud_1d: 0 });
+    // q20: window [day −17, day 13) holds f0, l1, q6, q7, q9 — one fraud in five.
+    expect(seen.get("q20")).toMatchObject({ tx_30d: 5, fraud_30d: 1 });
+  });
+
+  it("runBacktest uses them: without a learned model the figures are unchanged (only model features read them)", async () => {
+    const a = await runBacktest(base);
+    const b = await runBacktest({ ...base, labelDelayDays: 0 });
+    expect(b.report).toEqual(a.report);
   });
 });

@@ -1,4 +1,5 @@
 import { CardWindow, NO_REFERENCE, type Engine, type ReferenceSignals, type TransactionEvent, type Verdict } from "../../core/index.js";
+import { LabelJobReplay } from "../../core/features/label-job-replay.js";
 import { parseEventTime } from "../../core/window/time.js";
 
 // The replay at the heart of `vigil backtest` (and shareable with `vigil eval`): events in
@@ -30,6 +31,12 @@ export interface ReplayOptions {
   /** Called every `progressEvery` events and at the end with the number replayed. */
   onProgress?: (done: number, total: number) => void;
   progressEvery?: number;
+  /**
+   * Terminal/merchant label statistics as the label job would have published them at each event's
+   * time, rebuilt from these labels (only transactions matured before the event count). Without
+   * it the replay scores with the items' own refs only (learned models then see unknown entities).
+   */
+  pointInTime?: { labels: ReadonlyMap<string, boolean>; labelDelayMs?: number; priorStrength?: number };
 }
 
 export interface ReplayResult {
@@ -51,11 +58,16 @@ export function replay(items: readonly ReplayItem[], engine: Engine, opts: Repla
   const cards = new Map<string, CardWindow>();
   const outcomes: ReplayOutcome[] = [];
   const every = opts.progressEvery ?? 1000;
+  const pit = opts.pointInTime;
+  const job = pit ? new LabelJobReplay({ ...(pit.labelDelayMs !== undefined ? { labelDelayMs: pit.labelDelayMs } : {}), ...(pit.priorStrength !== undefined ? { priorStrength: pit.priorStrength } : {}) }) : undefined;
   for (const { item, i, t } of kept) {
     const card = item.event.card_number_hash;
     let state = cards.get(card);
     if (!state) cards.set(card, (state = CardWindow.empty()));
-    const { decision } = engine.process(item.event, state, item.refs ?? NO_REFERENCE);
+    const refs = job ? job.signals(item.event, t, item.refs) : (item.refs ?? NO_REFERENCE);
+    const { decision } = engine.process(item.event, state, refs);
+    // After scoring: an event never informs its own reference data.
+    if (job && pit) job.record(item.event, t, pit.labels.get(item.event.transaction_id) === true);
     outcomes.push({
       index: i, transactionId: item.event.transaction_id, card, timeMs: t, score: decision.fraud_score,
       verdict: decision.verdict, ruleTriggers: decision.rule_triggers,

@@ -10,13 +10,16 @@ import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/in
 import { replay } from "../backtest/replay.js";
 import { formatReport, reportJson, summarize, type BacktestReport } from "../backtest/report.js";
 import { progress } from "../progress.js";
-import { UsageError, type Command } from "./common.js";
+import { UsageError, num, type Command } from "./common.js";
 
 // `vigil backtest`: a model and rule-set version replayed over recorded events with fresh card
 // state, graded against labels. Reference lookups (BIN/IP lists, risk tiers) are not part of an
-// event record, so the replay scores with none: block-list rules cannot fire here.
+// event record, so the replay scores with none: block-list rules cannot fire here. Terminal and
+// merchant label statistics (what learned models read) are rebuilt as the label job would have
+// published them at each event's time: from the given labels, only transactions matured before the
+// event (--label-delay-days, default 7), smoothed toward the population rate of that time.
 
-export const BACKTEST_USAGE = "backtest (--events FILE.jsonl | --archive DIR [--archive-prefix P]) (--labels FILE(.csv|.jsonl) | --labels-pg URL) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--json]";
+export const BACKTEST_USAGE = "backtest (--events FILE.jsonl | --archive DIR [--archive-prefix P]) (--labels FILE(.csv|.jsonl) | --labels-pg URL) [--rules FILE.json] [--model GBDT.json] [--config FILE.json] [--from ISO] [--to ISO] [--label-delay-days 7] [--prior-strength 10] [--json]";
 
 function readJson(file: string, flag: string): unknown {
   try {
@@ -48,6 +51,10 @@ export interface BacktestArgs {
   config?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /** D of the replayed terminal/merchant statistics (default 7). */
+  labelDelayDays?: number | undefined;
+  /** Smoothing weight of those statistics (default 10, the label job's). */
+  priorStrength?: number | undefined;
   /** Progress callback; the CLI passes a bar on stderr. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -83,6 +90,7 @@ export async function runBacktest(a: BacktestArgs): Promise<BacktestRun> {
   const { events, bad } = source;
   const labels = await loadLabels(a, events.map((e) => e.transaction_id));
   const r = replay(events.map((event) => ({ event })), engine, {
+    pointInTime: { labels, labelDelayMs: (a.labelDelayDays ?? 7) * 86_400_000, priorStrength: a.priorStrength ?? 10 },
     ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}), ...(a.onProgress ? { onProgress: a.onProgress } : {}),
   });
   return {
@@ -102,11 +110,13 @@ export const backtest: Command = {
       options: {
         events: { type: "string" }, archive: { type: "string" }, "archive-prefix": { type: "string" }, labels: { type: "string" }, "labels-pg": { type: "string" }, rules: { type: "string" }, model: { type: "string" },
         config: { type: "string" }, from: { type: "string" }, to: { type: "string" }, json: { type: "boolean", default: false },
+        "label-delay-days": { type: "string", default: "7" }, "prior-strength": { type: "string", default: "10" },
       },
     });
     let bar: ReturnType<typeof progress> | undefined;
     const run = await runBacktest({
       events: values.events, archive: values.archive, archivePrefix: values["archive-prefix"], labels: values.labels, labelsPg: values["labels-pg"], rules: values.rules, model: values.model, config: values.config, from: values.from, to: values.to,
+      labelDelayDays: num(values["label-delay-days"], "--label-delay-days", 0, 180), priorStrength: num(values["prior-strength"], "--prior-strength", 0, 100_000),
       onProgress: (done, total) => {
         bar ??= progress("backtest", total, { toStderr: true });
         bar.update(done);

@@ -103,7 +103,14 @@ spawn() { # pidfile logfile cmd...
   local pidfile="$1" logfile="$2"; shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   printf '\n===== %s start: %s\n' "$(date -Is)" "$*" >>"$logfile"
-  setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+  # Close every other inherited descriptor first: a service started under `flock LOCK cmd` would
+  # otherwise keep the lock for as long as it runs.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"; ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@"
+  ) >>"$logfile" 2>&1 < /dev/null &
   local pid=$!
   echo "$pid" >"$pidfile"
   # Until the child has exec'd, its command line is still this script's, and pid_alive's
