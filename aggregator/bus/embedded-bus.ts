@@ -88,8 +88,15 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
     // Serialized: file order must equal offset order, and a message is visible only once durable.
     const run = publishing.then(async () => {
       try {
-        for (const [part, items] of grouped) await part.append(items);
-        await Promise.all([...grouped.keys()].map((p) => p.sync()));
+        // Each partition file written and synced on its own, all at once: one publish touches up to
+        // ~20 partition files, and one after the other cost a thread-pool round trip each (most of an
+        // ingest request's time on a busy machine). Order within a file is kept: publishes are serial.
+        await Promise.all(
+          [...grouped].map(async ([part, items]) => {
+            await part.append(items);
+            await part.sync();
+          }),
+        );
       } catch (e) {
         throw new PortError(`embedded bus write failed: ${e instanceof Error ? e.message : String(e)}`, true, { cause: e });
       }

@@ -12,7 +12,8 @@ export type BatchHandler = (batch: MessageBatch) => Promise<void>;
 /**
  * Hot store (subscribe to fraud-verdicts; fraud-alerts is accepted too). Order matters: alerts
  * first (derived from REVIEW/BLOCKED verdicts plus any vigil.alert messages), then verdicts, whose
- * write refreshes each card's user_risk_state and so already sees this batch's alerts in its tier.
+ * write refreshes each card's user_risk_state (SQL stores; Cassandra derives it when read) and
+ * so already sees this batch's alerts in its tier.
  */
 export function createHotStoreSink(store: VerdictStore): BatchHandler {
   return async (batch) => {

@@ -6,12 +6,19 @@ import { activityOf, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type
 
 // VerdictStore on Cassandra (infra/cassandra/schema.cql + vigil-hot-store.cql). Prepared
 // statements at LOCAL_QUORUM; batches only ever group rows of ONE partition (unlogged, so they
-// are a single mutation), everything cross-partition runs as concurrent single writes.
+// are a single mutation), everything cross-partition runs as concurrent single writes, at most
+// `concurrency` in flight.
 //
-// user_risk_state is never incremented: each batch appends to card_activity (idempotent by key),
-// re-reads the card's window (latest − 24 h, latest] and writes the derived row USING TIMESTAMP
-// stateVersion(), so replays, re-deliveries and out-of-order writes settle on the state of the
-// latest event, computed over the fullest window seen.
+// The write path never reads: a verdict batch is blind, idempotent upserts only (the verdict row
+// by transaction id, the card's card_activity rows keyed by event time and transaction id, alert
+// rows by card and time). Re-delivery rewrites the same cells with the same values, so nothing
+// can be counted twice. The per-card 24 h counters and tier of user_risk_state are derived when
+// they are read (getUserRisk): the card's latest activity row, its window (latest − 24 h, latest]
+// and its alert count over the lookback — the same function (risk.ts) and the same result the
+// old write-time refresh stored, at one card's reads per lookup instead of three reads per card
+// per ingested batch. An explicit upsertUserRisk row (USING TIMESTAMP stateVersion) still wins
+// when it is newer than what the activity log gives (and is all there is once a card's activity
+// rows have expired, 25 h after they were written).
 
 const { types } = cassandra;
 type Row = cassandra.types.Row;
@@ -40,7 +47,7 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
   if (!/^[a-z_][a-z0-9_]{0,47}$/.test(ks)) throw new Error(`invalid keyspace name ${ks}`);
   const tiers = options.riskTiers ?? DEFAULT_RISK_TIERS;
   const now = options.now ?? Date.now;
-  const concurrency = options.concurrency ?? 32;
+  const concurrency = options.concurrency ?? 64;
   const qo = { prepare: true, consistency: options.consistency ?? types.consistencies.localQuorum };
 
   const cql = {
@@ -50,7 +57,8 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
     getVerdict: `SELECT record, processed_at FROM ${ks}.verdicts_by_transaction WHERE transaction_id = ?`,
     putActivity: `INSERT INTO ${ks}.card_activity (card_number_hash, event_ts, transaction_id, amount_usd, verdict, device_id, country)
       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    // newest first (clustering order): everything after the lower bound, the latest row first
+    // newest first (clustering order): the latest row, then everything after the lower bound
+    latest: `SELECT event_ts FROM ${ks}.card_activity WHERE card_number_hash = ? LIMIT 1`,
     window: `SELECT event_ts, transaction_id, amount_usd, verdict, device_id, country FROM ${ks}.card_activity
       WHERE card_number_hash = ? AND event_ts > ?`,
     putAlert: `INSERT INTO ${ks}.fraud_alerts (${ALERT_INSERT_COLUMNS.join(", ")}) VALUES (${ALERT_INSERT_COLUMNS.map(() => "?").join(", ")})`,
@@ -92,7 +100,12 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
 
   const groupBy = <T>(items: T[], key: (t: T) => string): T[][] => {
     const m = new Map<string, T[]>();
-    for (const t of items) m.set(key(t), [...(m.get(key(t)) ?? []), t]);
+    for (const t of items) {
+      const k = key(t);
+      const list = m.get(k);
+      if (list) list.push(t);
+      else m.set(k, [t]);
+    }
     return [...m.values()];
   };
 
@@ -109,13 +122,15 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
   }
 
   /**
-   * Two reads and one write per card. The card's latest event is at or after `batchMaxMs` (the
-   * batch just wrote it), so reading everything after batchMaxMs − 24 h returns the latest row
-   * first and covers its whole window; rows older than latest − 24 h are dropped here.
+   * The card's state derived from its activity log: one read for the latest row, one for its
+   * 24 h window, one alert count. Undefined when the card has no (unexpired) activity.
    */
-  async function refreshCard(cardHash: string, batchMaxMs: number): Promise<void> {
-    const rs = await run("activity window", cql.window, [cardHash, new Date(batchMaxMs - DAY_MS)], 10_000);
-    const rows: CardActivity[] = rs.rows.map((r: Row) => ({
+  async function derivedRisk(cardHash: string): Promise<UserRiskState | undefined> {
+    const head = (await run("latest activity", cql.latest, [cardHash])).first();
+    if (!head) return undefined;
+    const latestMs = (head.get("event_ts") as Date).getTime();
+    const rs = await run("activity window", cql.window, [cardHash, new Date(latestMs - DAY_MS)], 10_000);
+    const window: CardActivity[] = rs.rows.map((r: Row) => ({
       card_number_hash: cardHash,
       event_ms: (r.get("event_ts") as Date).getTime(),
       transaction_id: r.get("transaction_id") as string,
@@ -124,12 +139,22 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
       device_id: (r.get("device_id") as string | null) ?? null,
       country: (r.get("country") as string | null) ?? null,
     }));
-    const latest = rows[0];
-    if (!latest) return;
-    const window = rows.filter((a) => a.event_ms > latest.event_ms - DAY_MS);
-    const alerts = await countAlerts(cardHash, latest.event_ms - tiers.lookbackDays * DAY_MS);
-    const state = riskStateOf(cardHash, window, alerts, tiers);
-    if (state) await writeRisk(state);
+    const alerts = await countAlerts(cardHash, latestMs - tiers.lookbackDays * DAY_MS);
+    return riskStateOf(cardHash, window, alerts, tiers);
+  }
+
+  async function storedRisk(cardHash: string): Promise<UserRiskState | undefined> {
+    const r = (await run("get user_risk_state", cql.getRisk, [cardHash])).first();
+    if (!r) return undefined;
+    return {
+      user_id: cardHash,
+      risk_tier: r.get("risk_tier") as UserRiskState["risk_tier"],
+      tx_count_24hr: r.get("tx_count_24hr") as number,
+      spend_total_24hr: r.get("spend_total_24hr") as number,
+      last_seen_country: (r.get("last_seen_country") as string | null) ?? null,
+      last_device_id: (r.get("last_device_id") as string | null) ?? null,
+      last_updated: (r.get("last_updated") as Date).toISOString(),
+    };
   }
 
   return {
@@ -156,11 +181,10 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
           })),
         ),
       );
-      // both settle before the refresh, and the first failure is the one reported
+      // both settle before the call returns, and the first failure is the one reported
       const [v, a] = await Promise.allSettled([writeVerdicts, writeActivity]);
       if (v.status === "rejected") throw v.reason;
       if (a.status === "rejected") throw a.reason;
-      await eachConcurrent(byCard, (acts) => refreshCard(acts[0]!.card_number_hash, Math.max(...acts.map((x) => x.event_ms))));
     },
 
     async getVerdict(transactionId: string): Promise<StoredVerdict | undefined> {
@@ -203,17 +227,9 @@ export function createCassandraVerdictStore(client: cassandra.Client, options: C
     upsertUserRisk: writeRisk,
 
     async getUserRisk(cardHash: string): Promise<UserRiskState | undefined> {
-      const r = (await run("get user_risk_state", cql.getRisk, [cardHash])).first();
-      if (!r) return undefined;
-      return {
-        user_id: cardHash,
-        risk_tier: r.get("risk_tier") as UserRiskState["risk_tier"],
-        tx_count_24hr: r.get("tx_count_24hr") as number,
-        spend_total_24hr: r.get("spend_total_24hr") as number,
-        last_seen_country: (r.get("last_seen_country") as string | null) ?? null,
-        last_device_id: (r.get("last_device_id") as string | null) ?? null,
-        last_updated: (r.get("last_updated") as Date).toISOString(),
-      };
+      const [derived, stored] = await Promise.all([derivedRisk(cardHash), storedRisk(cardHash)]);
+      if (!derived || !stored) return derived ?? stored;
+      return stateVersion(stored) > stateVersion(derived) ? stored : derived;
     },
   };
 }

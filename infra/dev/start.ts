@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 
 // `npm start`: Vigil on one machine with Node alone (the embedded profile). The edge runs in local
-// workerd through `wrangler dev` (Durable Objects, queue), the aggregator with its in-process bus,
+// workerd through the Miniflare API (infra/dev/edge-local.ts: Durable Objects, queue; `--edge
+// wrangler` runs `wrangler dev` instead, as before), the aggregator with its in-process bus,
 // PGlite and a local Parquet folder. Secrets are made on first run and kept in .data/dev; all data
 // stays under .data between runs. `--demo` also runs the synthetic producer; `--profile stack`
 // points the aggregator at Kafka, Cassandra, PostgreSQL and S3 instead (infra/stack.sh up first).
@@ -22,12 +23,16 @@ const { values } = parseArgs({
     profile: { type: "string", default: "embedded" },
     "edge-port": { type: "string", default: "8787" },
     "aggregator-port": { type: "string", default: "8788" },
+    edge: { type: "string", default: "miniflare" },
+    "queue-batch-timeout": { type: "string", default: "0" },
   },
 });
 const profile = z.enum(["embedded", "stack"]).parse(values.profile);
 const edgePort = z.coerce.number().int().min(1).max(65535).parse(values["edge-port"]);
 const aggPort = z.coerce.number().int().min(1).max(65535).parse(values["aggregator-port"]);
 const demoRate = z.coerce.number().positive().max(5000).parse(values.rate);
+const edgeRunner = z.enum(["miniflare", "wrangler"]).parse(values.edge);
+const queueBatchTimeout = z.coerce.number().min(0).max(60).parse(values["queue-batch-timeout"]);
 
 const SecretsSchema = z.object({ edge_token: z.string(), ingest_secret: z.string(), ops_admin_token: z.string(), edge_snapshot_token: z.string() });
 type Secrets = z.infer<typeof SecretsSchema>;
@@ -150,8 +155,13 @@ async function main(): Promise<void> {
   ].join("\n");
   const envFile = join(devDir, "edge.env");
   writeFileSync(envFile, `${edgeEnv}\n`, { mode: 0o600 });
-  console.log("starting the edge in local workerd (wrangler dev)…");
-  start("edge", bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", String(edgePort), "--env-file", envFile, "--persist-to", join(root, ".data/edge"), "--show-interactive-dev-session=false", "--log-level", "warn"], { WRANGLER_SEND_METRICS: "false", CI: "true" });
+  if (edgeRunner === "miniflare") {
+    console.log(`starting the edge in local workerd (Miniflare API, queue batch timeout ${queueBatchTimeout} s)…`);
+    start("edge", bin("tsx"), ["infra/dev/edge-local.ts", "--port", String(edgePort), "--env-file", envFile, "--persist-to", join(root, ".data/edge-local"), "--batch-timeout", String(queueBatchTimeout)], { WRANGLER_SEND_METRICS: "false", CI: "true" });
+  } else {
+    console.log("starting the edge in local workerd (wrangler dev)…");
+    start("edge", bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", String(edgePort), "--env-file", envFile, "--persist-to", join(root, ".data/edge"), "--show-interactive-dev-session=false", "--log-level", "warn"], { WRANGLER_SEND_METRICS: "false", CI: "true" });
+  }
   await waitFor(`http://127.0.0.1:${edgePort}/v1/health`, "edge", 180);
 
   console.log(`
