@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { defaultRuleSet, type RuleSet } from "../../core/index.js";
 import type { ScoredEvent, VerdictResponse } from "../../core/schemas.js";
 import { createApp } from "../../edge/app.js";
@@ -40,13 +40,20 @@ const api = async (method: string, path: string, body?: unknown): Promise<{ stat
 function edge() {
   const log: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const upstash = { url: inject("upstashUrl"), token: inject("upstashToken") };
+  // Forwarding is the CardState outbox's: what the queue accepted is what was forwarded.
   const forwarded: ScoredEvent[] = [];
+  const q = testEnv.SCORED_EVENTS;
+  const send = q.sendBatch.bind(q);
+  vi.spyOn(q, "sendBatch").mockImplementation(async (messages, options) => {
+    const r = await send(messages, options);
+    forwarded.push(...[...messages].map((m) => m.body as ScoredEvent));
+    return r;
+  });
   let ctx = createExecutionContext();
   const app = createApp({
     config: loadEdgeConfig({ ...testEnv, REFERENCE_SOURCE: "upstash", UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: upstash.token }),
     scorer: durableObjectScorer(testEnv.CARD_STATE),
     reference: createUpstashReferenceData({ ...upstash, ttlMs: TTL_MS, log }),
-    forwarder: { forward: async (records) => void forwarded.push(...records) },
     now: () => Date.now(),
     waitUntil: (p) => ctx.waitUntil(p),
     log,
@@ -71,7 +78,12 @@ function edge() {
     await score();
     return score();
   };
-  return { score, afterRefresh, forwarded };
+  /** The forwarded envelope of a transaction, once the outbox has sent it. */
+  const forwardedOf = async (id: string): Promise<ScoredEvent | undefined> => {
+    await vi.waitFor(() => expect(forwarded.some((r) => r.event.transaction_id === id)).toBe(true), { timeout: 10_000, interval: 50 });
+    return forwarded.find((r) => r.event.transaction_id === id);
+  };
+  return { score, afterRefresh, forwardedOf };
 }
 
 beforeAll(async () => {
@@ -81,6 +93,8 @@ beforeAll(async () => {
   expect((await api("POST", "/v1/rules", { ...BLOCKING, rules: [{ ...BLOCKING.rules[0], id: "Not Valid" }] })).status).toBe(400);
   expect((await api("POST", `/v1/rules/${BASE_V}/activate`)).status).toBe(200);
 });
+
+afterEach(() => vi.restoreAllMocks());
 
 // Other files score against the fixture's reference data: put it back.
 afterAll(async () => {
@@ -115,7 +129,7 @@ describe("rules by API at the edge", () => {
     // The shadow would block this event; the active set decides: approved, nothing of the shadow in it.
     expect(v).toMatchObject({ verdict: "APPROVED", rules_version: BASE_V });
     expect(v.rule_triggers).not.toContain("API_GAMBLING");
-    const record = e.forwarded.find((r) => r.event.transaction_id === v.transaction_id);
+    const record = await e.forwardedOf(v.transaction_id);
     expect(record?.schema_version).toBe(2);
     const shadow = record?.schema_version === 2 ? record.shadow_rules : undefined;
     expect(shadow).toMatchObject({ rules_version: BLOCK_V, verdict: "BLOCKED" });
@@ -126,12 +140,12 @@ describe("rules by API at the edge", () => {
 
     // Events the shadow's extra rule does not match: shadow and active agree, still forwarded.
     const plain = await e.score({ merchant_category_code: "5411" });
-    const p = e.forwarded.find((r) => r.event.transaction_id === plain.transaction_id);
+    const p = await e.forwardedOf(plain.transaction_id);
     expect(p?.schema_version === 2 ? p.shadow_rules?.hits : undefined).not.toContain(RULE_ID);
 
     expect((await api("DELETE", "/v1/rules/shadow")).json).toMatchObject({ previous_version: BLOCK_V });
     const after = await e.afterRefresh();
-    const q = e.forwarded.find((r) => r.event.transaction_id === after.transaction_id);
+    const q = await e.forwardedOf(after.transaction_id);
     expect(q?.schema_version === 2 ? q.shadow_rules : "none").toBeUndefined();
   });
 });
