@@ -41,6 +41,18 @@ export const EDGE_ROUTES: RouteDoc[] = [
     summary: "Liveness (no auth; says nothing a scanner could use)",
     responses: { 200: { description: "alive", schema: z.object({ status: z.literal("healthy"), version: z.string(), region: z.string(), time: z.string() }) } },
   },
+  {
+    method: "get", path: "/v1/ops/dead-letters", operationId: "listDeadLetters", tags: ["operations"], security: ["edgeOpsToken"],
+    summary: "Parked dead letters of this region, oldest first, and how many there are",
+    query: z.object({ limit: z.number().int().min(1).max(1000).optional() }),
+    responses: { 200: { description: "letters and total", schema: z.record(z.string(), z.unknown()) }, 400: common[400], 401: common[401], 503: common[503] },
+  },
+  {
+    method: "post", path: "/v1/ops/dead-letters/redrive", operationId: "redriveDeadLetters", tags: ["operations"], security: ["edgeOpsToken"],
+    summary: "Put parked letters back on the scored-events queue; a letter leaves the box only once the queue accepted it",
+    body: z.strictObject({ ids: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(), limit: z.number().int().min(1).max(1000).optional() }),
+    responses: { 200: { description: "redriven, kept and invalid counts", schema: z.record(z.string(), z.unknown()) }, 400: common[400], 401: common[401], 413: common[413], 415: common[415], 503: common[503] },
+  },
 ];
 
 export function edgeOpenApi(version = "0.1.0") {
@@ -49,7 +61,10 @@ export function edgeOpenApi(version = "0.1.0") {
     version,
     description: "Real-time fraud scoring at the edge: APPROVED / REVIEW / BLOCKED with reasons.",
     servers: [{ url: "http://127.0.0.1:8787", description: "local workerd (wrangler dev)" }],
-    securitySchemes: { terminalToken: { type: "http", scheme: "bearer", description: "Per terminal or channel; stored as SHA-256 in EDGE_TOKENS." } },
+    securitySchemes: {
+      terminalToken: { type: "http", scheme: "bearer", description: "Per terminal or channel; stored as SHA-256 in EDGE_TOKENS." },
+      edgeOpsToken: { type: "http", scheme: "bearer", description: "Operators of the edge; stored as SHA-256 in EDGE_OPS_TOKENS (scoring tokens are refused)." },
+    },
     routes: EDGE_ROUTES,
   });
 }
