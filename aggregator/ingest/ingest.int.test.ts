@@ -84,7 +84,8 @@ describe("ingest over HTTP into Kafka", () => {
 
   it("answers 503 (retriable) when the broker is unreachable", async () => {
     const dead = createKafkaBus({ brokers: ["127.0.0.1:1"], clientId: "vigil-dead", connectionTimeoutMs: 300, publishRetries: 1, publishTimeoutMs: 5000, log: quiet });
-    const { server: s2, url: u2 } = await listen(createApp({ bus: dead, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20 }, log: quiet }));
+    const { server: s2, url: u2 } = await listen(createApp({ bus: dead, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20, deadlineMs: 30_000 }, log: quiet }));
+    // The ingest deadline is set past the bus's own give-up, so the bus's answer is the one seen.
     try {
       const res = await fetch(await signedIngest(`${u2}/v1/ingest`, secret, JSON.stringify({ records: scoredRecords(0, 3, { run: "dead" }) }), Math.floor(Date.now() / 1000)));
       expect(res.status).toBe(503);

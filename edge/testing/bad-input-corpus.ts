@@ -97,8 +97,8 @@ export function buildBadInputCorpus(txn: (over?: Txn) => Txn, now: number): BadC
     ["undefined", "undefined"],
     ["a lone brace", "{"],
     ["unterminated string", '{"transaction_id": "T1'],
-    ["control character in a string", valid.replace('"MCH-0022"', '"MCH-\u00010022"')],
-    ["bad escape", valid.replace('"MCH-0022"', '"MCH-\\x22"')],
+    ["control character in a string", valid.replace(/"merchant_id":"[^"]*"/, '"merchant_id":"MCH-\u00010022"')],
+    ["bad escape", valid.replace(/"merchant_id":"[^"]*"/, '"merchant_id":"MCH-\\x22"')],
   ];
   for (const [name, body] of malformed) cases.push({ name, category: "malformed JSON", path: SINGLE, headers: JSON_CT, body, status: 400, code: "INVALID_JSON", pans: [], cards: [] });
 

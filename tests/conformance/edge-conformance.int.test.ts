@@ -145,7 +145,11 @@ describe.each(RUNTIMES)("%s edge", (rt) => {
   it("idempotency: a replayed transaction gets the first verdict, marked duplicate, windows untouched", async () => {
     const c = card(rt, "idem");
     const first = await score(edge(rt), event(c, `${rt}-idem-1`, 20 * 60_000, { amount_usd: 25 }));
-    const again = await score(edge(rt), event(c, `${rt}-idem-1`, 20 * 60_000, { amount_usd: 9999 }));
+    // The same id with another payload is a conflict (409), not a duplicate: nothing applied.
+    const conflict = await call<ErrorJson>(edge(rt), "/v1/transactions/score", event(c, `${rt}-idem-1`, 20 * 60_000, { amount_usd: 9999 }));
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error?.code).toBe("IDEMPOTENCY_CONFLICT");
+    const again = await score(edge(rt), event(c, `${rt}-idem-1`, 20 * 60_000, { amount_usd: 25 }));
     expect(again.status).toBe(200);
     expect(again.headers.get("x-vigil-duplicate")).toBe("true");
     expect(comparable(again.body)).toEqual(comparable(first.body));

@@ -24,7 +24,8 @@ export async function call<T = unknown>(edge: RunningEdge, path: string, body?: 
   const headers = new Headers(init.headers);
   if (init.token !== null) headers.set("authorization", `Bearer ${init.token ?? CONFORMANCE_TOKENS.all}`);
   const payload = init.raw ?? (body === undefined ? undefined : JSON.stringify(body));
-  if (payload !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
+  // Headers given are sent as given (a case may leave Content-Type out on purpose); else JSON.
+  if (payload !== undefined && init.headers === undefined) headers.set("content-type", "application/json");
   const res = await fetch(`${edge.url}${path}`, { method: init.method ?? (payload === undefined ? "GET" : "POST"), headers, body: payload });
   const text = await res.text();
   let parsed: unknown = text;
