@@ -1,5 +1,6 @@
 import { beforeAll, describe as group, expect, inject, it } from "vitest";
 import { accountTakeover, bigUsualPurchase, impossibleTravel, legitTraveller, merchantCompromise, velocityAttack, type LabelledEvent } from "../../core/sim/index.js";
+import { testCardHash } from "../../core/testing/card-hash.js";
 import { caseOf, codes, describe, freshCard, publishScenarioReference, replay, startDaysAgo, type Scored } from "../testing/scenarios.js";
 
 // The four fraud patterns and two legitimate look-alikes, through the edge API: the real worker
@@ -25,13 +26,16 @@ const events = new Map<string, LabelledEvent[]>();
 const key = (name: string, seed: number) => `${name}:${seed}`;
 for (const [name, build] of Object.entries(BUILDERS)) {
   for (const seed of SEEDS) {
-    // The card's randomness forks on its (fresh, random) hash: a rare draw leaves the traveller no
-    // purchase on the trip, which would make its case empty. Draw another card then (bounded).
-    let built = build(freshCard(name), START, { seed });
-    for (let i = 0; i < 20 && name === "traveller" && !built.some((e) => Date.parse(e.event.timestamp_utc) >= START); i++) {
-      built = build(freshCard(name), START, { seed });
+    // The simulator forks the card's randomness on its hash: generate from a stable hash so each
+    // seed is the same scenario on every run, then move the events to a fresh card (a fresh
+    // Durable Object per run). A draw that leaves the traveller no purchase on the trip is skipped.
+    let built: LabelledEvent[] = [];
+    for (let draw = 0; draw < 20; draw++) {
+      built = build(testCardHash(`scn_${name}_${seed}_${draw}`), START, { seed });
+      if (name !== "traveller" || built.some((e) => Date.parse(e.event.timestamp_utc) >= START)) break;
     }
-    events.set(key(name, seed), built);
+    const card = freshCard(name);
+    events.set(key(name, seed), built.map((e) => ({ ...e, event: { ...e.event, card_number_hash: card } })));
   }
 }
 
@@ -74,11 +78,11 @@ group.each(SEEDS)("seed %i", (seed) => {
     expect(caseOf(scored).length).toBeGreaterThan(0);
     expect(caseOf(scored).every((s) => s.verdict.transaction_id === s.labelled.event.transaction_id)).toBe(true);
   });
-  it("account takeover: at least one event is not APPROVED, with NEW_DEVICE_* or amount deviation reasons", async () => {
+  it("account takeover: at least one event is not APPROVED, with new-device (rule or learned-model ML_NEW_DEVICE_*) or amount deviation reasons", async () => {
     const scored = caseOf(await run("takeover", seed));
     const flagged = scored.filter((s) => s.verdict.verdict !== "APPROVED");
     expect(flagged.length, describe(scored)).toBeGreaterThan(0);
-    expect([...allCodes(flagged)].some((c) => c.startsWith("NEW_DEVICE_") || c.includes("AMOUNT_DEVIATION"))).toBe(true);
+    expect([...allCodes(flagged)].some((c) => c.includes("NEW_DEVICE") || c.includes("AMOUNT_DEVIATION")), describe(flagged)).toBe(true);
   });
 
   // Merchant compromise: the cash-out happens at ordinary, low-risk merchants (the compromised shop
