@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +30,8 @@ import { freePort, startChild, until, type Child } from "../testing/procs.js";
 // Loopback only; bounded: every wait has a deadline. Counts are printed (FAULT_REPORT line).
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const STACK = process.env.VIGIL_STACK_DIR ?? join(ROOT, ".stack");
+// Same default and resolution as infra/stack.env and lib.sh's abs_path: relative to the repo root.
+const STACK = resolve(ROOT, process.env.VIGIL_STACK_DIR ?? ".data/stack");
 const tag = Math.random().toString(36).slice(2, 8).replace(/\d/g, "q");
 const RUN = `flt${tag}`;
 const N = Number(process.env.FAULT_EVENTS ?? 3000);
