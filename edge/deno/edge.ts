@@ -3,8 +3,9 @@ import { ConfigError, loadEdgeConfig } from "../config.js";
 import { consoleLogger, type Logger } from "../ports.js";
 import { referenceFor } from "../reference-source.js";
 import { createKvCardStore } from "./kv-card-store.js";
-import { listenForScoredEvents } from "./kv-queue.js";
-import { residentScorer } from "../residency.js";
+import { kvDeadLetterStore, zonedDeadLetterStore } from "./kv-dead-letters.js";
+import { createKvForwarder, listenForScoredEvents } from "./kv-queue.js";
+import { residentForwarder, residentScorer } from "../residency.js";
 
 // Builds the Deno edge: the same Hono app as on Workers (edge/app.ts) over Deno adapters: card
 // state in Deno KV, forwarding through the KV queue, reference data from the same Upstash/snapshot
@@ -51,6 +52,12 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
       config,
       scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log, region: config.REGION }) : store }, rules),
       reference: referenceFor(config, log),
+      // /v1/ops/dead-letters over every zone's parked letters; a redrive puts each record back on
+      // its own zone's queue (EU-home events never leave the EU store).
+      deadLetters: {
+        store: zonedDeadLetterStore(o.kvEu ? [kvDeadLetterStore(o.kv), kvDeadLetterStore(o.kvEu)] : [kvDeadLetterStore(o.kv)]),
+        queue: ((fwd) => residentForwarder({ default: fwd, eu: o.kvEu ? createKvForwarder(o.kvEu) : fwd }, rules))(createKvForwarder(o.kv)),
+      },
       now: () => Date.now(),
       waitUntil,
       log,

@@ -2,14 +2,16 @@
 import { z } from "zod";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { handleScoredEventBatch, type BatchSummary, type DeadLetter, type ForwardDeps, type ForwardEnv } from "../forwarding/consumer.js";
+import { letterOf } from "../forwarding/dead-letters.js";
 import { RecordTooLargeError } from "../workers/queue-producer.js";
+import { kvDeadLetterStore } from "./kv-dead-letters.js";
 import type { Forwarder, Logger } from "../ports.js";
 
 // Forwarding on Deno: the producer enqueues scored events on the Deno KV queue; the listener hands
 // each delivery to the SAME consumer as on Workers (edge/forwarding/consumer.ts: signing, 2xx/4xx/
 // 5xx classification, backoff, dead-lettering) through a MessageBatch-shaped adapter. Retries are
 // re-enqueued with the consumer's backoff as `delay` and the attempt counter + 1; dead letters are
-// written under ["dlq", dead_lettered_at, message_id]. keysIfUndelivered is the last net: if the
+// parked in the zone's dead-letter store (edge/deno/kv-dead-letters.ts: ["dlq", parked_at, message_id]). keysIfUndelivered is the last net: if the
 // listener itself keeps throwing (a bug, KV down), Deno KV stores the message under ["dlq", "undelivered", id].
 
 /** KV queue values are limited to 64 KiB: records are packed into messages below this. */
@@ -74,12 +76,12 @@ export function createKvForwarder(kv: Deno.Kv, now: () => number = () => Date.no
   };
 }
 
-/** Dead letters as a Queue-shaped DLQ over KV keys ["dlq", dead_lettered_at, message_id]. */
+/** Dead letters as a Queue-shaped DLQ over the zone's DeadLetterStore (edge/deno/kv-dead-letters.ts). */
 function kvDeadLetterQueue(kv: Deno.Kv): Queue<DeadLetter> {
   const metrics = { backlogCount: 0, backlogBytes: 0 };
+  const store = kvDeadLetterStore(kv);
   const put = async (letter: DeadLetter) => {
-    const res = await kv.set(["dlq", letter.dead_lettered_at, letter.message_id], letter);
-    if (!res.ok) throw new Error("dead letter was not stored");
+    await store.park([letterOf({ id: letter.message_id, body: letter, attempts: letter.attempts, timestamp: new Date(letter.dead_lettered_at) }, QUEUE_NAME)]);
   };
   return {
     metrics: () => Promise.resolve(metrics),
@@ -109,7 +111,7 @@ export async function handleKvMessage(o: KvConsumerOptions, raw: unknown): Promi
   if (!parsed.success) {
     const at = new Date(now()).toISOString();
     const id = crypto.randomUUID();
-    await o.kv.set(["dlq", at, id], { record: raw, reason: "INVALID_RECORD", dead_lettered_at: at, message_id: id });
+    await kvDeadLetterStore(o.kv).park([{ id, reason: "INVALID_RECORD", transaction_id: null, letter: { record: raw, reason: "INVALID_RECORD", dead_lettered_at: at, message_id: id } }]);
     o.log.error("FORWARD_DEAD_LETTERED", { message_id: id, reason: "INVALID_RECORD", code: "INVALID_QUEUE_MESSAGE" });
     return { acked: 0, retried: 0, deadLettered: 1 };
   }
