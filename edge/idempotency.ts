@@ -1,3 +1,4 @@
+import { canonicalJson } from "../core/contracts/canonical-json.js";
 import type { TransactionEvent } from "../core/schemas.js";
 
 // Idempotency at the edge: a request is "the same request" when the same caller sends the same
@@ -18,15 +19,7 @@ export function idempotencyKey(caller: { tokenId?: string | undefined; merchantI
     : `mch:${encodeURIComponent(caller.merchantId)}/${transactionId}`;
 }
 
-/** JSON with object keys sorted and undefined members dropped: one text per value, whatever the key order sent. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-}
+export { canonicalJson };
 
 const encoder = new TextEncoder();
 

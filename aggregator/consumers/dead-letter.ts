@@ -30,6 +30,6 @@ export function busDeadLetter(bus: EventBus, now: () => number = Date.now): Dead
 
 /** A small closed set of reason codes for metrics labels, taken from the error text. */
 export function deadLetterReason(error: string): string {
-  const m = /\b(ENVELOPE_INVALID|UNKNOWN_SCHEMA_VERSION|UNKNOWN_SCHEMA|UNEXPECTED_SCHEMA|PAYLOAD_INVALID)\b/.exec(error);
+  const m = /\b(ENVELOPE_INVALID|UNKNOWN_SCHEMA_VERSION|UNKNOWN_SCHEMA|UNEXPECTED_SCHEMA|PAYLOAD_INVALID|IDEMPOTENCY_CONFLICT)\b/.exec(error);
   return m?.[1] ?? "SINK_REFUSED";
 }

@@ -94,7 +94,7 @@ describe("ingest exactly once across processes (shared ledger)", () => {
     await new Promise((r) => setTimeout(r, 200));
     const after = await b.fetch(await signedIngest("http://b/v1/ingest", secret, body, now + 2));
     expect(after.status).toBe(202);
-    expect(await after.json()).toEqual({ accepted: 20, duplicates: 20 });
+    expect(await after.json()).toEqual({ accepted: 20, duplicates: 20, conflicts: 0 });
 
     const verdicts = await read(TOPICS.verdicts);
     const ids = verdicts.map((m) => (m.value.payload as { event: { transaction_id: string } }).event.transaction_id);
@@ -109,8 +109,42 @@ describe("ingest exactly once across processes (shared ledger)", () => {
     expect((await processApp(failing, 2000).fetch(await signedIngest("http://a/v1/ingest", secret, body, now))).status).toBe(503);
     await new Promise((r) => setTimeout(r, 100));
     const ok = await processApp(bus, 2000).fetch(await signedIngest("http://b/v1/ingest", secret, body, now + 1));
-    expect(await ok.json()).toEqual({ accepted: 5, duplicates: 0 });
+    expect(await ok.json()).toEqual({ accepted: 5, duplicates: 0, conflicts: 0 });
     expect(await read(TOPICS.verdicts)).toHaveLength(5);
+  });
+
+  it("a reused key with another payload (another card) is dead-lettered once as IDEMPOTENCY_CONFLICT, never merged or dropped", async () => {
+    const run = `cf-${tag()}`;
+    const [original] = scoredRecords(0, 1, { run, cards: 1 });
+    const reused = { ...original!, event: { ...original!.event, card_number_hash: `other-card-${run}`, amount_usd: original!.event.amount_usd + 1 } };
+    const now = Math.floor(Date.now() / 1000);
+    const post = async (records: unknown[], t: number, host: string) =>
+      processApp(bus, 2000).fetch(await signedIngest(`http://${host}/v1/ingest`, secret, JSON.stringify({ records }), t));
+
+    expect(await (await post([original], now, "a")).json()).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 });
+    expect(await (await post([reused], now + 1, "b")).json()).toEqual({ accepted: 1, duplicates: 0, conflicts: 1 });
+    // the edge retries the conflicting batch (new signature), and the original arrives again
+    expect(await (await post([reused], now + 2, "a")).json()).toEqual({ accepted: 1, duplicates: 0, conflicts: 1 });
+    expect(await (await post([original], now + 3, "b")).json()).toEqual({ accepted: 1, duplicates: 1, conflicts: 0 });
+
+    const verdicts = await read(TOPICS.verdicts);
+    expect(verdicts.map((m) => (m.value.payload as { event: { card_number_hash: string } }).event.card_number_hash)).toEqual([original!.event.card_number_hash]);
+    const letters = await read(TOPICS.deadLetter);
+    expect(letters).toHaveLength(1);
+    const letter = letters[0]!.value.payload as { error: string; group_id: string; original: { value: { event: { card_number_hash: string } } } };
+    expect(letter.error).toMatch(/^IDEMPOTENCY_CONFLICT: /);
+    expect(letter.group_id).toBe("ingest");
+    expect(letter.original.value.event.card_number_hash).toBe(`other-card-${run}`);
+  });
+
+  it("two payloads under one key in the same batch: the first is published, the other dead-lettered", async () => {
+    const run = `cfb-${tag()}`;
+    const [a, b] = scoredRecords(0, 2, { run, cards: 2 });
+    const clash = { ...b!, event: { ...b!.event, transaction_id: a!.event.transaction_id } };
+    const res = await processApp(bus, 2000).fetch(await signedIngest("http://a/v1/ingest", secret, JSON.stringify({ records: [a, clash, a] }), Math.floor(Date.now() / 1000)));
+    expect(await res.json()).toEqual({ accepted: 3, duplicates: 1, conflicts: 1 });
+    expect(await read(TOPICS.verdicts)).toHaveLength(1);
+    expect(await read(TOPICS.deadLetter)).toHaveLength(1);
   });
 
   it("the replay guard is shared: a signed request accepted by one process is refused by another", async () => {

@@ -53,7 +53,7 @@ describe("ingest over HTTP into Kafka", () => {
   it("answers 202 after Kafka acknowledged, with every message on its topic", async () => {
     const res = await post(JSON.stringify({ records: scoredRecords(0, 100, { run: "http", cards: 10 }) }));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ accepted: 100, duplicates: 0 });
+    expect(await res.json()).toEqual({ accepted: 100, duplicates: 0, conflicts: 0 });
     const [raw, verdicts, alerts, review] = [await readAll(TOPICS.raw, 100), await readAll(TOPICS.verdicts, 100), await readAll(TOPICS.alerts, 4), await readAll(TOPICS.review, 8)];
     expect([raw.length, verdicts.length, alerts.length, review.length]).toEqual([100, 100, 4, 8]);
     for (const m of [...raw, ...verdicts, ...alerts, ...review]) expect(validateEnvelope(m.value).ok).toBe(true);

@@ -49,7 +49,7 @@ describe("POST /v1/ingest", () => {
     const { app: a, metrics } = app();
     const res = await a.fetch(await signedIngest("http://x/v1/ingest", secret, body(50), NOW / 1000));
     expect(res.status).toBe(202);
-    expect(await res.json()).toEqual({ accepted: 50, duplicates: 0 });
+    expect(await res.json()).toEqual({ accepted: 50, duplicates: 0, conflicts: 0 });
     const raw = await read(TOPICS.raw, 50);
     const verdicts = await read(TOPICS.verdicts, 50);
     const alerts = await read(TOPICS.alerts, 2);

@@ -19,10 +19,18 @@ export interface ClaimResult {
   published: string[];
   /** Being published by another request right now: the sender should retry shortly. */
   inFlight: string[];
+  /** Taken by an event with another fingerprint (the same key reused for another payload). */
+  conflicts: string[];
+}
+
+/** An event's idempotency key and the fingerprint of its payload (aggregator/ingest/fingerprint.ts). */
+export interface LedgerEntry {
+  key: string;
+  fingerprint: string;
 }
 
 export interface IngestLedger {
-  claim(keys: string[], owner: string, leaseMs: number): Promise<ClaimResult>;
+  claim(entries: LedgerEntry[], owner: string, leaseMs: number): Promise<ClaimResult>;
   markPublished(keys: string[], owner: string): Promise<void>;
   release(keys: string[], owner: string): Promise<void>;
   /** Forgets published keys older than `retentionMs` and expired signatures and archive claims. */
@@ -31,33 +39,40 @@ export interface IngestLedger {
 
 export function createSqlIngestLedger(sql: SqlQueryable): IngestLedger {
   return {
-    async claim(keys, owner, leaseMs) {
-      if (keys.length === 0) return { mine: [], published: [], inFlight: [] };
-      // One statement: claim free keys and take over expired leases; report the others' state.
-      // Rows another transaction inserts meanwhile appear in neither half: counted as in flight.
-      const { rows } = await sql.query<{ k: string; s: string }>(
-        `WITH input AS (SELECT DISTINCT k FROM jsonb_array_elements_text($1::jsonb) AS t(k)),
+    async claim(entries, owner, leaseMs) {
+      if (entries.length === 0) return { mine: [], published: [], inFlight: [], conflicts: [] };
+      // One statement: claim free keys and take over expired leases of the same payload; report the
+      // others' state and fingerprint. Rows another transaction inserts meanwhile appear in neither
+      // half: counted as in flight.
+      const { rows } = await sql.query<{ k: string; s: string; f: string | null }>(
+        `WITH input AS (SELECT DISTINCT ON (e->>'key') e->>'key' AS k, e->>'fingerprint' AS f FROM jsonb_array_elements($1::jsonb) AS t(e)),
          ins AS (
-           INSERT INTO fraud_ingest.accepted_events AS a (idempotency_key, state, owner, lease_until, updated_at)
-           SELECT k, 'publishing', $2, now() + $3::int * interval '1 millisecond', now() FROM input
+           INSERT INTO fraud_ingest.accepted_events AS a (idempotency_key, state, owner, lease_until, updated_at, fingerprint)
+           SELECT k, 'publishing', $2, now() + $3::int * interval '1 millisecond', now(), f FROM input
            ON CONFLICT (idempotency_key) DO UPDATE
-             SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until, updated_at = now()
+             SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until, updated_at = now(),
+                 fingerprint = COALESCE(a.fingerprint, EXCLUDED.fingerprint)
              WHERE a.state = 'publishing' AND a.lease_until < now()
+               AND (a.fingerprint IS NULL OR a.fingerprint = EXCLUDED.fingerprint)
            RETURNING a.idempotency_key)
-         SELECT idempotency_key AS k, 'mine' AS s FROM ins
+         SELECT idempotency_key AS k, 'mine' AS s, NULL AS f FROM ins
          UNION ALL
-         SELECT a.idempotency_key AS k, a.state AS s
+         SELECT a.idempotency_key AS k, a.state AS s, a.fingerprint AS f
            FROM fraud_ingest.accepted_events a JOIN input i ON i.k = a.idempotency_key
           WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.idempotency_key = a.idempotency_key)`,
-        [JSON.stringify(keys), owner, Math.round(leaseMs)],
+        [JSON.stringify(entries), owner, Math.round(leaseMs)],
       );
-      const state = new Map(rows.map((r) => [r.k, r.s]));
-      const out: ClaimResult = { mine: [], published: [], inFlight: [] };
-      for (const k of new Set(keys)) {
-        const s = state.get(k);
-        if (s === "mine") out.mine.push(k);
-        else if (s === "published") out.published.push(k);
-        else out.inFlight.push(k);
+      const state = new Map(rows.map((r) => [r.k, r]));
+      const out: ClaimResult = { mine: [], published: [], inFlight: [], conflicts: [] };
+      const seen = new Set<string>();
+      for (const { key, fingerprint } of entries) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const r = state.get(key);
+        if (r?.s === "mine") out.mine.push(key);
+        else if (r && r.f !== null && r.f !== fingerprint) out.conflicts.push(key);
+        else if (r?.s === "published") out.published.push(key);
+        else out.inFlight.push(key);
       }
       return out;
     },

@@ -3,15 +3,17 @@ import { bodyLimit } from "hono/body-limit";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { errorBody } from "../../core/contracts/errors.js";
 import type { Logger } from "../../core/contracts/logger.js";
-import { IngestBatchSchema, parseWith, type FieldIssue } from "../../core/schemas.js";
+import { IngestBatchSchema, parseWith, type FieldIssue, type ScoredEvent } from "../../core/schemas.js";
 import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBodyWithKeys, type SigningKey } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
-import { PortError, type EventBus } from "../ports.js";
+import { PortError, TOPICS, type EventBus, type OutgoingMessage } from "../ports.js";
 import { randomUUID } from "node:crypto";
 import { INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { withDeadline } from "../deadline.js";
 import { idempotencyKeyOf } from "./idempotency-key.js";
-import type { IngestLedger } from "./ledger.js";
+import { envelope, type DeadLetter } from "../bus/envelope.js";
+import { eventFingerprintOf } from "./fingerprint.js";
+import type { IngestLedger, LedgerEntry } from "./ledger.js";
 import { toMessages } from "./messages.js";
 import { ReplayGuard, type ReplayStore } from "./replay-guard.js";
 
@@ -26,7 +28,9 @@ import { ReplayGuard, type ReplayStore } from "./replay-guard.js";
 //   core/contracts/deadlines.ts), 503 LEDGER_UNAVAILABLE (the shared replay/idempotency store).
 // With a ledger (aggregator/ingest/ledger.ts), events already published (same idempotency key,
 // whatever the signature) are acknowledged without being published again: 202 names them as
-// `duplicates`.
+// `duplicates`. An event under a key already taken by ANOTHER payload (a caller reusing a transaction
+// id on another card, which the edge's per-card check cannot see) is not a duplicate: it goes to
+// fraud-dead-letter as IDEMPOTENCY_CONFLICT, once, and the 202 counts it in `conflicts`.
 
 export interface IngestOptions {
   secret: string;
@@ -122,16 +126,39 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
           return refuse(c, 400, "VALIDATION_FAILED", message, { issues: parsed.issues.slice(0, 50) });
         }
         const records = parsed.value.records;
-        // One copy per key even inside a batch; then only what no earlier request published.
-        const byKey = new Map(records.map((r) => [idempotencyKeyOf(r), r] as const));
-        let toPublish = [...byKey.values()];
+        // One copy per key even inside a batch; another payload under a key already seen is a conflict.
+        const byKey = new Map<string, { record: ScoredEvent; fingerprint: string }>();
+        const conflicting = new Map<string, ScoredEvent>(); // one per (key, payload)
+        for (const r of records) {
+          const key = idempotencyKeyOf(r);
+          const fingerprint = eventFingerprintOf(r);
+          const first = byKey.get(key);
+          if (!first) byKey.set(key, { record: r, fingerprint });
+          else if (first.fingerprint !== fingerprint) conflicting.set(`${fingerprint}:${key}`, r);
+        }
+        let toPublish = [...byKey.values()].map((v) => v.record);
+        let toDeadLetter = [...conflicting.values()];
+        let conflicts = toDeadLetter.length;
         const owner = randomUUID();
         let mine: string[] = [];
         if (ledger) {
+          const entries = [...byKey].map(([key, v]) => ({ key, fingerprint: v.fingerprint }));
           let claim;
           try {
-            claim = await withDeadline(ledger.claim([...byKey.keys()], owner, leaseMs), left(), "idempotency claim");
+            claim = await withDeadline(ledger.claim(entries, owner, leaseMs), left(), "idempotency claim");
+            // A key taken by another payload: that payload is not this one's duplicate. It is
+            // dead-lettered once, under a key of its own (a retry of it is then a duplicate).
+            const lost = new Set(claim.conflicts);
+            toDeadLetter = [...conflicting.values(), ...toPublish.filter((r) => lost.has(idempotencyKeyOf(r)))];
+            conflicts = toDeadLetter.length;
+            if (toDeadLetter.length > 0) {
+              const again = await withDeadline(ledger.claim(toDeadLetter.map(conflictEntry), owner, leaseMs), left(), "idempotency claim");
+              claim = { ...claim, mine: [...claim.mine, ...again.mine], inFlight: [...claim.inFlight, ...again.inFlight, ...again.conflicts] };
+              const fresh = new Set(again.mine);
+              toDeadLetter = toDeadLetter.filter((r) => fresh.has(conflictEntry(r).key));
+            }
           } catch (e) {
+            if (claim) await ledger.release(claim.mine, owner).catch(() => undefined);
             return unavailable("LEDGER_UNAVAILABLE", "the idempotency ledger did not answer; retry", e);
           }
           mine = claim.mine;
@@ -145,11 +172,12 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
           const claimed = new Set(mine);
           toPublish = toPublish.filter((r) => claimed.has(idempotencyKeyOf(r)));
         }
-        const duplicates = records.length - toPublish.length;
+        const duplicates = records.length - toPublish.length - conflicts;
+        const producedAt = new Date(nowMs).toISOString();
         const started = performance.now();
         // The publish outlives a missed deadline: its outcome still settles the ledger, so a retry
         // finds the events published (acknowledged) or released (published by the retry).
-        const publishing = deps.bus.publish(toMessages(toPublish, new Date(nowMs).toISOString()));
+        const publishing = deps.bus.publish([...toMessages(toPublish, producedAt), ...conflictLetters(toDeadLetter, producedAt)]);
         if (ledger && mine.length > 0) {
           publishing.then(
             () => ledger.markPublished(mine, owner),
@@ -175,14 +203,38 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         metrics.ingestRequest("accepted");
         metrics.ingestRecords(toPublish.length);
         if (duplicates > 0) log.info("INGEST_DUPLICATES", { records: records.length, duplicates });
+        if (toDeadLetter.length > 0) {
+          for (let i = 0; i < toDeadLetter.length; i++) metrics.sinkDeadLetter("ingest", "IDEMPOTENCY_CONFLICT");
+          log.warn("INGEST_IDEMPOTENCY_CONFLICT", { records: records.length, dead_lettered: toDeadLetter.length, keys: toDeadLetter.slice(0, 10).map(idempotencyKeyOf).join(",") });
+        }
         await Promise.resolve(guard.commit(sig, (verified.timestampSeconds + options.maxSkewSeconds) * 1000)).catch((e: unknown) =>
           log.warn("INGEST_REPLAY_COMMIT_FAILED", { error: e instanceof Error ? e.message : String(e) }),
         );
         committed = true;
-        return c.json({ accepted: records.length, duplicates }, 202);
+        return c.json({ accepted: records.length, duplicates, conflicts }, 202);
       } finally {
         if (!committed) await Promise.resolve(guard.release(sig)).catch(() => undefined);
       }
     },
   );
+}
+
+/** The ledger entry that makes a conflicting payload's dead letter happen once: keyed by key and payload. */
+function conflictEntry(r: ScoredEvent): LedgerEntry {
+  const fingerprint = eventFingerprintOf(r);
+  return { key: `conflict:${fingerprint}:${idempotencyKeyOf(r)}`, fingerprint };
+}
+
+/** fraud-dead-letter messages for events refused as idempotency conflicts, keyed by card like every message of it. */
+function conflictLetters(records: ScoredEvent[], at: string): OutgoingMessage[] {
+  return records.map((record) => {
+    const key = record.event.card_number_hash;
+    const letter: DeadLetter = {
+      error: `IDEMPOTENCY_CONFLICT: idempotency key ${idempotencyKeyOf(record).slice(0, 300)} was already taken by another payload (this one's fingerprint ${eventFingerprintOf(record)})`,
+      group_id: "ingest",
+      failed_at: at,
+      original: { topic: "ingest", partition: -1, offset: "-1", key, value: record },
+    };
+    return { topic: TOPICS.deadLetter, key, value: envelope("vigil.dead-letter", letter, at) };
+  });
 }

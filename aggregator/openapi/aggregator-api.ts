@@ -47,7 +47,7 @@ export const AGGREGATOR_ROUTES: RouteDoc[] = [
     responses: {
       202: {
         description: "accepted and durably published to the bus; `duplicates` of them had been published before (same idempotency key) and were not published again",
-        schema: z.object({ accepted: z.number().int(), duplicates: z.number().int() }),
+        schema: z.object({ accepted: z.number().int(), duplicates: z.number().int(), conflicts: z.number().int().describe("events under an idempotency key already taken by another payload: sent to fraud-dead-letter as IDEMPOTENCY_CONFLICT (once), not published") }),
       },
       ...bad,
       401: err("signature refused (reason: MISSING_SIGNATURE | MALFORMED_SIGNATURE | STALE_TIMESTAMP | BAD_SIGNATURE)"),

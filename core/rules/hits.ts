@@ -1,3 +1,4 @@
+import { canonicalJson } from "../contracts/canonical-json.js";
 import type { Decision } from "../schemas.js";
 import type { Rule, RuleSet } from "./schema.js";
 
@@ -41,15 +42,7 @@ export interface RuleSetDiff {
   changed: string[];
 }
 
-/** Canonical JSON (sorted keys), so two rules that differ only in key order compare equal. */
-function canonical(x: unknown): string {
-  if (Array.isArray(x)) return `[${x.map(canonical).join(",")}]`;
-  if (x !== null && typeof x === "object") {
-    const o = x as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(x);
-}
+const canonical = canonicalJson;
 
 /** What changes at the edge when `to` replaces `from` (undefined: nothing was active before). */
 export function diffRuleSets(from: Pick<RuleSet, "rules"> | undefined, to: Pick<RuleSet, "rules">): RuleSetDiff {
@@ -61,4 +54,4 @@ export function diffRuleSets(from: Pick<RuleSet, "rules"> | undefined, to: Pick<
   return { added, removed, changed };
 }
 
-export { canonical as canonicalJson };
+export { canonicalJson };
