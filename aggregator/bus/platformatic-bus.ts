@@ -141,6 +141,8 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
     const states = new Map<string, PartitionState>();
     const inFlight = new Set<Promise<void>>();
     const commitsDue = new Map<string, { topic: string; partition: number; offset: bigint; leaderEpoch: number }>();
+    /** Handled batches waiting for their offsets to be committed (or given up: revoked, stopped). */
+    const commitWaiters = new Map<string, Array<{ offset: bigint; done: () => void }>>();
     let committing: Promise<void> | undefined;
     let commitRetry: NodeJS.Timeout | undefined;
     let restartTimer: NodeJS.Timeout | undefined;
@@ -195,13 +197,11 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
         value: decodeMessageValue(m.value ?? ""),
         position: { topic, partition: s.partition, offset: m.offset.toString() },
       }));
+      let handled = false;
       try {
         await handleBatch({ topic, partition: s.partition, messages });
+        handled = true;
         s.failures = 0;
-        if (states.get(keyOf(s.topic, s.partition)) === s) {
-          const last = batch[batch.length - 1]!;
-          queueCommit(s.topic, s.partition, last.offset + 1n, last.leaderEpoch);
-        }
         release(batch.length);
       } catch (e) {
         s.failures++;
@@ -219,12 +219,21 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
           release(batch.length);
         }
       } finally {
-        s.busy = false;
         active--;
-        if (!stopped && !dispatchScheduled) {
-          dispatchScheduled = true;
-          setImmediate(dispatch);
-        }
+      }
+      // As kafkajs's eachBatch does, the partition's next batch waits until this one's offsets are
+      // committed: a re-delivery after a crash or rebalance then always starts at the first offset
+      // of the batch that was not committed, which the archive sink's exactly-once relies on.
+      // Other partitions go on meanwhile, and their commits share one request.
+      // (A stopping subscription still commits what was handled, as kafkajs's stop does.)
+      if (handled && states.get(keyOf(s.topic, s.partition)) === s) {
+        const last = batch[batch.length - 1]!;
+        await queueCommit(s.topic, s.partition, last.offset + 1n, last.leaderEpoch);
+      }
+      s.busy = false;
+      if (!stopped && !dispatchScheduled) {
+        dispatchScheduled = true;
+        setImmediate(dispatch);
       }
     }
 
@@ -247,15 +256,33 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
         s.pending = [];
         states.delete(key);
         commitsDue.delete(key);
+        settleCommits(key);
       }
       void flushCommits();
     }
 
-    function queueCommit(topic: string, partition: number, offset: bigint, leaderEpoch: number): void {
+    /** Resolves once a commit at or past `offset` has landed, or the partition is given up. */
+    function queueCommit(topic: string, partition: number, offset: bigint, leaderEpoch: number): Promise<void> {
       const key = keyOf(topic, partition);
       const due = commitsDue.get(key);
       if (!due || due.offset < offset) commitsDue.set(key, { topic, partition, offset, leaderEpoch });
+      const waited = new Promise<void>((done) => {
+        let list = commitWaiters.get(key);
+        if (!list) commitWaiters.set(key, (list = []));
+        list.push({ offset, done });
+      });
       void flushCommits();
+      return waited;
+    }
+
+    /** Wakes the waiters of `key` up to `offset` (every waiter when no offset: given up). */
+    function settleCommits(key: string, offset?: bigint): void {
+      const list = commitWaiters.get(key);
+      if (!list) return;
+      const rest = list.filter((w) => offset !== undefined && w.offset > offset);
+      for (const w of list) if (!rest.includes(w)) w.done();
+      if (rest.length > 0) commitWaiters.set(key, rest);
+      else commitWaiters.delete(key);
     }
 
     /** One commit request at a time, carrying the newest handled offset of every partition. */
@@ -269,12 +296,14 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
       committing = (async () => {
         try {
           await consumer.commit({ offsets });
+          for (const o of offsets) settleCommits(keyOf(o.topic, o.partition), o.offset);
         } catch (e) {
-          log.warn("BUS", { message: "offset commit failed; retried with the next one", groupId, error: toPortError(e, "commit").message });
+          log.warn("BUS", { message: "offset commit failed; it is tried again", groupId, error: toPortError(e, "commit").message });
           for (const o of offsets) {
             const key = keyOf(o.topic, o.partition);
             const due = commitsDue.get(key);
-            if (states.has(key) && (!due || due.offset < o.offset)) commitsDue.set(key, o);
+            if (!states.has(key) || stopped) settleCommits(key);
+            else if (!due || due.offset < o.offset) commitsDue.set(key, o);
           }
           if (!stopped && !commitRetry) {
             commitRetry = setTimeout(() => {
@@ -317,6 +346,8 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
       for (const st of states.values()) clearTimeout(st.retryTimer);
       buffered -= [...states.values()].reduce((n, st) => n + st.pending.length, 0);
       states.clear();
+      commitsDue.clear();
+      for (const key of [...commitWaiters.keys()]) settleCommits(key);
       restarts++;
       const delay = backoffDelay({ initialMs: 500, maxMs: 10_000 }, restarts);
       log.error("BUS", { message: "consumer stream failed; it restarts", groupId, error: toPortError(cause, "consume").message, delayMs: delay });
@@ -351,12 +382,19 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
         for (const s of states.values()) clearTimeout(s.retryTimer);
         await stream?.close().catch(() => undefined);
         // Like kafkajs's stop: the batches being handled finish and their offsets are committed.
-        await Promise.allSettled([...inFlight]);
-        await committing?.catch(() => undefined);
-        if (commitsDue.size > 0 && consumer.isActive()) {
-          await consumer.commit({ offsets: [...commitsDue.values()] }).catch((e: unknown) =>
-            log.warn("BUS", { message: "final offset commit failed", groupId, error: toPortError(e, "commit").message }),
-          );
+        const running = Promise.allSettled([...inFlight]);
+        for (;;) {
+          const finished = await Promise.race([running.then(() => true), sleep(50).then(() => false)]);
+          await committing?.catch(() => undefined);
+          if (commitsDue.size > 0 && consumer.isActive()) {
+            const offsets = [...commitsDue.values()];
+            commitsDue.clear();
+            await consumer.commit({ offsets }).catch((e: unknown) =>
+              log.warn("BUS", { message: "final offset commit failed", groupId, error: toPortError(e, "commit").message }),
+            );
+          }
+          for (const key of [...commitWaiters.keys()]) settleCommits(key);
+          if (finished) break;
         }
         consumer.removeListener("consumer:group:join", onJoin);
         await consumer.close(true).catch(() => undefined);
