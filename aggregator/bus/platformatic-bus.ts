@@ -46,6 +46,8 @@ interface PartitionState {
   /** Offset of the next message this partition expects; a rewound stream's repeats are dropped. */
   next: bigint;
   busy: boolean;
+  /** In the ready queue. */
+  queued: boolean;
   failures: number;
   retryTimer?: NodeJS.Timeout;
 }
@@ -151,6 +153,8 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
     let active = 0;
     let streamPaused = false;
     let dispatchScheduled = false;
+    /** Partitions with messages to hand over, oldest first: each gets its turn (no starvation). */
+    const ready: PartitionState[] = [];
     let stopped = false;
     let restarts = 0;
 
@@ -159,11 +163,12 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
     function onMessage(m: Msg): void {
       const key = keyOf(m.topic, m.partition);
       let s = states.get(key);
-      if (!s) states.set(key, (s = { topic: m.topic, partition: m.partition, pending: [], next: -1n, busy: false, failures: 0 }));
+      if (!s) states.set(key, (s = { topic: m.topic, partition: m.partition, pending: [], next: -1n, busy: false, queued: false, failures: 0 }));
       if (m.offset < s.next) return; // a rewound stream (rebalance) repeats what is already here
       s.next = m.offset + 1n;
       s.pending.push(m);
       buffered++;
+      enqueue(s);
       if (buffered >= maxBuffered && !streamPaused && stream) {
         streamPaused = true;
         stream.pause();
@@ -175,12 +180,19 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
       }
     }
 
+    function enqueue(s: PartitionState): void {
+      if (s.queued || s.busy || s.retryTimer || s.pending.length === 0) return;
+      s.queued = true;
+      ready.push(s);
+    }
+
     function dispatch(): void {
       dispatchScheduled = false;
       if (stopped) return;
-      for (const s of states.values()) {
-        if (active >= concurrency) return;
-        if (s.busy || s.retryTimer || s.pending.length === 0) continue;
+      while (active < concurrency && ready.length > 0) {
+        const s = ready.shift()!;
+        s.queued = false;
+        if (states.get(keyOf(s.topic, s.partition)) !== s || s.busy || s.retryTimer || s.pending.length === 0) continue;
         const batch = s.pending.splice(0, maxBatch);
         const run = runBatch(s, batch);
         inFlight.add(run);
@@ -213,6 +225,7 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
           s.pending.unshift(...batch);
           s.retryTimer = setTimeout(() => {
             s.retryTimer = undefined;
+            enqueue(s);
             dispatch();
           }, delay);
         } else {
@@ -220,6 +233,11 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
         }
       } finally {
         active--;
+        // The slot is free for another partition while this one waits for its commit.
+        if (!stopped && !dispatchScheduled && ready.length > 0) {
+          dispatchScheduled = true;
+          setImmediate(dispatch);
+        }
       }
       // As kafkajs's eachBatch does, the partition's next batch waits until this one's offsets are
       // committed: a re-delivery after a crash or rebalance then always starts at the first offset
@@ -231,6 +249,7 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
         await queueCommit(s.topic, s.partition, last.offset + 1n, last.leaderEpoch);
       }
       s.busy = false;
+      enqueue(s);
       if (!stopped && !dispatchScheduled) {
         dispatchScheduled = true;
         setImmediate(dispatch);
@@ -346,6 +365,7 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
       for (const st of states.values()) clearTimeout(st.retryTimer);
       buffered -= [...states.values()].reduce((n, st) => n + st.pending.length, 0);
       states.clear();
+      ready.length = 0;
       commitsDue.clear();
       for (const key of [...commitWaiters.keys()]) settleCommits(key);
       restarts++;
