@@ -1,7 +1,7 @@
 import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
-import { createKafkaBusFor, KAFKA_CLIENTS } from "../bus/kafka-client.js";
+import { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "../bus/kafka-client.js";
 import { toMessages } from "../ingest/messages.js";
 import { privateEventHour } from "../testing/stack-harness.js";
 import { scoredRecords } from "../testing/ingest-fixtures.js";
@@ -20,6 +20,8 @@ const events = Number(process.env.BENCH_EVENTS ?? 40_000);
 const batch = Number(process.env.BENCH_BATCH ?? 250);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+/** BENCH_CLIENTS=platformatic,kafkajs runs them in that order (alternate it between rounds). */
+const order = (process.env.BENCH_CLIENTS?.split(",") ?? [...KAFKA_CLIENTS]).filter((c): c is KafkaClientName => (KAFKA_CLIENTS as readonly string[]).includes(c));
 
 function workload(run: string): OutgoingMessage[][] {
   const baseMs = privateEventHour();
@@ -50,7 +52,7 @@ async function inFlight<T>(items: T[], n: number, fn: (t: T) => Promise<void>): 
 
 async function main(): Promise<void> {
   process.stdout.write(`kafka clients: ${fmt(events)} events (${batch} per publish, ${concurrency} in flight) on ${brokers.join(",")}\n`);
-  for (const client of KAFKA_CLIENTS) {
+  for (const client of order) {
     const prefix = `kbench-${randomUUID().slice(0, 6)}.`;
     const bus = createKafkaBusFor(client, { brokers, clientId: "vigil-kafka-bench", topicPrefix: prefix, log: silentLogger });
     await bus.ensureTopics(loadTopicSpecs({ localPartitions: 4, localReplication: 1 }));

@@ -160,7 +160,20 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
 
     const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
 
+    /** This member's partitions in the current generation (a fetch begun before a rebalance may
+     * still hand over messages of partitions that moved to another member: those are dropped). */
+    let owned = { assignments: null as typeof consumer.assignments, keys: new Set<string>() };
+    function owns(topic: string, partition: number): boolean {
+      if (owned.assignments !== consumer.assignments) {
+        const keys = new Set<string>();
+        for (const a of consumer.assignments ?? []) for (const p of a.partitions) keys.add(keyOf(a.topic, p));
+        owned = { assignments: consumer.assignments, keys };
+      }
+      return owned.keys.has(keyOf(topic, partition));
+    }
+
     function onMessage(m: Msg): void {
+      if (!owns(m.topic, m.partition)) return;
       const key = keyOf(m.topic, m.partition);
       let s = states.get(key);
       if (!s) states.set(key, (s = { topic: m.topic, partition: m.partition, pending: [], next: -1n, busy: false, queued: false, failures: 0 }));
@@ -266,10 +279,10 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
 
     /** Forgets partitions this member no longer owns (their next owner starts at the group's commit). */
     function onJoin(payload: ConsumerGroupJoinPayload): void {
-      const owned = new Set<string>();
-      for (const a of payload.assignments ?? consumer.assignments ?? []) for (const p of a.partitions) owned.add(keyOf(a.topic, p));
+      const mine = new Set<string>();
+      for (const a of payload.assignments ?? consumer.assignments ?? []) for (const p of a.partitions) mine.add(keyOf(a.topic, p));
       for (const [key, s] of states) {
-        if (owned.has(key)) continue;
+        if (mine.has(key)) continue;
         clearTimeout(s.retryTimer);
         release(s.pending.length);
         s.pending = [];
