@@ -5,7 +5,7 @@ const runtimeImports = {
   patterns: [
     { group: ["node:*"], message: "core/ is runtime-neutral: no node:* imports." },
     { group: ["cloudflare:*"], message: "core/ is runtime-neutral: no cloudflare:* imports." },
-    { group: ["kafkajs", "pg", "pg-*", "cassandra-driver", "@aws-sdk/*", "@upstash/*", "@electric-sql/*", "ioredis", "redis"], message: "core/ is pure: I/O adapters live in edge/ or aggregator/." },
+    { group: ["kafkajs", "@platformatic/kafka", "pg", "pg-*", "cassandra-driver", "@aws-sdk/*", "@upstash/*", "@electric-sql/*", "ioredis", "redis"], message: "core/ is pure: I/O adapters live in edge/ or aggregator/." },
   ],
 };
 

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { loadTopicSpecs } from "../infra/kafka/topics.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { createEmbeddedBus } from "./bus/embedded-bus.js";
-import { createKafkaBus } from "./bus/kafka-bus.js";
+import { createKafkaBusFor } from "./bus/kafka-client.js";
 import type { TopicAdmin } from "./bus/topics.js";
 import type { AggregatorConfig } from "./config.js";
 import { cassandraProbe, sqlProbe, type HealthProbe } from "./ops/health.js";
@@ -50,7 +50,7 @@ function once<T>(open: () => T): () => T {
 export async function openAdapters(config: AggregatorConfig, log: Logger, closers: Array<() => Promise<void>>): Promise<Adapters> {
   const stack = config.VIGIL_PROFILE === "stack";
   const bus: EventBus & TopicAdmin = stack
-    ? createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX, log })
+    ? createKafkaBusFor(config.KAFKA_CLIENT, { brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, topicPrefix: config.KAFKA_TOPIC_PREFIX, log })
     : await createEmbeddedBus({ dataDir: config.VIGIL_DATA_DIR, log });
   closers.push(() => bus.close());
   await bus.ensureTopics(

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, describeConfig, ingestKeys, loadConfig } from "./config.js";
 
 const secret = "s".repeat(32);
+/** The client measured faster on bench:aggregator with the same contract suite passing (README). */
+const DEFAULT_CLIENT = "platformatic";
 
 describe("aggregator config", () => {
   it("defaults to the embedded profile with every sink", () => {
@@ -12,6 +14,13 @@ describe("aggregator config", () => {
     expect(c.VIGIL_SINKS).toEqual(["cassandra", "postgres", "s3"]);
     expect(c.SINK_GROUP_POSTGRES).toBe("vigil-sink-postgres");
     expect(c.KAFKA_BROKERS).toEqual(["127.0.0.1:9092"]);
+  });
+
+  it("picks the Kafka client behind the bus and refuses an unknown one", () => {
+    expect(loadConfig({ INGEST_SECRET: secret }).KAFKA_CLIENT).toBe(DEFAULT_CLIENT);
+    expect(loadConfig({ INGEST_SECRET: secret, KAFKA_CLIENT: "kafkajs" }).KAFKA_CLIENT).toBe("kafkajs");
+    expect(loadConfig({ INGEST_SECRET: secret, KAFKA_CLIENT: "platformatic" }).KAFKA_CLIENT).toBe("platformatic");
+    expect(() => loadConfig({ INGEST_SECRET: secret, KAFKA_CLIENT: "rdkafka" })).toThrow(/KAFKA_CLIENT: must be one of kafkajs, platformatic/);
   });
 
   it("lists every problem at once, naming each setting", () => {

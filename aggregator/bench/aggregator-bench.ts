@@ -16,7 +16,8 @@ import { s3ClientFrom } from "../stores/index.js";
 // Prints ingest rate, per-sink write rate, consumer lag (max and final) and ingest-to-stored
 // latency p50/p99 per sink (produced_at, set when ingest accepted the batch, to the sink's durable
 // write). Settings: BENCH_SECONDS (60), BENCH_BATCH (250), BENCH_CONCURRENCY (8),
-// BENCH_DRAIN_SECONDS (120), plus the usual stack env (infra/stack.env defaults).
+// BENCH_DRAIN_SECONDS (120), KAFKA_CLIENT (kafkajs | platformatic: the bus's Kafka client), plus
+// the usual stack env (infra/stack.env defaults).
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const batch = Number(process.env.BENCH_BATCH ?? 250);
@@ -70,7 +71,7 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("e
 async function main(): Promise<void> {
   const s3 = s3ClientFrom(config);
   await ensureBucket(s3, config.S3_BUCKET);
-  process.stdout.write(`aggregator bench ${run}: ${seconds}s of load, batches of ${batch}, ${concurrency} in flight; partitions ${config.KAFKA_LOCAL_PARTITIONS ?? "(topics.json)"}\n`);
+  process.stdout.write(`aggregator bench ${run}: ${seconds}s of load, batches of ${batch}, ${concurrency} in flight; partitions ${config.KAFKA_LOCAL_PARTITIONS ?? "(topics.json)"}; Kafka client ${config.KAFKA_CLIENT} (KAFKA_CLIENT)\n`);
   const runtime = await compose(config, { log: quietLog, ops: false, onStored: (sink, messages, at) => onStored(sink as SinkKey, messages, at) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: runtime.app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(s));
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
   server.close();
   await runtime.close();
   // Clean up: the bench's topics and archive objects (rows in Cassandra/PostgreSQL carry the run's ids).
-  const admin = (await import("../bus/kafka-bus.js")).createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId: "vigil-bench-cleanup", topicPrefix: `${run}.`, log: silentLogger });
+  const admin = (await import("../bus/kafka-client.js")).createKafkaBusFor(config.KAFKA_CLIENT, { brokers: config.KAFKA_BROKERS, clientId: "vigil-bench-cleanup", topicPrefix: `${run}.`, log: silentLogger });
   await admin.deleteTopics(Object.values(TOPICS)).catch(() => undefined);
   await admin.close();
   await deletePrefix(s3, config.S3_BUCKET, `bench-runs/${run}/`).catch(() => undefined);

@@ -1,28 +1,27 @@
 import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
-import { Consumer, Producer, stringDeserializers, stringSerializers } from "@platformatic/kafka";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
-import { decodeMessageValue } from "../bus/envelope.js";
-import { createKafkaBus } from "../bus/kafka-bus.js";
+import { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "../bus/kafka-client.js";
 import { toMessages } from "../ingest/messages.js";
 import { privateEventHour } from "../testing/stack-harness.js";
 import { scoredRecords } from "../testing/ingest-fixtures.js";
 import { TOPICS, type OutgoingMessage } from "../ports.js";
 
-// npx tsx aggregator/bench/kafka-clients.ts — the two Kafka clients on the same broker, the same
+// npx tsx aggregator/bench/kafka-clients.ts — the two Kafka clients behind the same EventBus port
+// (aggregator/bus/kafka-client.ts: kafkajs and @platformatic/kafka), on the same broker, the same
 // messages (the ingest path's envelopes for BENCH_EVENTS scored events, five topics) and the same
 // settings (idempotent producer, acks=all, BENCH_CONCURRENCY publishes of BENCH_BATCH events in
-// flight, as concurrent ingest requests make them): kafkajs through the production EventBus
-// adapter (aggregator/bus/kafka-bus.ts, which coalesces concurrent publishes), @platformatic/kafka
-// through its Producer. Then each reads everything back as one consumer group (kafkajs through
-// the adapter's subscribe; @platformatic/kafka through its consumer stream). Prints messages/s
-// and the process CPU per message for each side. Stack: infra/stack.sh up, under the lock.
+// flight, as concurrent ingest requests make them, coalesced by the adapter). Then each reads
+// everything back as one consumer group through the adapter's subscribe. Prints messages/s and
+// the process CPU per message for each side. Stack: infra/stack.sh up (KAFKA_BROKERS).
 
 const brokers = (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(",");
 const events = Number(process.env.BENCH_EVENTS ?? 40_000);
 const batch = Number(process.env.BENCH_BATCH ?? 250);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+/** BENCH_CLIENTS=platformatic,kafkajs runs them in that order (alternate it between rounds). */
+const order = (process.env.BENCH_CLIENTS?.split(",") ?? [...KAFKA_CLIENTS]).filter((c): c is KafkaClientName => (KAFKA_CLIENTS as readonly string[]).includes(c));
 
 function workload(run: string): OutgoingMessage[][] {
   const baseMs = privateEventHour();
@@ -53,50 +52,29 @@ async function inFlight<T>(items: T[], n: number, fn: (t: T) => Promise<void>): 
 
 async function main(): Promise<void> {
   process.stdout.write(`kafka clients: ${fmt(events)} events (${batch} per publish, ${concurrency} in flight) on ${brokers.join(",")}\n`);
-  for (const client of ["kafkajs", "platformatic"] as const) {
+  for (const client of order) {
     const prefix = `kbench-${randomUUID().slice(0, 6)}.`;
-    const bus = createKafkaBus({ brokers, clientId: "vigil-kafka-bench", topicPrefix: prefix, log: silentLogger });
+    const bus = createKafkaBusFor(client, { brokers, clientId: "vigil-kafka-bench", topicPrefix: prefix, log: silentLogger });
     await bus.ensureTopics(loadTopicSpecs({ localPartitions: 4, localReplication: 1 }));
     const work = workload(prefix);
     const total = work.reduce((s, w) => s + w.length, 0);
     try {
-      if (client === "kafkajs") {
-        await timed("kafkajs publish (EventBus adapter)", total, () => inFlight(work, concurrency, (w) => bus.publish(w)));
-        let seen = 0;
-        await timed("kafkajs consume (EventBus subscribe)", total, async () => {
-          let done!: () => void;
-          const all = new Promise<void>((r) => (done = r));
-          const sub = await bus.subscribe({
-            groupId: `${prefix}g`,
-            topics: Object.values(TOPICS).filter((t) => t !== TOPICS.deadLetter),
-            handleBatch: async (b) => {
-              seen += b.messages.length;
-              if (seen >= total) done();
-            },
-          });
-          await all;
-          await sub.stop();
+      await timed(`${client} publish (EventBus adapter)`, total, () => inFlight(work, concurrency, (w) => bus.publish(w)));
+      let seen = 0;
+      await timed(`${client} consume (EventBus subscribe)`, total, async () => {
+        let done!: () => void;
+        const all = new Promise<void>((r) => (done = r));
+        const sub = await bus.subscribe({
+          groupId: `${prefix}g`,
+          topics: Object.values(TOPICS).filter((t) => t !== TOPICS.deadLetter),
+          handleBatch: async (b) => {
+            seen += b.messages.length;
+            if (seen >= total) done();
+          },
         });
-      } else {
-        const producer = new Producer({ clientId: "vigil-kafka-bench", bootstrapBrokers: brokers, serializers: stringSerializers, idempotent: true, acks: -1, autocreateTopics: false });
-        await timed("@platformatic/kafka publish (Producer)", total, () =>
-          inFlight(work, concurrency, async (w) => {
-            await producer.send({ messages: w.map((m) => ({ topic: prefix + m.topic, key: m.key, value: JSON.stringify(m.value) })) });
-          }),
-        );
-        await producer.close();
-        const consumer = new Consumer({ clientId: "vigil-kafka-bench", groupId: `${prefix}g`, bootstrapBrokers: brokers, deserializers: stringDeserializers });
-        await timed("@platformatic/kafka consume (stream)", total, async () => {
-          const stream = await consumer.consume({ topics: Object.values(TOPICS).filter((t) => t !== TOPICS.deadLetter).map((t) => prefix + t), mode: "earliest", autocommit: true });
-          let seen = 0;
-          for await (const m of stream) {
-            decodeMessageValue(m.value); // as the adapter does for each message
-            if (++seen >= total) break;
-          }
-          await stream.close();
-        });
-        await consumer.close(true);
-      }
+        await all;
+        await sub.stop();
+      });
     } finally {
       await bus.deleteTopics(Object.values(TOPICS)).catch(() => undefined);
       await bus.close();

@@ -6,6 +6,7 @@ import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./back
 import { decodeMessageValue } from "./envelope.js";
 import { toPortError, withTimeout } from "./kafka-errors.js";
 import { registerLz4Codec } from "./lz4-codec.js";
+import { createPublishQueue } from "./publish-queue.js";
 import { topicNamer, type TopicAdmin, type TopicSpec } from "./topics.js";
 
 const { Kafka: KafkaClient, logLevel: KafkaLogLevel } = kafkajs;
@@ -101,49 +102,12 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
     if (p) await p.then((x) => x.disconnect()).catch(() => undefined);
   }
 
-  // Concurrent publishes (one per HTTP request) are coalesced into one produce request while the
-  // previous one is in flight: the idempotent producer sends one request per broker at a time
-  // anyway, and one large request costs about as much as one small one on a busy broker.
-  interface Pending {
-    messages: OutgoingMessage[];
-    resolve: () => void;
-    reject: (e: unknown) => void;
-  }
-  const queue: Pending[] = [];
-  let sending = false;
-  const maxCoalesced = options.maxMessagesPerRequest ?? 4000;
+  const enqueue = createPublishQueue(send, options.maxMessagesPerRequest ?? 4000);
 
   function publish(messages: OutgoingMessage[]): Promise<void> {
     if (closed) return Promise.reject(toPortError(new Error("bus closed"), "publish"));
     if (messages.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      queue.push({ messages, resolve, reject });
-      void drain();
-    });
-  }
-
-  async function drain(): Promise<void> {
-    if (sending) return;
-    sending = true;
-    try {
-      while (queue.length > 0) {
-        const group: Pending[] = [queue.shift()!];
-        let count = group[0]!.messages.length;
-        while (queue.length > 0 && count + queue[0]!.messages.length <= maxCoalesced) {
-          const p = queue.shift()!;
-          count += p.messages.length;
-          group.push(p);
-        }
-        try {
-          await send(group.flatMap((p) => p.messages));
-          for (const p of group) p.resolve();
-        } catch (e) {
-          for (const p of group) p.reject(e);
-        }
-      }
-    } finally {
-      sending = false;
-    }
+    return enqueue(messages);
   }
 
   async function send(messages: OutgoingMessage[]): Promise<void> {

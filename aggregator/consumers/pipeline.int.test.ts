@@ -8,7 +8,9 @@ import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
 import { createApp } from "../app.js";
-import { createKafkaBus, type KafkaBus } from "../bus/kafka-bus.js";
+import type { KafkaBus } from "../bus/kafka-bus.js";
+import { createKafkaBusFor } from "../bus/kafka-client.js";
+import { loadConfig } from "../config.js";
 import { reportDateOf } from "../stores/index.js";
 import { toMessages } from "../ingest/messages.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
@@ -16,6 +18,9 @@ import { TOPICS, type IncomingMessage } from "../ports.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "../sinks/index.js";
 import { startSinkConsumer, type SinkConsumer } from "./sink-consumer.js";
 import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour, summaryTotal, type StackStores } from "../testing/stack-harness.js";
+
+// The Kafka client behind the bus follows the config (KAFKA_CLIENT=kafkajs|platformatic).
+const kafkaClient = loadConfig({ ...process.env, VIGIL_INGEST: "false" }).KAFKA_CLIENT;
 
 // The pipeline on the real stack: Kafka, Cassandra, PostgreSQL, S3Proxy. Each test runs under a
 // private topic prefix, consumer groups, event hour and archive prefix, and checks the stores with
@@ -42,7 +47,7 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, limit
 }
 
 function kafkaBus(prefix: string, clientId: string): KafkaBus {
-  return createKafkaBus({
+  return createKafkaBusFor(kafkaClient, {
     brokers, clientId, topicPrefix: prefix, log: quiet, redelivery: { initialMs: 100, maxMs: 2000 }, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000,
     // Short, so a broker outage reaches the sender as 503s (as the edge would see it), not as a long wait.
     publishTimeoutMs: 4000, publishRetries: 2,

@@ -2,7 +2,9 @@ import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObj
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/contracts/logger.js";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
-import { createKafkaBus, type KafkaBus } from "../bus/kafka-bus.js";
+import type { KafkaBus } from "../bus/kafka-bus.js";
+import { createKafkaBusFor } from "../bus/kafka-client.js";
+import { loadConfig } from "../config.js";
 import { toMessages } from "../ingest/messages.js";
 import { createMetrics } from "../metrics.js";
 import { checkHealth } from "../ops/health.js";
@@ -12,6 +14,9 @@ import { createS3Archive, createSqlSummaryStore, openPostgres, s3ClientFrom } fr
 import { scoredRecords } from "../testing/ingest-fixtures.js";
 import { openStackStores, parquetStats, privateEventHour, stackConfig, type StackStores } from "../testing/stack-harness.js";
 import { startSinkConsumer, type SinkConsumer } from "./sink-consumer.js";
+
+// The Kafka client behind the bus follows the config (KAFKA_CLIENT=kafkajs|platformatic).
+const kafkaClient = loadConfig({ ...process.env, VIGIL_INGEST: "false" }).KAFKA_CLIENT;
 
 // Issue 13 item 3 on real servers (Kafka, S3Proxy, PostgreSQL): a missing bucket and a database
 // role that lost its INSERT privilege used to dead-letter the whole stream with its offsets
@@ -29,7 +34,7 @@ let bus: KafkaBus;
 
 beforeAll(async () => {
   stores = await openStackStores(stackConfig());
-  bus = createKafkaBus({ brokers: stores.config.KAFKA_BROKERS, clientId: RUN, topicPrefix: PREFIX, log: quiet, redelivery: { initialMs: 200, maxMs: 1000 }, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
+  bus = createKafkaBusFor(kafkaClient, { brokers: stores.config.KAFKA_BROKERS, clientId: RUN, topicPrefix: PREFIX, log: quiet, redelivery: { initialMs: 200, maxMs: 1000 }, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 });
   await bus.ensureTopics(loadTopicSpecs({ localPartitions: 2, localReplication: 1 }));
 });
 afterAll(async () => {

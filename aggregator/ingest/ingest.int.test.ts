@@ -6,9 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadTopicSpecs } from "../../infra/kafka/topics.js";
 import { createApp } from "../app.js";
 import { validateEnvelope } from "../bus/envelope.js";
-import { createKafkaBus, type KafkaBus } from "../bus/kafka-bus.js";
+import type { KafkaBus } from "../bus/kafka-bus.js";
+import { createKafkaBusFor } from "../bus/kafka-client.js";
+import { loadConfig } from "../config.js";
 import { TOPICS, type IncomingMessage, type TopicName } from "../ports.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
+
+// The Kafka client behind the bus follows the config (KAFKA_CLIENT=kafkajs|platformatic).
+const kafkaClient = loadConfig({ ...process.env, VIGIL_INGEST: "false" }).KAFKA_CLIENT;
 
 // POST /v1/ingest over real HTTP (node server) into the real broker, topics under a private prefix.
 
@@ -27,7 +32,7 @@ async function listen(app: ReturnType<typeof createApp>): Promise<{ server: Serv
 }
 
 beforeAll(async () => {
-  bus = createKafkaBus({ brokers, clientId: "vigil-ingest-int", topicPrefix: prefix, log: quiet });
+  bus = createKafkaBusFor(kafkaClient, { brokers, clientId: "vigil-ingest-int", topicPrefix: prefix, log: quiet });
   await bus.ensureTopics(loadTopicSpecs({ localPartitions: 4, localReplication: 1 }));
   ({ server, url } = await listen(createApp({ bus, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20 }, log: quiet })));
 });
@@ -83,7 +88,7 @@ describe("ingest over HTTP into Kafka", () => {
   });
 
   it("answers 503 (retriable) when the broker is unreachable", async () => {
-    const dead = createKafkaBus({ brokers: ["127.0.0.1:1"], clientId: "vigil-dead", connectionTimeoutMs: 300, publishRetries: 1, publishTimeoutMs: 5000, log: quiet });
+    const dead = createKafkaBusFor(kafkaClient, { brokers: ["127.0.0.1:1"], clientId: "vigil-dead", connectionTimeoutMs: 300, publishRetries: 1, publishTimeoutMs: 5000, log: quiet });
     const { server: s2, url: u2 } = await listen(createApp({ bus: dead, ingest: { secret, maxSkewSeconds: 300, maxBodyBytes: 1 << 20, deadlineMs: 30_000 }, log: quiet }));
     // The ingest deadline is set past the bus's own give-up, so the bus's answer is the one seen.
     try {
