@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, describeConfig, ingestKeys, loadConfig } from "./config.js";
 
 const secret = "s".repeat(32);
-/** The client measured faster on bench:aggregator with the same contract suite passing (README). */
-const DEFAULT_CLIENT = "platformatic";
+/** The client that passes the contract suite AND the stop-and-hang fault test (aggregator/config.ts). */
+const DEFAULT_CLIENT = "kafkajs";
 
 describe("aggregator config", () => {
   it("defaults to the embedded profile with every sink", () => {

@@ -249,10 +249,15 @@ describe("stop and hang every dependency during a stream (issue 13)", () => {
         (await stores.sql.query<{ n: string }>("SELECT count(*)::text AS n FROM fraud_reporting.summary_applied WHERE transaction_id LIKE $1", [`${RUN}-%`])).rows[0]?.n ?? 0,
       );
     const s3 = async (what: string) => parquetStats(stores.archive, `fault-${tag}/${what}/`);
+    let seen = "";
     await until("every sink caught up", 180_000, async () => {
       const [c, p, v] = await Promise.all([countCassandraVerdicts(stores.cassandra, cfg.CASSANDRA_KEYSPACE, ids), pgCount(), s3("verdicts")]);
+      seen = `cassandra ${c}, postgres ${p}, parquet verdict transactions ${v.transactions} of ${N}`;
       return c === N && p === N && v.transactions === N ? true : undefined;
-    }, 3000);
+    }, 3000).catch((e: unknown) => {
+      const tail = aggs.map((a) => `${a.name}: ${a.child.output().split("\n").filter((l) => /"level":"(warn|error)"/.test(l)).slice(-15).join("\n")}`).join("\n");
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; last seen: ${seen}\n${tail}`);
+    });
 
     const cassandra = await countCassandraVerdicts(stores.cassandra, cfg.CASSANDRA_KEYSPACE, ids);
     const pgApplied = await pgCount();
