@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { CardWindow, decodeCardState, type Engine } from "../core/index.js";
-import type { ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
+import type { ScoreAnswer, ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../core/schemas.js";
 import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
 import type { ScoredEvent } from "../core/schemas.js";
@@ -133,6 +133,15 @@ export class CardState extends DurableObject<Env> {
     this.seenIds = ids;
     this.seenCount = ids.size;
     this.oldestSeenMs = oldest;
+  }
+
+  /**
+   * scoreEvents answering the decisions only (what the edge's answer needs): features, the model
+   * vector and shadow results went into the outbox envelope and are not serialised back over RPC.
+   */
+  async answerEvents(items: ScoreItem[]): Promise<ScoreAnswer[]> {
+    const outcomes = await this.scoreEvents(items);
+    return outcomes.map((o): ScoreAnswer => (o.refused ? o : { decision: o.decision, duplicate: o.duplicate }));
   }
 
   /** Scores and applies the items in order; one outcome per item. Atomic: all applied (with their outbox rows) or none. */
