@@ -16,7 +16,8 @@ import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdi
 // --cards 5000,50 --storage memory,disk --skip-build --reference auto|upstash|none
 // --runtimes workers,deno (the Deno rows: edge/bench/deno.ts, same bodies and wrk script)
 // --batch 100 (Workers: also POST /v1/transactions/score/batch with this many events per request,
-// the same events in the same order; events/s and its ratio to the single-event rate; 0: skip).
+// the same events in the same order, over --batch-connections 4 (32 × 100 events in flight
+// outlast wrk's 5 s timeout); events/s and its ratio to the single-event rate; 0: skip).
 
 const { values: args } = parseArgs({
   options: {
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     reference: { type: "string", default: "auto" },
     runtimes: { type: "string", default: "workers,deno" },
     batch: { type: "string", default: "100" },
+    "batch-connections": { type: "string", default: "4" },
   },
 });
 const duration = Number(args.duration);
@@ -42,6 +44,7 @@ const cardCounts = args.cards.split(",").map(Number);
 const storages = args.storage.split(",") as ("memory" | "disk")[];
 const runtimes = args.runtimes.split(",");
 const batchSize = Number(args.batch);
+const batchConnections = Number(args["batch-connections"]);
 
 interface Row {
   target: string;
@@ -59,10 +62,10 @@ interface Row {
   ratio_to_single?: number;
 }
 
-async function measure(target: string, storage: string, cards: number | "-", port: number, bodies: string, w: RunningWorkerd, path?: string): Promise<Row> {
-  if (warmup > 0) await wrk({ port, bodies, seconds: warmup, threads, connections, ...(path ? { path } : {}) });
+async function measure(target: string, storage: string, cards: number | "-", port: number, bodies: string, w: RunningWorkerd, path?: string, conns = connections): Promise<Row> {
+  if (warmup > 0) await wrk({ port, bodies, seconds: warmup, threads, connections: conns, ...(path ? { path } : {}) });
   const cpu0 = cpuSeconds(w.process.pid);
-  const r = await wrk({ port, bodies, seconds: duration, threads, connections, ...(path ? { path } : {}) });
+  const r = await wrk({ port, bodies, seconds: duration, threads, connections: conns, ...(path ? { path } : {}) });
   const cpu1 = cpuSeconds(w.process.pid);
   const seconds = r.duration_us / 1e6;
   return {
@@ -121,7 +124,7 @@ async function main(): Promise<void> {
         console.log(JSON.stringify(row));
         if (batchSize > 0) {
           const bodies = join(WORK, `bodies-${cards}-batch-${batchSize}.jsonl`);
-          const b = await measure(`vigil batch ${batchSize}`, storage, cards, w.edgePort, bodies, w, "/v1/transactions/score/batch");
+          const b = await measure(`vigil batch ${batchSize}`, storage, cards, w.edgePort, bodies, w, "/v1/transactions/score/batch", batchConnections);
           b.events_per_s = b.rps * batchSize;
           b.workerd_cpu_us_per_event = Math.round(b.workerd_cpu_us_per_req / batchSize);
           b.ratio_to_single = Math.round((b.events_per_s / Math.max(1, row.rps)) * 100) / 100;
