@@ -132,6 +132,31 @@ describe("CardState Durable Object", () => {
     expect(duplicate[0]).toMatchObject({ duplicate: true, decision: next[0]?.decision });
   });
 
+  it("an object stored before the outbox and fingerprints starts with the missing table and column, and keeps its ids", async () => {
+    const card = cardHash();
+    const stub = stubFor(card);
+    const base = Date.now() - 20_000;
+    const [first] = await stub.scoreEvents([item(card, { timestamp_utc: iso(base) })]);
+    await vi.waitFor(async () => expect((await stats(card)).outbox).toBe(0));
+    // Rewrite the tables as an earlier build left them: seen without fingerprint, no outbox.
+    await runInDurableObject(stub, (_o: CardState, state) => {
+      const sql = state.storage.sql;
+      const rows = [...sql.exec<{ transaction_id: string; decision_json: string; event_ms: number }>("SELECT transaction_id, decision_json, event_ms FROM seen")];
+      sql.exec("DROP TABLE outbox");
+      sql.exec("DROP TABLE seen");
+      sql.exec("CREATE TABLE seen (transaction_id TEXT PRIMARY KEY, decision_json TEXT NOT NULL, features_json TEXT NOT NULL, event_ms INTEGER NOT NULL)");
+      for (const r of rows) sql.exec("INSERT INTO seen VALUES (?, ?, '', ?)", r.transaction_id, r.decision_json, r.event_ms);
+    });
+    await evictDurableObject(stub);
+    const again = await stub.scoreEvents([{ ...item(card), event: { ...item(card).event, transaction_id: first?.decision?.transaction_id ?? "" } }]);
+    expect(again[0]).toMatchObject({ duplicate: true, decision: first?.decision });
+    const next = await stub.scoreEvents([item(card, { timestamp_utc: iso(base + 1000) })]);
+    expect(next[0]?.features?.tx_count_1min).toBe(2);
+    await vi.waitFor(async () => expect(await stats(card)).toMatchObject({ eventCount: 2, seen: 2, outbox: 0 }));
+    const columns = await runInDurableObject(stub, (_o: CardState, state) => state.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('seen')").toArray().map((c) => c.name));
+    expect(columns).toContain("fingerprint");
+  });
+
   it("idle alarm: set ~90 days ahead; early wake-up keeps state; after the TTL it deletes everything", async () => {
     const card = cardHash();
     const stub = stubFor(card);

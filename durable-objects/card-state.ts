@@ -1,14 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { CardWindow, decodeCardState, type Engine } from "../core/index.js";
-import type { ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
+import type { ScoreAnswer, ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../core/schemas.js";
 import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
 import type { ScoredEvent } from "../core/schemas.js";
 import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenEntry, type SeenLedger } from "../edge/scoring/card-items.js";
 import { registryFromEnv, resolveEngines, type EngineEnv } from "../edge/scoring/engines.js";
 import { defaultForwardContext, scoredEnvelope } from "../edge/scoring/envelope.js";
-import { chunkForQueue, RecordTooLargeError } from "../edge/workers/queue-producer.js";
-import { outboxLogger, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
+import { MAX_MESSAGE_BYTES, queueSize, type SizedRecord } from "../edge/workers/queue-producer.js";
+import { OutboxSenders, outboxLogger, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
@@ -62,6 +62,7 @@ export class CardState extends DurableObject<Env> {
   /** Failed sends in a row, and when the next request may retry the unsent rows. */
   private sendFailures = 0;
   private retryAtMs = 0;
+  private readonly senders = new OutboxSenders();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,28 +71,36 @@ export class CardState extends DurableObject<Env> {
   }
 
   private load(): void {
-    // Most loads find the tables: read first, create them only when a read fails (a new object,
-    // one the idle alarm emptied, or one created before the outbox existed) instead of running
-    // the schema on every start.
-    let row: { state: string | ArrayBuffer; last_activity_ms: number } | undefined;
-    try {
-      row = this.readCard();
-    } catch {
-      this.ctx.storage.sql.exec(SCHEMA);
-      try {
-        // Tables created before fingerprints: add the column (fails harmlessly when present).
-        this.ctx.storage.sql.exec("ALTER TABLE seen ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''");
-      } catch {
-        // already there
-      }
-      row = this.readCard();
+    const sql = this.ctx.storage.sql;
+    // One look at the catalogue instead of a read that fails and is caught (an exception out of
+    // SQLite costs more than this query): a new object, or one the idle alarm emptied, has no
+    // tables, gets the schema and has nothing to read; one created before the outbox (or before
+    // fingerprints) gets what it lacks.
+    const tables = new Map<string, string>();
+    for (const t of sql.exec<{ name: string; sql: string }>("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN ('card', 'seen', 'outbox')")) {
+      tables.set(t.name, t.sql);
     }
-    if (!row) this.window = CardWindow.empty();
-    else this.window = typeof row.state === "string" ? decodeCardState(row.state) : decodeCardStateBinary(row.state);
-    this.lastActivityMs = row?.last_activity_ms ?? 0;
     // Not read back (getAlarm would hold the first call behind an async read): the first event of
     // this instance sets the alarm, later ones move it only when it is more than a day short.
     this.alarmAt = null;
+    if (tables.size === 0) {
+      sql.exec(SCHEMA);
+      this.window = CardWindow.empty();
+      this.lastActivityMs = 0;
+      this.seenIds = new Set();
+      this.seenCount = 0;
+      this.oldestSeenMs = Infinity;
+      this.outbox = new Map();
+      return;
+    }
+    if (tables.size < 3) sql.exec(SCHEMA);
+    const seen = tables.get("seen");
+    // Tables created before fingerprints: add the column.
+    if (seen !== undefined && !seen.includes("fingerprint")) sql.exec("ALTER TABLE seen ADD COLUMN fingerprint TEXT NOT NULL DEFAULT ''");
+    const row = this.readCard();
+    if (!row) this.window = CardWindow.empty();
+    else this.window = typeof row.state === "string" ? decodeCardState(row.state) : decodeCardStateBinary(row.state);
+    this.lastActivityMs = row?.last_activity_ms ?? 0;
   }
 
   private readCard(): { state: string | ArrayBuffer; last_activity_ms: number } | undefined {
@@ -105,7 +114,7 @@ export class CardState extends DurableObject<Env> {
     const rows = new Map<number, OutboxRow>();
     let max = 0;
     for (const r of this.ctx.storage.sql.exec<{ seq: number; zone: string; record_json: string }>("SELECT seq, zone, record_json FROM outbox ORDER BY seq")) {
-      rows.set(r.seq, { seq: r.seq, zone: r.zone === "eu" ? "eu" : "default", record: JSON.parse(r.record_json) as ScoredEvent, inflight: false });
+      rows.set(r.seq, { seq: r.seq, zone: r.zone === "eu" ? "eu" : "default", record: JSON.parse(r.record_json) as ScoredEvent, size: queueSize(r.record_json), inflight: false });
       max = r.seq;
     }
     // Rows of a send still in flight keep their flag (a rollback reload must not send them twice).
@@ -124,6 +133,15 @@ export class CardState extends DurableObject<Env> {
     this.seenIds = ids;
     this.seenCount = ids.size;
     this.oldestSeenMs = oldest;
+  }
+
+  /**
+   * scoreEvents answering the decisions only (what the edge's answer needs): features, the model
+   * vector and shadow results went into the outbox envelope and are not serialised back over RPC.
+   */
+  async answerEvents(items: ScoreItem[]): Promise<ScoreAnswer[]> {
+    const outcomes = await this.scoreEvents(items);
+    return outcomes.map((o): ScoreAnswer => (o.refused ? o : { decision: o.decision, duplicate: o.duplicate }));
   }
 
   /** Scores and applies the items in order; one outcome per item. Atomic: all applied (with their outbox rows) or none. */
@@ -191,8 +209,10 @@ export class CardState extends DurableObject<Env> {
         const ctx = item.forward ?? defaultForwardContext(region, now);
         const record = scoredEnvelope(item, o, ctx, now);
         const seq = this.nextSeq++;
-        sql.exec("INSERT INTO outbox (seq, zone, record_json, created_ms) VALUES (?, ?, ?, ?)", seq, ctx.zone, JSON.stringify(record), now);
-        rows.push({ seq, zone: ctx.zone, record, inflight: false });
+        const json = JSON.stringify(record);
+        sql.exec("INSERT INTO outbox (seq, zone, record_json, created_ms) VALUES (?, ?, ?, ?)", seq, ctx.zone, json, now);
+        // The queue's size of the record is the row's JSON text: counted here, not serialised again to chunk the send.
+        rows.push({ seq, zone: ctx.zone, record, size: queueSize(json), inflight: false });
       });
     }
     return { outcomes, rows };
@@ -219,28 +239,28 @@ export class CardState extends DurableObject<Env> {
     let ok = unroutable.length === 0;
     if (!ok) log.error("OUTBOX_NO_QUEUE", { rows: unroutable.length, region: unroutable[0]?.record.region, zone: unroutable[0]?.zone });
     for (const [name, g] of groups) {
-      const byRecord = new Map(g.rows.map((r) => [r.record, r]));
-      let chunks: ScoredEvent[][];
-      try {
-        chunks = chunkForQueue(g.rows.map((r) => r.record));
-      } catch (err) {
-        if (!(err instanceof RecordTooLargeError)) throw err;
-        // No queue can ever carry it: logged loudly, then sent without it (never blocking the rest).
-        log.error("OUTBOX_RECORD_TOO_LARGE", { transaction_id: err.transactionId, bytes: err.bytes });
-        const big = g.rows.find((r) => r.record.event.transaction_id === err.transactionId);
-        if (big) this.deleteRows([big]);
-        chunks = chunkForQueue(g.rows.filter((r) => r !== big).map((r) => r.record));
+      const fit = g.rows.filter((r) => r.size <= MAX_MESSAGE_BYTES);
+      if (fit.length < g.rows.length) {
+        // No queue can ever carry such a record: logged loudly, dropped, never blocking the rest.
+        const big = g.rows.filter((r) => r.size > MAX_MESSAGE_BYTES);
+        for (const r of big) log.error("OUTBOX_RECORD_TOO_LARGE", { transaction_id: r.record.event.transaction_id, bytes: r.size });
+        this.deleteRows(big);
       }
-      for (const chunk of chunks) {
-        const sent = chunk.map((rec) => byRecord.get(rec) as OutboxRow);
-        try {
-          await g.queue.sendBatch(chunk.map((body) => ({ body, contentType: "json" as const })));
-          this.deleteRows(sent);
-        } catch (err) {
-          ok = false;
-          for (const r of sent) r.inflight = false;
-          log.warn("OUTBOX_SEND_FAILED", { queue: name, rows: sent.length, pending: this.outbox.size, error: err instanceof Error ? err.message.slice(0, 200) : "unknown" });
-        }
+      // Rows this object commits while its send is in flight go together in its next sendBatch.
+      const items: SizedRecord[] = fit.map((r) => ({ record: r.record, size: r.size }));
+      let error: unknown;
+      try {
+        await this.senders.for(g.queue).send(items);
+      } catch (err) {
+        error = err;
+      }
+      // Rows the queue accepted leave the outbox (one statement); the rest wait for the retry.
+      this.deleteRows(fit.filter((_, i) => items[i]?.accepted === true));
+      const unsent = fit.filter((_, i) => items[i]?.accepted !== true);
+      if (unsent.length > 0) {
+        ok = false;
+        for (const r of unsent) r.inflight = false;
+        log.warn("OUTBOX_SEND_FAILED", { queue: name, rows: unsent.length, pending: this.outbox.size, error: error instanceof Error ? error.message.slice(0, 200) : "unknown" });
       }
     }
     for (const r of unroutable) r.inflight = false;
@@ -260,10 +280,15 @@ export class CardState extends DurableObject<Env> {
   }
 
   private deleteRows(rows: OutboxRow[]): void {
-    for (const r of rows) {
-      this.ctx.storage.sql.exec("DELETE FROM outbox WHERE seq = ?", r.seq);
-      this.outbox.delete(r.seq);
-    }
+    if (rows.length === 0) return;
+    const seqs = rows.map((r) => r.seq).sort((a, b) => a - b);
+    const first = seqs[0] as number;
+    const last = seqs[seqs.length - 1] as number;
+    const sql = this.ctx.storage.sql;
+    // Rows of one send are usually consecutive: one range statement; else one per row.
+    if (last - first + 1 === seqs.length) sql.exec("DELETE FROM outbox WHERE seq BETWEEN ? AND ?", first, last);
+    else for (const seq of seqs) sql.exec("DELETE FROM outbox WHERE seq = ?", seq);
+    for (const r of rows) this.outbox.delete(r.seq);
   }
 
   private pruneSeen(newestMs: number): void {

@@ -72,6 +72,19 @@ describe("bearer auth", () => {
     }
   });
 
+  it("hashes a matching token once per isolate; unknown tokens every time; a token no longer configured stops matching", async () => {
+    const tokens: EdgeToken[] = [{ id: "cached", sha256: await sha256Hex("token-cached-1"), channels: ["ONLINE"] }];
+    const digest = vi.spyOn(crypto.subtle, "digest");
+    await expect(authenticate("Bearer token-cached-1", tokens)).resolves.toMatchObject({ id: "cached" });
+    await expect(authenticate("Bearer token-cached-1", tokens)).resolves.toMatchObject({ id: "cached" });
+    expect(digest).toHaveBeenCalledTimes(1);
+    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(HttpError);
+    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(HttpError);
+    expect(digest).toHaveBeenCalledTimes(3);
+    await expect(authenticate("Bearer token-cached-1", [])).rejects.toBeInstanceOf(HttpError);
+    await expect(authenticate("Bearer token-cached-1", [{ id: "other", sha256: await sha256Hex("token-other"), channels: ["ONLINE"] }])).rejects.toBeInstanceOf(HttpError);
+  });
+
   it("constantTimeEqualHex is plain equality on hex strings", () => {
     expect(constantTimeEqualHex("ab12", "ab12")).toBe(true);
     expect(constantTimeEqualHex("ab12", "ab13")).toBe(false);

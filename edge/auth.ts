@@ -18,6 +18,15 @@ export async function sha256Hex(s: string): Promise<string> {
   return out;
 }
 
+/**
+ * Digests of tokens that matched a configured hash, per isolate: a caller's token is hashed once,
+ * not on every request. Only matching tokens are kept (unknown ones cannot fill it), and at most
+ * DIGEST_CACHE_MAX of them (cleared when full). The comparison with every configured hash still
+ * runs per request, so a token removed from the configuration stops matching at once.
+ */
+const DIGEST_CACHE_MAX = 256;
+const digests = new Map<string, string>();
+
 /** Constant-time equality of two equal-length lower-case hex strings (length is public: always 64). */
 export function constantTimeEqualHex(a: string, b: string): boolean {
   let diff = a.length ^ b.length;
@@ -33,12 +42,18 @@ export async function authenticate<T extends { sha256: string } = EdgeToken>(
   equal: (a: string, b: string) => boolean = constantTimeEqualHex,
 ): Promise<T> {
   const m = header ? BEARER.exec(header.trim()) : null;
+  const raw = m?.[1];
   // Hash something even when the header is missing or malformed, so every 401 costs the same.
-  const presented = await sha256Hex(m?.[1] ?? "");
+  const cached = raw !== undefined ? digests.get(raw) : undefined;
+  const presented = cached ?? (await sha256Hex(raw ?? ""));
   let match: T | undefined;
   for (const t of tokens) {
     const eq = equal(presented, t.sha256);
     if (eq && match === undefined && m) match = t;
+  }
+  if (match && raw !== undefined && cached === undefined) {
+    if (digests.size >= DIGEST_CACHE_MAX) digests.clear();
+    digests.set(raw, presented);
   }
   if (!match) {
     throw new HttpError(

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { CardScorer, ScoreItem, ScoreOutcome } from "../core/contracts/scoring.js";
+import type { CardScorer, ScoreAnswer, ScoreItem } from "../core/contracts/scoring.js";
 import type { ScoredEvent, TransactionEvent } from "../core/schemas.js";
 
 /** The Forwarder port (edge/ports.ts), named structurally: ports.ts imports config.ts, which imports this. */
@@ -97,7 +97,7 @@ export function cardZone(events: readonly HomeFields[], rules: ResidencyRules): 
  */
 export function residentScorer(scorers: Record<ResidencyZone, CardScorer>, rules: ResidencyRules): CardScorer {
   return {
-    scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]> {
+    scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreAnswer[]> {
       return scorers[cardZone(items.map((i) => i.event), rules)].scoreCard(cardHash, items);
     },
   };

@@ -57,9 +57,18 @@ export type ScoreOutcome =
   | { refused: "IDEMPOTENCY_CONFLICT"; conflict: boolean; duplicate: true; decision?: undefined; features?: undefined };
 
 /**
+ * What the edge app needs back per item to answer: the decision (or the refusal). Features, the
+ * model vector and shadow results stay with the owner, which puts them in the forwarded envelope;
+ * a full ScoreOutcome is one too.
+ */
+export type ScoreAnswer =
+  | { decision: Decision; duplicate: boolean; refused?: undefined }
+  | { refused: "IDEMPOTENCY_CONFLICT"; conflict: boolean; duplicate: true; decision?: undefined };
+
+/**
  * Card state owner. Applies one card's events in the given order, atomically; answers one outcome
  * per item, in the same order. Throws on infrastructure failure (the app answers 503, retriable).
  */
 export interface CardScorer {
-  scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]>;
+  scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreAnswer[]>;
 }

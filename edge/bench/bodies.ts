@@ -45,3 +45,22 @@ export async function writeBodies(path: string, o: BodiesOptions): Promise<{ eve
   await once(out, "finish");
   return { events: events.length, cards: cards.size };
 }
+
+/**
+ * Batch bodies from a single-event bodies file: `size` consecutive events per line as
+ * {"transactions":[…]}, item k's id "bench-__TX__-k" (load.lua puts one fresh prefix per request).
+ */
+export async function writeBatchBodies(singleFile: string, path: string, size: number): Promise<{ batches: number }> {
+  const { readFileSync } = await import("node:fs");
+  const lines = readFileSync(singleFile, "utf8").split("\n").filter((l) => l !== "");
+  const out = createWriteStream(path);
+  let batches = 0;
+  for (let i = 0; i + size <= lines.length; i += size) {
+    const items = lines.slice(i, i + size).map((l, k) => l.replace("bench-__TX__", `bench-__TX__-${k}`));
+    if (!out.write(`{"transactions":[${items.join(",")}]}\n`)) await once(out, "drain");
+    batches++;
+  }
+  out.end();
+  await once(out, "finish");
+  return { batches };
+}

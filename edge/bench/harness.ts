@@ -163,11 +163,11 @@ export interface WrkResult {
   wrk_cpu_s: number;
 }
 
-export function wrk(o: { port: number; bodies: string; seconds: number; threads: number; connections: number }): Promise<WrkResult> {
+export function wrk(o: { port: number; bodies: string; seconds: number; threads: number; connections: number; path?: string }): Promise<WrkResult> {
   return new Promise((done, reject) => {
     const p = spawn(
       "wrk",
-      [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, "--timeout", "5s", "-s", join(ROOT, "edge/bench/load.lua"), `http://127.0.0.1:${o.port}`, "--", o.bodies, TOKEN],
+      [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, "--timeout", "5s", "-s", join(ROOT, "edge/bench/load.lua"), `http://127.0.0.1:${o.port}`, "--", o.bodies, TOKEN, ...(o.path ? [o.path] : [])],
       { cwd: ROOT },
     );
     let out = "";

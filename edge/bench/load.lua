@@ -1,13 +1,16 @@
 -- wrk script for `npm run bench:edge`: POSTs pre-generated score requests (one JSON body per line,
 -- "__TX__" standing for the transaction id) with a fresh transaction id per request, so no request
 -- is an idempotent replay. Each wrk thread starts at its own offset in the file.
--- Args: <bodies file> <bearer token>. done() prints one JSON line for the runner.
+-- Args: <bodies file> <bearer token> [path]. A batch body holds "__TX__" once per item, each
+-- followed by its index ("__TX__-7"), so one fresh prefix makes every item's id fresh.
+-- done() prints one JSON line for the runner.
 
 local bodies = {}
 local pos = 0
 local seq = 0
 local tid = 0
 local headers = {}
+local path = "/v1/transactions/score"
 
 local threads = {}
 local counter = 0
@@ -19,10 +22,19 @@ function setup(thread)
 end
 
 function init(args)
-  local path, token = args[1], args[2]
-  for line in io.lines(path) do
-    local a, b = line:find("__TX__", 1, true)
-    bodies[#bodies + 1] = { line:sub(1, a - 1), line:sub(b + 1) }
+  local file, token = args[1], args[2]
+  if args[3] then path = args[3] end
+  for line in io.lines(file) do
+    local parts = {}
+    local from = 1
+    while true do
+      local a, b = line:find("__TX__", from, true)
+      if not a then break end
+      parts[#parts + 1] = line:sub(from, a - 1)
+      from = b + 1
+    end
+    parts[#parts + 1] = line:sub(from)
+    bodies[#bodies + 1] = parts
   end
   pos = math.floor(#bodies * tid / 8)
   headers["Content-Type"] = "application/json"
@@ -34,7 +46,10 @@ function request()
   if pos > #bodies then pos = 1 end
   seq = seq + 1
   local b = bodies[pos]
-  return wrk.format("POST", "/v1/transactions/score", headers, b[1] .. "b" .. tid .. "-" .. seq .. b[2])
+  local id = "b" .. tid .. "-" .. seq
+  local body = b[1]
+  for i = 2, #b do body = body .. id .. b[i] end
+  return wrk.format("POST", path, headers, body)
 end
 
 function done(summary, latency, requests)

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { writeBodies } from "./bodies.js";
+import { writeBatchBodies, writeBodies } from "./bodies.js";
 import { benchDeno } from "./deno.js";
 import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdict, startWorkerd, WORK, wrk, type RunningWorkerd } from "./harness.js";
 
@@ -14,7 +14,10 @@ import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdi
 // answers (cache-hit path: one load per isolate, then no network call), else REFERENCE_SOURCE=none.
 // Prints figures; asserts nothing. Options: --duration 15 --warmup 3 --connections 32 --threads 1
 // --cards 5000,50 --storage memory,disk --skip-build --reference auto|upstash|none
-// --runtimes workers,deno (the Deno rows: edge/bench/deno.ts, same bodies and wrk script).
+// --runtimes workers,deno (the Deno rows: edge/bench/deno.ts, same bodies and wrk script)
+// --batch 100 (Workers: also POST /v1/transactions/score/batch with this many events per request,
+// the same events in the same order, over --batch-connections 4 (32 × 100 events in flight
+// outlast wrk's 5 s timeout); events/s and its ratio to the single-event rate; 0: skip).
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +32,8 @@ const { values: args } = parseArgs({
     "upstash-token": { type: "string", default: process.env.UPSTASH_REDIS_REST_TOKEN ?? "vigil-local-token" },
     reference: { type: "string", default: "auto" },
     runtimes: { type: "string", default: "workers,deno" },
+    batch: { type: "string", default: "100" },
+    "batch-connections": { type: "string", default: "4" },
   },
 });
 const duration = Number(args.duration);
@@ -38,6 +43,8 @@ const threads = Number(args.threads);
 const cardCounts = args.cards.split(",").map(Number);
 const storages = args.storage.split(",") as ("memory" | "disk")[];
 const runtimes = args.runtimes.split(",");
+const batchSize = Number(args.batch);
+const batchConnections = Number(args["batch-connections"]);
 
 interface Row {
   target: string;
@@ -49,12 +56,16 @@ interface Row {
   errors: number;
   workerd_cpu_us_per_req: number;
   ratio_to_hello?: number;
+  /** Batch rows: events per second and workerd CPU per event, and events/s over the single-event rate. */
+  events_per_s?: number;
+  workerd_cpu_us_per_event?: number;
+  ratio_to_single?: number;
 }
 
-async function measure(target: string, storage: string, cards: number | "-", port: number, bodies: string, w: RunningWorkerd): Promise<Row> {
-  if (warmup > 0) await wrk({ port, bodies, seconds: warmup, threads, connections });
+async function measure(target: string, storage: string, cards: number | "-", port: number, bodies: string, w: RunningWorkerd, path?: string, conns = connections): Promise<Row> {
+  if (warmup > 0) await wrk({ port, bodies, seconds: warmup, threads, connections: conns, ...(path ? { path } : {}) });
   const cpu0 = cpuSeconds(w.process.pid);
-  const r = await wrk({ port, bodies, seconds: duration, threads, connections });
+  const r = await wrk({ port, bodies, seconds: duration, threads, connections: conns, ...(path ? { path } : {}) });
   const cpu1 = cpuSeconds(w.process.pid);
   const seconds = r.duration_us / 1e6;
   return {
@@ -90,6 +101,10 @@ async function main(): Promise<void> {
     const g = await writeBodies(file, { cards, events, seed: 20_261_128 + cards, spanHours: 6, nowMs });
     console.log(`# ${g.events} simulator events over ${g.cards} cards → ${file}`);
     bodyFiles.set(cards, file);
+    if (batchSize > 0 && runtimes.includes("workers")) {
+      const b = await writeBatchBodies(file, join(WORK, `bodies-${cards}-batch-${batchSize}.jsonl`), batchSize);
+      console.log(`# ${b.batches} batches of ${batchSize} from the same events`);
+    }
   }
   const firstBodies = bodyFiles.get(cardCounts[0] ?? 50) ?? "";
 
@@ -107,6 +122,15 @@ async function main(): Promise<void> {
         row.ratio_to_hello = Math.round((row.rps / Math.max(1, hello.rps)) * 1000) / 1000;
         rows.push(row);
         console.log(JSON.stringify(row));
+        if (batchSize > 0) {
+          const bodies = join(WORK, `bodies-${cards}-batch-${batchSize}.jsonl`);
+          const b = await measure(`vigil batch ${batchSize}`, storage, cards, w.edgePort, bodies, w, "/v1/transactions/score/batch", batchConnections);
+          b.events_per_s = b.rps * batchSize;
+          b.workerd_cpu_us_per_event = Math.round(b.workerd_cpu_us_per_req / batchSize);
+          b.ratio_to_single = Math.round((b.events_per_s / Math.max(1, row.rps)) * 100) / 100;
+          rows.push(b);
+          console.log(JSON.stringify(b));
+        }
       }
     } finally {
       await w.stop();

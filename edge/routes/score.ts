@@ -1,7 +1,7 @@
 import type { FieldIssue, ReferenceSignals, TransactionEvent, VerdictResponse } from "../../core/schemas.js";
 import { HttpError } from "../errors.js";
 import type { EdgeDeps, ReferenceLookup } from "../ports.js";
-import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
+import type { ScoreAnswer, ScoreItem } from "../../core/contracts/scoring.js";
 import { eventFingerprint, idempotencyKey } from "../idempotency.js";
 import { cardZone } from "../residency.js";
 
@@ -62,7 +62,7 @@ export async function scoreEvents(
 
   const receivedAt = new Date(startedMs).toISOString();
   const rules = { euBins: deps.config.EU_CARD_BINS };
-  const outcomes: ScoreOutcome[] = new Array<ScoreOutcome>(events.length);
+  const outcomes: ScoreAnswer[] = new Array<ScoreAnswer>(events.length);
   try {
     await Promise.all(
       [...byCard].map(async ([card, idx]) => {
@@ -84,7 +84,7 @@ export async function scoreEvents(
         });
         const res = await deps.scorer.scoreCard(card, items);
         if (res.length !== items.length) throw new Error(`scorer answered ${res.length} outcomes for ${items.length} events`);
-        idx.forEach((i, k) => (outcomes[i] = res[k] as ScoreOutcome));
+        idx.forEach((i, k) => (outcomes[i] = res[k] as ScoreAnswer));
       }),
     );
   } catch (err) {

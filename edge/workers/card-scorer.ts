@@ -1,4 +1,4 @@
-import type { CardScorer, ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
+import type { CardScorer, ScoreAnswer, ScoreItem } from "../../core/contracts/scoring.js";
 import type { CardState } from "../../durable-objects/card-state.js";
 import { residentScorer, type ResidencyRules } from "../residency.js";
 
@@ -18,9 +18,12 @@ export function durableObjectScorer(ns: DurableObjectNamespace<CardState>, place
   const target = placement.jurisdiction ? ns.jurisdiction(placement.jurisdiction) : ns;
   const options = placement.locationHint ? { locationHint: placement.locationHint } : undefined;
   return {
-    async scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreOutcome[]> {
+    async scoreCard(cardHash: string, items: ScoreItem[]): Promise<ScoreAnswer[]> {
       const stub = target.get(target.idFromName(cardHash), options);
-      return (await stub.scoreEvents(items)) as ScoreOutcome[];
+      // The decisions only: features and the model vector stay in the object's outbox envelope
+      // instead of being serialised back over RPC for an answer that does not carry them. (Deploy
+      // vigil-card-state, which defines answerEvents, before the regional edge Workers.)
+      return (await stub.answerEvents(items)) as ScoreAnswer[];
     },
   };
 }
