@@ -72,6 +72,13 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   const now = input.now ?? Date.now;
   const { config, sql, registry, log } = input;
   const startedAtMs = now();
+  // The learning loop's clock (OPS_LEARNING_CLOCK): the wall clock, or the event-time watermark of
+  // the transactions stored for the label job (a replay of history: see ops/config.ts).
+  let watermarkMs = Number.NEGATIVE_INFINITY;
+  const advance = (ms: number) => {
+    if (ms > watermarkMs) watermarkMs = ms;
+  };
+  const learningNow = config.learningClock === "events" ? () => (Number.isFinite(watermarkMs) ? watermarkMs : 0) : now;
   const verdictMetrics = createVerdictMetrics(registry);
   const opsMetrics = createOpsMetrics(registry, sql, (e) => log.warn("OPS_METRICS_UNAVAILABLE", { error: (e as Error).message }));
 
@@ -92,7 +99,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
         archive: input.training.archive,
         config: input.training.config,
         targets: modelTargets,
-        now,
+        now: learningNow,
         log: (level, code, fields) => log[level](code, fields),
         ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}),
       })
@@ -111,7 +118,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   const riskJob = createRiskJob({
     sql,
     targets,
-    now,
+    now: learningNow,
     config: config.risk,
     metrics: opsMetrics,
     log,
@@ -183,6 +190,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     cases: config.cases,
     ...(base ? { snapshotBase: base } : {}),
     now,
+    learningNow,
     log,
     metrics: opsMetrics,
     maxBodyBytes: config.maxBodyBytes,
@@ -196,7 +204,7 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   const sinks: OpsRuntime["sinks"] = [
     // REVIEW and BLOCKED verdicts both open cases: fraud-verdicts carries both (fraud-review only REVIEW).
     { name: "review_cases", groupId: config.groups.review, topics: [TOPICS.verdicts], sink: trackSink("review_cases", createReviewCaseSink(sql, now)) },
-    { name: "risk_facts", groupId: config.groups.riskFacts, topics: [TOPICS.verdicts], sink: trackSink("risk_facts", createRiskFactsSink(sql)) },
+    { name: "risk_facts", groupId: config.groups.riskFacts, topics: [TOPICS.verdicts], sink: trackSink("risk_facts", createRiskFactsSink(sql, config.learningClock === "events" ? advance : undefined)) },
     { name: "rule_hits", groupId: config.groups.ruleHits, topics: [TOPICS.verdicts], sink: trackSink("rule_hits", createRuleHitsSink(sql)) },
   ];
 
@@ -212,8 +220,20 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     trackSink,
     start: () => {
       riskJob.start(config.riskIntervalMs);
-      riskJob.trigger();
       models?.start();
+      if (config.learningClock !== "events") {
+        riskJob.trigger();
+        return;
+      }
+      // After a restart the watermark is what was stored before it.
+      sql
+        .query<{ t: string | Date | null }>("SELECT max(event_time) AS t FROM fraud_ops.scored_transactions")
+        .then((r) => {
+          const t = r.rows[0]?.t;
+          if (t !== null && t !== undefined) advance(new Date(t).getTime());
+          riskJob.trigger();
+        })
+        .catch((e: unknown) => log.error("LEARNING_CLOCK_UNAVAILABLE", { error: e instanceof Error ? e.message : String(e) }));
     },
     async close() {
       clearInterval(sampler);

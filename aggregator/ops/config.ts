@@ -32,6 +32,14 @@ const OpsEnvSchema = z.object({
   /** Open alert streams (SSE) allowed per token, and in all. */
   OPS_ALERT_STREAMS_PER_TOKEN: int(1, 1000).default(4),
   OPS_ALERT_STREAMS_TOTAL: int(1, 100_000).default(64),
+  /**
+   * The clock of the learning loop (label job windows, label times, training windows and cut-offs).
+   * "wall" (default): the machine's clock. "events": the latest event time the aggregator has stored
+   * (its event-time watermark), for a replay of history through the whole system (vigil eval
+   * --through-api): the label job then publishes what was known at the replay's position instead of
+   * at today's date. Ingest, auth, cases and metrics keep the wall clock either way.
+   */
+  OPS_LEARNING_CLOCK: z.enum(["wall", "events"]).default("wall"),
   /** Read only to know whether development defaults are allowed (aggregator/config.ts validates them). */
   VIGIL_PROFILE: z.string().optional(),
   VIGIL_ENV: z.string().optional(),
@@ -51,6 +59,7 @@ export interface OpsConfig {
   maxBodyBytes: number;
   tokenMaxStaleMs: number;
   alertStreams: { perToken: number; total: number };
+  learningClock: "wall" | "events";
 }
 
 /** Outside the embedded profile and VIGIL_ENV=local: no shipped token hash, no dev Redis token, no plain-http Redis. */
@@ -86,5 +95,6 @@ export function loadOpsConfig(env: Record<string, string | undefined> = process.
     maxBodyBytes: e.OPS_MAX_BODY_BYTES,
     tokenMaxStaleMs: e.OPS_TOKEN_MAX_STALE_SECONDS * 1000,
     alertStreams: { perToken: e.OPS_ALERT_STREAMS_PER_TOKEN, total: e.OPS_ALERT_STREAMS_TOTAL },
+    learningClock: e.OPS_LEARNING_CLOCK,
   };
 }

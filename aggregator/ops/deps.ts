@@ -24,6 +24,8 @@ export interface OpsDeps {
   /** Block lists, IP risk, active versions: the part of the snapshot the ops tables do not own. */
   snapshotBase?: SnapshotBase;
   now: () => number;
+  /** The learning loop's clock (OPS_LEARNING_CLOCK): when feedback labels are recorded. Default `now`. */
+  learningNow?: () => number;
   log: OpsLogger;
   metrics?: OpsMetrics;
   /** Case handling settings (OPS_CASE_SLA_HOURS); SLA 24 h when absent. */

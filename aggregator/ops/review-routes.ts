@@ -92,7 +92,7 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const b = await parseRequest(c, "body", FeedbackRequestSchema);
     if (!b.ok) return b.response;
     const who = c.get("principal").name;
-    const r = await applyFeedback(deps.sql, b.value.labels, who, nowIso());
+    const r = await applyFeedback(deps.sql, b.value.labels, who, new Date((deps.learningNow ?? deps.now)()).toISOString());
     deps.log.info("FEEDBACK_APPLIED", { by: who, created: r.created, updated: r.updated, unchanged: r.unchanged });
     deps.metrics?.labels("created", r.created);
     deps.metrics?.labels("updated", r.updated);

@@ -46,9 +46,18 @@ export function createReviewCaseSink(sql: OpsSql, now: () => number = Date.now):
   };
 }
 
-export function createRiskFactsSink(sql: SqlQuery): BatchHandler {
+export function createRiskFactsSink(sql: SqlQuery, onStored?: (latestEventMs: number) => void): BatchHandler {
   return async (batch) => {
-    await insertScoredTransactions(sql, payloads<ScoredEvent>("risk-facts sink", batch, "vigil.scored-event"));
+    const records = payloads<ScoredEvent>("risk-facts sink", batch, "vigil.scored-event");
+    await insertScoredTransactions(sql, records);
+    if (onStored && records.length > 0) {
+      let latest = Number.NEGATIVE_INFINITY;
+      for (const r of records) {
+        const t = Date.parse(r.event.timestamp_utc);
+        if (t > latest) latest = t;
+      }
+      if (Number.isFinite(latest)) onStored(latest);
+    }
   };
 }
 

@@ -17,7 +17,8 @@ const TrainingEnvSchema = z.object({
   /** Fewest fraud rows in each of the training and validation slices. */
   MODEL_MIN_POSITIVES: int(1, 100_000).default(5),
   MODEL_SEED: int(0, 2 ** 31 - 1).default(1),
-  MODEL_MAX_ROUNDS: int(1, 5000).default(200),
+  /** Most boosting rounds (early stopping on the validation slice usually ends sooner). */
+  MODEL_MAX_ROUNDS: int(1, 5000).default(400),
   /** Hours between scheduled retrainings; 0 turns the schedule off. */
   MODEL_RETRAIN_INTERVAL_HOURS: num.min(0).max(24 * 90).default(24),
   /** What a scheduled model that beats the champion becomes: nothing (off), the shadow, or the champion. */

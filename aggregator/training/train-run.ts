@@ -5,6 +5,7 @@ import type { SqlQuery } from "../ops/sql.js";
 import type { TrainingConfig } from "./config.js";
 import { joinPointInTime, splitByTime, type PointInTimeOptions } from "./dataset.js";
 import { readFeatureStore } from "./feature-store.js";
+import { LEARNING_LOOP_TRAINER } from "./gbdt/settings.js";
 import { trainGbdt } from "./gbdt/train.js";
 import { labelVersionsFor } from "./model-store.js";
 import type { TrainingCounts } from "./registry.js";
@@ -56,6 +57,7 @@ export async function runTraining(deps: TrainRunDeps, w: TrainWindow): Promise<T
     featureLayout: opts.layout,
     window: { from: iso(w.fromMs), to: iso(w.toMs) },
     labelDelayDays: deps.config.labelDelayDays,
+    ...LEARNING_LOOP_TRAINER,
     rounds: deps.config.maxRounds,
     notes: `point in time: cut-off ${iso(w.cutoffMs)}; events with event time + ${deps.config.labelDelayDays} d ≤ cut-off; labels as recorded at the cut-off; matured unlabelled = legitimate; validation = latest ${Math.round(deps.config.validFraction * 100)}% of event time`,
   });

@@ -22,7 +22,7 @@ describe("model feature layout", () => {
     expect(new Set(MODEL_FEATURE_NAMES).size).toBe(N_MODEL_FEATURES);
     expect(MODEL_FEATURE_LAYOUT).toMatch(/^mf1-[0-9a-f]{8}$/);
     // Pinned: a changed layout must be a deliberate change (new fingerprint, retrained models).
-    expect(MODEL_FEATURE_LAYOUT).toBe("mf1-edf513d0");
+    expect(MODEL_FEATURE_LAYOUT).toBe("mf1-446b41fd");
     expect(MODEL_FEATURE_NAMES.slice(0, 3)).toEqual(["tx_count_1min", "tx_count_5min", "tx_count_15min"]);
   });
 });
@@ -80,6 +80,17 @@ describe("model features are point in time", () => {
       if (old > 0) {
         expect(get(x, "amount_to_avg_8_30d")).toBeCloseTo(e.amount_usd / old, 9);
         expect(get(x, "card_avg_7d_to_8_30d")).toBeCloseTo(get(x, "card_avg_amount_7d")! / old, 9);
+        // The highest daily mean of the last 7 UTC days (today before T included) over the 8–30-day mean.
+        let best = Number.NEGATIVE_INFINITY;
+        for (let d = 0; d < 7; d++) {
+          const from = dayStart - d * DAY_MS;
+          const rows = past.filter((r) => r.t >= from && r.t < from + DAY_MS);
+          if (rows.length > 0) best = Math.max(best, rows.reduce((a, r) => a + r.a, 0) / rows.length);
+        }
+        if (best > Number.NEGATIVE_INFINITY) expect(get(x, "card_max_day_avg_to_8_30d")).toBeCloseTo(best / old, 9);
+        else expect(get(x, "card_max_day_avg_to_8_30d")).toBeNaN();
+      } else {
+        expect(get(x, "card_max_day_avg_to_8_30d")).toBeNaN();
       }
       s.apply(e);
       past.push({ t: T, a: e.amount_usd });

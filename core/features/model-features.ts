@@ -28,6 +28,13 @@ const CARD_FEATURES = [
 const entityFeatures = (entity: "terminal" | "merchant") =>
   ENTITY_WINDOWS.flatMap((w) => [`${entity}_tx_${w}`, `${entity}_fraud_${w}`, `${entity}_fraud_rate_${w}`]);
 const TIER_FEATURES = ["rules_points", "stats_score", "forest_score"] as const;
+// Appended after the tiers (layout mf1 + this = a new fingerprint): the highest daily mean amount
+// of the card's last 7 UTC days (today so far included) over its 8–30-day mean. A card that was
+// recently used for unusually large amounts is a card in trouble, even when today's amount is
+// ordinary for the polluted 7-day average: measured +0.005 AUC / +0.005 AP on average over the
+// handbook simulator's seeds 0–3 (README "Measured figures"). Only from the daily buckets the state
+// already keeps.
+const CARD_RECENT_FEATURES = ["card_max_day_avg_to_8_30d"] as const;
 
 /** Feature names in vector order: the rule features of extract.ts first, then the model's own. */
 export const MODEL_FEATURE_NAMES: readonly string[] = Object.freeze([
@@ -37,6 +44,7 @@ export const MODEL_FEATURE_NAMES: readonly string[] = Object.freeze([
   ...entityFeatures("terminal"),
   ...entityFeatures("merchant"),
   ...TIER_FEATURES,
+  ...CARD_RECENT_FEATURES,
 ]);
 export const N_MODEL_FEATURES = MODEL_FEATURE_NAMES.length;
 
@@ -57,6 +65,7 @@ const O_CARD = O_EVENT + EVENT_FEATURES.length;
 const O_TERMINAL = O_CARD + CARD_FEATURES.length;
 const O_MERCHANT = O_TERMINAL + 3 * ENTITY_WINDOWS.length;
 const O_TIERS = O_MERCHANT + 3 * ENTITY_WINDOWS.length;
+const O_RECENT = O_TIERS + TIER_FEATURES.length;
 
 /** Outputs of the unsupervised tiers for this event, so the learned model can weigh them itself. */
 export interface TierOutputs {
@@ -87,7 +96,7 @@ export function fillModelFeatures(
   out[O_EVENT + 3] = CHANNELS.indexOf(e.channel);
   out[O_EVENT + 4] = mccNumber(e.merchant_category_code);
 
-  cardHistory(T, e.amount_usd, s, out, O_CARD);
+  cardHistory(T, e.amount_usd, s, out, O_CARD, O_RECENT);
   entity(refs.terminal_stats, out, O_TERMINAL);
   entity(refs.merchant_stats, out, O_MERCHANT);
 
@@ -106,7 +115,7 @@ export function fillModelFeatures(
  * 8–30 days: the 30-day part less the 7-day part (UTC days today − 29 … today − 7). Then the
  * amount over each average and the 7-day average over the 8–30-day one.
  */
-function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array, o: number): void {
+function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array, o: number, oRecent: number): void {
   const dayStart = Math.floor(T / DAY_MS) * DAY_MS;
   const todayFromBuffer = T < s.watermarkMs && !(s.evictedMs >= dayStart);
   const from24 = T - DAY_MS;
@@ -123,6 +132,8 @@ function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array
   const today = dayStart / DAY_MS;
   let n7 = todayFromBuffer ? nT : 0, sum7 = todayFromBuffer ? sumT : 0;
   let n30 = n7, sum30 = sum7;
+  // The highest daily mean of the last 7 days (today's from the buffer when it is used, above).
+  let maxDayAvg = todayFromBuffer && nT > 0 ? sumT / nT : Number.NEGATIVE_INFINITY;
   const days = s.days;
   for (let k = 0; k < HISTORY_DAYS * DAY_REC; k += DAY_REC) {
     const d = days[k] ?? -1;
@@ -130,7 +141,10 @@ function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array
     if (d === today && todayFromBuffer) continue;
     const c = days[k + 1] ?? 0, sum = days[k + 2] ?? 0;
     n30 += c; sum30 += sum;
-    if (d > today - 7) { n7 += c; sum7 += sum; }
+    if (d > today - 7) {
+      n7 += c; sum7 += sum;
+      if (c > 0 && sum / c > maxDayAvg) maxDayAvg = sum / c;
+    }
   }
   out[o] = n1; out[o + 1] = n1 > 0 ? sum1 / n1 : NaN;
   out[o + 2] = n7; out[o + 3] = n7 > 0 ? sum7 / n7 : NaN;
@@ -143,6 +157,7 @@ function cardHistory(T: number, amount: number, s: CardWindow, out: Float64Array
   out[o + 9] = avg7 > 0 ? amount / avg7 : NaN;
   out[o + 10] = avgOld > 0 ? amount / avgOld : NaN;
   out[o + 11] = avgOld > 0 ? avg7 / avgOld : NaN;
+  out[oRecent] = avgOld > 0 && maxDayAvg > Number.NEGATIVE_INFINITY ? maxDayAvg / avgOld : NaN;
 }
 
 function entity(st: EntityRiskStats | undefined, out: Float64Array, o: number): void {
