@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { freePort } from "../infra/dev/free-port.js";
 
 // A private copy of what `npm start` runs (infra/dev/start.ts): the embedded aggregator (in-process
 // bus, PGlite, local Parquet folder) and the edge in local workerd through the Miniflare API, on
@@ -38,17 +38,6 @@ export interface EmbeddedSystem {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer();
-    s.once("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => done(port));
-    });
-  });
-}
 
 async function waitHealthy(url: string, what: string, seconds: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + seconds * 1000;

@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { workerdConfig } from "./workerd-config.js";
+import { freePort } from "../../infra/dev/free-port.js";
+export { freePort };
 
 // Pieces of the edge benchmark: build the bundles, start workerd on them, drive wrk, read CPU.
 
@@ -39,13 +40,6 @@ export function ensureWrk(): void {
   sh("apt-get", ["install", "-y", "-qq", "wrk"]);
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitFor(url: string, ms: number): Promise<void> {
   const until = Date.now() + ms;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { freePort } from "./free-port.js";
 
 // npm run bench:e2e — `npm start` (embedded profile) end to end: starts it on free ports, drives
 // the single-event API at a fixed rate for a bounded time with the project's load tool (`vigil
@@ -35,13 +35,6 @@ const connections = z.coerce.number().int().positive().parse(values.connections)
 const cards = z.coerce.number().int().positive().parse(values.cards);
 const drainTimeout = z.coerce.number().positive().parse(values["drain-timeout"]);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,7 +2,6 @@ import { silentLogger } from "../../core/contracts/logger.js";
 import { serve, type ServerType } from "@hono/node-server";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +11,7 @@ import type { ScoredEvent } from "../../core/schemas.js";
 import { loadConfig } from "../../aggregator/config.js";
 import { compose, type Runtime } from "../../aggregator/main.js";
 import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
+import { freePort } from "../dev/free-port.js";
 
 // Every Grafana panel's PromQL, run through a real Prometheus (infra/scripts/prometheus.sh, on its
 // own port and data folder) scraping the embedded aggregator while signed ingest batches load it.
@@ -22,16 +22,6 @@ const DASHBOARDS = join(ROOT, "infra/grafana/dashboards");
 const RULES = join(ROOT, "infra/prometheus/rules/vigil-recording.yml");
 const SECRET = "dashboards-int-test-secret-0123456789";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {

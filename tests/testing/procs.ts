@@ -1,21 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
+import { freePort } from "../../infra/dev/free-port.js";
+export { freePort };
 
 // Process and port helpers for the end-to-end tests: free ports, children in their own process
 // group (so a failed test can end the whole tree), and a scan of what still runs from a directory.
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

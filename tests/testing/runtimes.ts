@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../infra/dev/free-port.js";
 
 // Starts the edge on each runtime for the conformance suite, as a developer would: `wrangler dev`
 // (local workerd: Durable Objects, local queue + consumer) with a temp --persist-to and an
@@ -61,13 +61,6 @@ export interface RunningEdge {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForHealth(url: string, child: ChildProcess, out: () => string, seconds: number): Promise<void> {
   const until = Date.now() + seconds * 1000;
