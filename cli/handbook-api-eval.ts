@@ -1,11 +1,10 @@
 import type { DailyScored } from "../core/eval/metrics.js";
-import { averagePrecision, cardPrecisionTopK, rocAuc } from "../core/eval/metrics.js";
 import { handbookSource } from "../core/eval/handbook-baseline.js";
 import { DAY_MS, dayOf, parseProtocolOptions, protocolEndMs, trainTestSplit, type ProtocolOptionsInput } from "../core/eval/protocol.js";
 import type { TransactionEvent, VerdictResponse } from "../core/schemas.js";
 import { generateHandbookDataset, handbookEventMapper, parseHandbookParams, startMs, type HandbookParamsInput } from "../core/sim/handbook/index.js";
 import { createEdgeClient } from "./edge-client.js";
-import type { Figures } from "./handbook-eval.js";
+import { figures, type Figures } from "./handbook-eval.js";
 
 // The handbook evaluation through Vigil's own API, as the issue words the target: the handbook's
 // transactions are posted in event-time order to the edge's batch scoring endpoint of a running
@@ -97,23 +96,6 @@ function opsClient(t: ApiTarget) {
     train: (from: string, to: string) => call<{ version: string }>("POST", "/v1/models/train", { train_from: from, train_to: to }),
     model: (v: string) => call<{ model?: ModelRow } & Partial<ModelRow>>("GET", `/v1/models/${encodeURIComponent(v)}`),
     promote: (v: string) => call<unknown>("POST", `/v1/models/${encodeURIComponent(v)}/promote`),
-  };
-}
-
-function figuresOf(scored: DailyScored[], verdicts: VerdictResponse["verdict"][]): Figures {
-  let fraud = 0, legit = 0, rf = 0, rl = 0, bf = 0, bl = 0;
-  scored.forEach((s, k) => {
-    const v = verdicts[k];
-    const flagged = v !== "APPROVED";
-    if (s.isFraud) { fraud++; if (flagged) rf++; if (v === "BLOCKED") bf++; }
-    else { legit++; if (flagged) rl++; if (v === "BLOCKED") bl++; }
-  });
-  return {
-    auc: rocAuc(scored),
-    ap: averagePrecision(scored),
-    cp100: cardPrecisionTopK(scored, 100).mean,
-    review: { recall: rf / fraud, fpr: rl / legit },
-    block: { recall: bf / fraud, fpr: bl / legit },
   };
 }
 
@@ -272,7 +254,7 @@ export async function runHandbookApiEval(target: ApiTarget, o: HandbookApiEvalOp
   const total = (performance.now() - t0) / 1000;
   return {
     events: sent, labels: labelsPosted, testRows: split.test.length, testFrauds, removed: split.removed, model, testVersions, earlierVersions,
-    figures: figuresOf(scored, testVerdict),
+    figures: figures(scored, testVerdict),
     seconds: { total, scoring: scoringMs / 1000, waiting: waitingMs / 1000, training: trainingMs / 1000 },
     eventsPerSecond: sent / (scoringMs / 1000),
   };

@@ -77,7 +77,8 @@ export interface HandbookEvalResult {
 
 const NO_STATS: ReferenceSignals = Object.freeze({ status: "OK" }) as ReferenceSignals;
 
-function figures(scored: DailyScored[], verdicts: Decision["verdict"][]): Figures {
+/** The handbook figures of a scored test set and its verdicts (in-process and through-API evals). */
+export function figures(scored: DailyScored[], verdicts: readonly Decision["verdict"][]): Figures {
   let fraud = 0, legit = 0, rf = 0, rl = 0, bf = 0, bl = 0;
   scored.forEach((s, k) => {
     const v = verdicts[k];
