@@ -8,6 +8,7 @@ import { toPortError, withTimeout } from "./kafka-errors.js";
 import { registerLz4Codec } from "./lz4-codec.js";
 import { createPublishQueue } from "./publish-queue.js";
 import { topicNamer, type TopicAdmin, type TopicSpec } from "./topics.js";
+import { partitionLag } from "./lag.js";
 
 const { Kafka: KafkaClient, logLevel: KafkaLogLevel } = kafkajs;
 
@@ -215,12 +216,9 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
           for (const logical of topics) {
             const physical = names.physical(logical);
             const [ends, committed] = await Promise.all([a.fetchTopicOffsets(physical), a.fetchOffsets({ groupId, topics: [physical] })]);
-            const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+            const done = new Map(committed[0]?.partitions.map((p) => [p.partition, BigInt(p.offset)]) ?? []);
             for (const end of ends) {
-              const c = done.get(end.partition) ?? -1;
-              // No commit yet: the group starts at the oldest retained message.
-              const from = c < 0 ? Number(end.low) : c;
-              out.push({ topic: logical, partition: end.partition, lag: Math.max(0, Number(end.high) - from) });
+              out.push({ topic: logical, partition: end.partition, lag: partitionLag(BigInt(end.high), BigInt(end.low), done.get(end.partition) ?? -1n) });
             }
           }
           return out.sort((x, y) => x.topic.localeCompare(y.topic) || x.partition - y.partition);

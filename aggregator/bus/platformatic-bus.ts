@@ -22,6 +22,7 @@ import { withTimeout } from "./kafka-errors.js";
 import { toPlatformaticPortError as toPortError } from "./platformatic-errors.js";
 import { createPublishQueue } from "./publish-queue.js";
 import { topicNamer, type TopicSpec } from "./topics.js";
+import { partitionLag } from "./lag.js";
 
 // The EventBus on @platformatic/kafka (maintained, pure TypeScript), the same shape and guarantees
 // as the kafkajs adapter (kafka-bus.ts) and run by the same contract suite:
@@ -445,11 +446,7 @@ export function createPlatformaticBus(options: KafkaBusOptions): KafkaBus {
           for (const t of physical) {
             const high = ends.get(t) ?? [];
             for (let p = 0; p < high.length; p++) {
-              const c = committed.get(t)?.[p] ?? -1n;
-              // No commit yet: the group starts at the oldest retained message.
-              const from = c < 0n ? (lows.get(t)?.[p] ?? 0n) : c;
-              const lag = Number(high[p]! - from);
-              out.push({ topic: names.logical(t), partition: p, lag: Math.max(0, lag) });
+              out.push({ topic: names.logical(t), partition: p, lag: partitionLag(high[p]!, lows.get(t)?.[p] ?? 0n, committed.get(t)?.[p] ?? -1n) });
             }
           }
           return out.sort((x, y) => x.topic.localeCompare(y.topic) || x.partition - y.partition);
