@@ -38,7 +38,6 @@ export interface EmbeddedSystem {
   stop(): Promise<void>;
 }
 
-
 async function waitHealthy(url: string, what: string, seconds: number, alive: () => boolean): Promise<void> {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {

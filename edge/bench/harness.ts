@@ -40,7 +40,6 @@ export function ensureWrk(): void {
   sh("apt-get", ["install", "-y", "-qq", "wrk"]);
 }
 
-
 async function waitFor(url: string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {

@@ -35,7 +35,6 @@ const connections = z.coerce.number().int().positive().parse(values.connections)
 const cards = z.coerce.number().int().positive().parse(values.cards);
 const drainTimeout = z.coerce.number().positive().parse(values["drain-timeout"]);
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function collect(child: ChildProcess): () => string {

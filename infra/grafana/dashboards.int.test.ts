@@ -22,7 +22,6 @@ const DASHBOARDS = join(ROOT, "infra/grafana/dashboards");
 const RULES = join(ROOT, "infra/prometheus/rules/vigil-recording.yml");
 const SECRET = "dashboards-int-test-secret-0123456789";
 
-
 function run(cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });

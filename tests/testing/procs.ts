@@ -7,7 +7,6 @@ export { freePort };
 // Process and port helpers for the end-to-end tests: free ports, children in their own process
 // group (so a failed test can end the whole tree), and a scan of what still runs from a directory.
 
-
 export async function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();

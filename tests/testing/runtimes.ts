@@ -61,7 +61,6 @@ export interface RunningEdge {
   stop(): Promise<void>;
 }
 
-
 async function waitForHealth(url: string, child: ChildProcess, out: () => string, seconds: number): Promise<void> {
   const until = Date.now() + seconds * 1000;
   for (;;) {
