@@ -60,7 +60,8 @@ export function createSqlIngestLedger(sql: SqlQueryable): IngestLedger {
          SELECT a.idempotency_key AS k, a.state AS s, a.fingerprint AS f
            FROM fraud_ingest.accepted_events a JOIN input i ON i.k = a.idempotency_key
           WHERE NOT EXISTS (SELECT 1 FROM ins WHERE ins.idempotency_key = a.idempotency_key)`,
-        [JSON.stringify(entries), owner, Math.round(leaseMs)],
+        // Key and fingerprint only: callers may pass richer objects (the route passes its records).
+        [JSON.stringify(entries.map(({ key, fingerprint }) => ({ key, fingerprint }))), owner, Math.round(leaseMs)],
       );
       const state = new Map(rows.map((r) => [r.k, r]));
       const out: ClaimResult = { mine: [], published: [], inFlight: [], conflicts: [] };

@@ -13,7 +13,7 @@ import { withDeadline } from "../deadline.js";
 import { idempotencyKeyOf } from "./idempotency-key.js";
 import { envelope, type DeadLetter } from "../bus/envelope.js";
 import { eventFingerprintOf } from "./fingerprint.js";
-import type { IngestLedger, LedgerEntry } from "./ledger.js";
+import type { ClaimResult, IngestLedger, LedgerEntry } from "./ledger.js";
 import { toMessages } from "./messages.js";
 import { ReplayGuard, type ReplayStore } from "./replay-guard.js";
 
@@ -127,35 +127,33 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         }
         const records = parsed.value.records;
         // One copy per key even inside a batch; another payload under a key already seen is a conflict.
-        const byKey = new Map<string, { record: ScoredEvent; fingerprint: string }>();
-        const conflicting = new Map<string, ScoredEvent>(); // one per (key, payload)
-        for (const r of records) {
-          const key = idempotencyKeyOf(r);
-          const fingerprint = eventFingerprintOf(r);
-          const first = byKey.get(key);
-          if (!first) byKey.set(key, { record: r, fingerprint });
-          else if (first.fingerprint !== fingerprint) conflicting.set(`${fingerprint}:${key}`, r);
+        const byKey = new Map<string, Keyed>();
+        const conflicting = new Map<string, Keyed>(); // one per (key, payload)
+        for (const record of records) {
+          const k: Keyed = { record, key: idempotencyKeyOf(record), fingerprint: eventFingerprintOf(record) };
+          const first = byKey.get(k.key);
+          if (!first) byKey.set(k.key, k);
+          else if (first.fingerprint !== k.fingerprint) conflicting.set(conflictEntry(k).key, k);
         }
-        let toPublish = [...byKey.values()].map((v) => v.record);
+        let toPublish = [...byKey.values()];
         let toDeadLetter = [...conflicting.values()];
         let conflicts = toDeadLetter.length;
         const owner = randomUUID();
         let mine: string[] = [];
         if (ledger) {
-          const entries = [...byKey].map(([key, v]) => ({ key, fingerprint: v.fingerprint }));
-          let claim;
+          let claim: ClaimResult | undefined;
           try {
-            claim = await withDeadline(ledger.claim(entries, owner, leaseMs), left(), "idempotency claim");
+            claim = await withDeadline(ledger.claim(toPublish, owner, leaseMs), left(), "idempotency claim");
             // A key taken by another payload: that payload is not this one's duplicate. It is
             // dead-lettered once, under a key of its own (a retry of it is then a duplicate).
             const lost = new Set(claim.conflicts);
-            toDeadLetter = [...conflicting.values(), ...toPublish.filter((r) => lost.has(idempotencyKeyOf(r)))];
+            toDeadLetter = [...toDeadLetter, ...toPublish.filter((k) => lost.has(k.key))];
             conflicts = toDeadLetter.length;
             if (toDeadLetter.length > 0) {
               const again = await withDeadline(ledger.claim(toDeadLetter.map(conflictEntry), owner, leaseMs), left(), "idempotency claim");
               claim = { ...claim, mine: [...claim.mine, ...again.mine], inFlight: [...claim.inFlight, ...again.inFlight, ...again.conflicts] };
               const fresh = new Set(again.mine);
-              toDeadLetter = toDeadLetter.filter((r) => fresh.has(conflictEntry(r).key));
+              toDeadLetter = toDeadLetter.filter((k) => fresh.has(conflictEntry(k).key));
             }
           } catch (e) {
             if (claim) await ledger.release(claim.mine, owner).catch(() => undefined);
@@ -170,14 +168,14 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
             return refuse(c, 503, "IN_FLIGHT", `${claim.inFlight.length} of these events are being published by another request; retry`, { retriable: true });
           }
           const claimed = new Set(mine);
-          toPublish = toPublish.filter((r) => claimed.has(idempotencyKeyOf(r)));
+          toPublish = toPublish.filter((k) => claimed.has(k.key));
         }
         const duplicates = records.length - toPublish.length - conflicts;
         const producedAt = new Date(nowMs).toISOString();
         const started = performance.now();
         // The publish outlives a missed deadline: its outcome still settles the ledger, so a retry
         // finds the events published (acknowledged) or released (published by the retry).
-        const publishing = deps.bus.publish([...toMessages(toPublish, producedAt), ...conflictLetters(toDeadLetter, producedAt)]);
+        const publishing = deps.bus.publish([...toMessages(toPublish.map((k) => k.record), producedAt), ...conflictLetters(toDeadLetter, producedAt)]);
         if (ledger && mine.length > 0) {
           publishing.then(
             () => ledger.markPublished(mine, owner),
@@ -205,7 +203,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         if (duplicates > 0) log.info("INGEST_DUPLICATES", { records: records.length, duplicates });
         if (toDeadLetter.length > 0) {
           for (let i = 0; i < toDeadLetter.length; i++) metrics.sinkDeadLetter("ingest", "IDEMPOTENCY_CONFLICT");
-          log.warn("INGEST_IDEMPOTENCY_CONFLICT", { records: records.length, dead_lettered: toDeadLetter.length, keys: toDeadLetter.slice(0, 10).map(idempotencyKeyOf).join(",") });
+          log.warn("INGEST_IDEMPOTENCY_CONFLICT", { records: records.length, dead_lettered: toDeadLetter.length, keys: toDeadLetter.slice(0, 10).map((k) => k.key).join(",") });
         }
         await Promise.resolve(guard.commit(sig, (verified.timestampSeconds + options.maxSkewSeconds) * 1000)).catch((e: unknown) =>
           log.warn("INGEST_REPLAY_COMMIT_FAILED", { error: e instanceof Error ? e.message : String(e) }),
@@ -219,18 +217,22 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
   );
 }
 
+/** A record with its idempotency key and payload fingerprint, each computed once per request. */
+interface Keyed extends LedgerEntry {
+  record: ScoredEvent;
+}
+
 /** The ledger entry that makes a conflicting payload's dead letter happen once: keyed by key and payload. */
-function conflictEntry(r: ScoredEvent): LedgerEntry {
-  const fingerprint = eventFingerprintOf(r);
-  return { key: `conflict:${fingerprint}:${idempotencyKeyOf(r)}`, fingerprint };
+function conflictEntry(k: LedgerEntry): LedgerEntry {
+  return { key: `conflict:${k.fingerprint}:${k.key}`, fingerprint: k.fingerprint };
 }
 
 /** fraud-dead-letter messages for events refused as idempotency conflicts, keyed by card like every message of it. */
-function conflictLetters(records: ScoredEvent[], at: string): OutgoingMessage[] {
-  return records.map((record) => {
+function conflictLetters(items: Keyed[], at: string): OutgoingMessage[] {
+  return items.map(({ record, key: idempotencyKey, fingerprint }) => {
     const key = record.event.card_number_hash;
     const letter: DeadLetter = {
-      error: `IDEMPOTENCY_CONFLICT: idempotency key ${idempotencyKeyOf(record).slice(0, 300)} was already taken by another payload (this one's fingerprint ${eventFingerprintOf(record)})`,
+      error: `IDEMPOTENCY_CONFLICT: idempotency key ${idempotencyKey.slice(0, 300)} was already taken by another payload (this one's fingerprint ${fingerprint})`,
       group_id: "ingest",
       failed_at: at,
       original: { topic: "ingest", partition: -1, offset: "-1", key, value: record },
