@@ -73,6 +73,20 @@ pid_alive() { # pidfile
   fi
 }
 
+# For a process we have just spawned: alive and not a zombie. No PID_NEEDLE check here: while
+# the child exec's (setsid, then the server's binary) its /proc cmdline can read empty for a
+# moment, and pid_alive would call a healthy start dead (seen on CI as prometheus "exiting"
+# with an empty log, then found alive a line later).
+pid_running() { # pidfile
+  local pid state
+  [[ -f "$1" ]] || return 1
+  pid="$(cat "$1" 2>/dev/null || true)"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # (the state follows the last ')': a command name may hold spaces)
+  state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+  [[ "$state" != Z && "$state" != X ]]
+}
+
 # True when something accepts TCP connections on host:port.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
@@ -81,7 +95,7 @@ wait_port() {
   local host="$1" port="$2" timeout="$3" pidfile="$4" logfile="$5" deadline
   deadline=$(( $(date +%s) + timeout ))
   until port_open "$host" "$port"; do
-    if [[ -n "$pidfile" ]] && ! pid_alive "$pidfile"; then
+    if [[ -n "$pidfile" ]] && ! pid_running "$pidfile"; then
       log "process exited before opening $host:$port"; print_tail "$logfile"; return 1
     fi
     if (( $(date +%s) >= deadline )); then

@@ -45,15 +45,15 @@ do_start() {
   local t0; t0=$(now_ms)
   mkdir -p "$DIR/data" "$DIR/logs"
   # The config's relative paths (rule_files, file_sd) resolve against the config's folder.
-  # One retry: on a loaded machine prometheus has (rarely) been seen to exit at once without a
-  # log line; a second start has always come up, and a real fault fails both.
+  # One retry for a start that really exits early (a port race with another process); a real
+  # fault fails both.
   local attempt
   for attempt in 1 2; do
     spawn "$PIDFILE" "$LOGFILE" prometheus --config.file="$CONFIG" --storage.tsdb.path="$DIR/data" \
       --storage.tsdb.retention.time=3d --web.listen-address="$PROMETHEUS_HOST:$PROMETHEUS_PORT" \
       --web.enable-lifecycle
     if wait_port "$PROMETHEUS_HOST" "$PROMETHEUS_PORT" 60 "$PIDFILE" "$LOGFILE"; then break; fi
-    pid_alive "$PIDFILE" && die "prometheus did not open its port"
+    pid_running "$PIDFILE" && die "prometheus did not open its port"
     (( attempt == 2 )) && die "prometheus did not open its port"
     log "prometheus exited before opening its port; starting it once more"
     sleep 1
