@@ -118,6 +118,21 @@ describe("Isolation Forest", () => {
     expect(forest.explain(new Float64Array(8), 3).length).toBeLessThanOrEqual(3);
   });
 
+  it("returns the top credits in (weight desc, index asc) order: every shorter answer is a prefix of the full one", () => {
+    const rng = createRng(5);
+    for (let n = 0; n < 300; n++) {
+      // Integer-valued points make equal credits (ties) common.
+      const x = Float64Array.from({ length: 8 }, () => (rng.chance(0.3) ? rng.int(9) - 4 : rng.normal(0, 2)));
+      const all = forest.explain(x, 8);
+      for (let i = 1; i < all.length; i++) {
+        const a = all[i - 1]!, b = all[i]!;
+        expect(a.weight > b.weight || (a.weight === b.weight && a.index < b.index)).toBe(true);
+      }
+      expect(new Set(all.map((c) => c.index)).size).toBe(all.length);
+      for (const k of [0, 1, 3]) expect(forest.explain(x, k)).toEqual(all.slice(0, k));
+    }
+  });
+
   it("calibrates scores against the training reference", () => {
     const ref = model.score_reference;
     expect(ref.rows).toBe(3040);
