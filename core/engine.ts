@@ -106,6 +106,8 @@ class VigilEngine implements Engine {
   private readonly learnedTh: LearnedThresholds | undefined;
   private readonly shadow: CompiledGbdt | undefined;
   private readonly shadowTh: LearnedThresholds | undefined;
+  /** ML_<FEATURE> reason code per forest input, built once (not per flagged event). */
+  private readonly mlCodes: readonly string[];
   /** Attribution output buffer (one per feature + the expected margin). */
   private readonly phi = new Float64Array(N_MODEL_FEATURES + 1);
 
@@ -136,6 +138,7 @@ class VigilEngine implements Engine {
     const identity = names.every((n, i) => RULE_FEATURE_NAMES[i] === n);
     this.mlIndex = identity ? undefined : Int32Array.from(names, (n) => F[n as keyof typeof F]);
     this.mlIn = identity ? this.vec : new Float64Array(names.length);
+    this.mlCodes = names.map((n) => `ML_${upper(n)}`);
     this.stats = new StatTier(cfg.stats);
     this.mlFloor = cfg.ml.percentile_floor;
     this.mlSpan = Math.log((1 - cfg.ml.percentile_floor) / (1 - cfg.ml.percentile_full));
@@ -261,9 +264,9 @@ class VigilEngine implements Engine {
       for (const d of drivers) wSum += d.weight;
       for (const d of drivers) {
         reasons.push({
-          code: `ML_${upper(d.feature)}`,
+          code: this.mlCodes[d.index] ?? `ML_${upper(d.feature)}`,
           tier: "ML",
-          detail: `isolation forest score ${round(ml, 3)} (${round(pct * 100, 2)}th percentile of normal traffic); ${d.feature} = ${round(v[F[d.feature as keyof typeof F]] ?? 0, 2)} drove ${round(d.weight * 100, 1)}% of the isolation`,
+          detail: `isolation forest score ${round(ml, 3)} (${round(pct * 100, 2)}th percentile of normal traffic); ${d.feature} = ${round(x[d.index] ?? 0, 2)} drove ${round(d.weight * 100, 1)}% of the isolation`,
           contribution: round((mlTotal * d.weight) / wSum, 2),
         });
       }
@@ -350,6 +353,8 @@ type StatResult = ReturnType<StatTier["evaluate"]>;
 type Forcing = { forceBlock: boolean; forceReview: boolean };
 type Lists = ReturnType<typeof activeLists> & { hardRule: boolean };
 
+const STAT_CODES: readonly string[] = METRICS.map((m) => `STAT_${upper(m)}_DEVIATION`);
+
 /** STAT_<METRIC>_DEVIATION reasons; `total` points are shared by deviation (0: informative only). */
 function statReasons(reasons: Reason[], st: StatResult, obs: Float64Array, total: number): void {
   let devSum = 0;
@@ -359,7 +364,7 @@ function statReasons(reasons: Reason[], st: StatResult, obs: Float64Array, total
     if (d <= 0) continue;
     const name = METRICS[m] as string;
     reasons.push({
-      code: `STAT_${upper(name)}_DEVIATION`,
+      code: STAT_CODES[m] as string,
       tier: "STAT",
       detail: `${name} ${showMetric(m, obs[m] ?? 0)} vs card baseline ${showMetric(m, st.mu[m] ?? 0)} (z ${round(st.z[m] ?? 0, 1)}, IQR fence ${round(st.fence[m] ?? 0, 1)})`,
       contribution: round((total * d) / devSum, 2),
