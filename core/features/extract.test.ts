@@ -65,6 +65,21 @@ describe("behavioural features", () => {
     expect(extractFeatures(ev(180_000, { merchant_id: "A" }), s, OK).unique_merchants_1hr).toBe(2);
   });
 
+  it("counts distinct merchants exactly in a full burst: every event at a new merchant, then repeats", () => {
+    // A card-testing burst fills the 128-event buffer within the hour; the count must stay exact
+    // whatever the merchants' hashes collide on, and nothing may carry over between calls.
+    const s = CardWindow.empty();
+    for (let i = 0; i < 200; i++) s.apply(ev(i * 1000, { merchant_id: `m-${i % 150}` }));
+    const held = 128; // MAX_RECENT: the 128 latest events, i = 72..199
+    const distinct = new Set(Array.from({ length: held }, (_, k) => `m-${(72 + k) % 150}`));
+    const T = 200_000;
+    expect(extractFeatures(ev(T, { merchant_id: "fresh" }), s, OK).unique_merchants_1hr).toBe(distinct.size + 1);
+    expect(extractFeatures(ev(T, { merchant_id: "m-199" }), s, OK).unique_merchants_1hr).toBe(distinct.has("m-199") ? distinct.size : distinct.size + 1);
+    expect(extractFeatures(ev(T, { merchant_id: "m-100" }), s, OK).unique_merchants_1hr).toBe(distinct.size);
+    // A fresh card right after: only its own merchant.
+    expect(extractFeatures(ev(T, { merchant_id: "m-100" }), CardWindow.empty(), OK).unique_merchants_1hr).toBe(1);
+  });
+
   it("counts distinct countries in 24 h, ignoring events without coordinates", () => {
     const s = stateOf(ev(0, { geolocation: PARIS }), ev(1000, { geolocation: undefined }), ev(2000, { geolocation: NYC }));
     expect(extractFeatures(ev(3000, { geolocation: { lat: 51.5, lon: -0.12 } }), s, OK).unique_countries_24hr).toBe(3);

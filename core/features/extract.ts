@@ -55,7 +55,26 @@ const idx = (n: RuleFeatureName): number => RULE_FEATURE_NAMES.indexOf(n);
 /** Index of each feature in the vectors. */
 export const F = Object.fromEntries(RULE_FEATURE_NAMES.map((n) => [n, idx(n)])) as Record<RuleFeatureName, number>;
 
-const seenMerch = new Float64Array(MAX_RECENT + 1);
+// Distinct merchants of the hour: an open-addressing set stamped per call instead of cleared, so a
+// burst (a card testing at a new merchant per attempt, up to MAX_RECENT events in the hour) costs
+// one probe per event, not a scan of every merchant seen so far (quadratic: ~8k comparisons at 128,
+// the slowest events of all, and the very ones that matter).
+const MERCH_SLOTS = 512; // a power of two, ≥ 2 × (MAX_RECENT + 1): probes stay short
+const merchKey = new Float64Array(MERCH_SLOTS);
+const merchStamp = new Uint32Array(MERCH_SLOTS);
+let stamp = 0;
+
+/** Adds merchant hash m to this call's set; true when it was not there yet. */
+function newMerchant(m: number): boolean {
+  let i = Math.imul(m | 0, 0x9e3779b1) >>> 23;
+  while (merchStamp[i] === stamp) {
+    if (merchKey[i] === m) return false;
+    i = (i + 1) & (MERCH_SLOTS - 1);
+  }
+  merchStamp[i] = stamp;
+  merchKey[i] = m;
+  return true;
+}
 const seenCountry = new Float64Array(MAX_RECENT + 1);
 
 /**
@@ -69,7 +88,12 @@ export function extractInto(e: TransactionEvent, T: number, s: CardWindow, refs:
   const mh = fnv1a(e.merchant_id);
   let c1 = 1, c5 = 1, c15 = 1, c60 = 1, s1 = amount, s5 = amount, s15 = amount, s60 = amount;
   let nm = 1, nc = 0;
-  seenMerch[0] = mh;
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    merchStamp.fill(0);
+    stamp = 1;
+  }
+  newMerchant(mh);
   if (cur !== NO_COUNTRY) seenCountry[nc++] = cur;
   let prevT = NaN, locT = NaN, locLat = NaN, locLon = NaN, locCountry = NO_COUNTRY;
   let todayN = 0, todaySum = 0, todaySq = 0;
@@ -100,10 +124,7 @@ export function extractInto(e: TransactionEvent, T: number, s: CardWindow, refs:
     }
     if (ti > e60) {
       c60++; s60 += ai;
-      const m = r[o + 2] ?? 0;
-      let k = 0;
-      while (k < nm && seenMerch[k] !== m) k++;
-      if (k === nm) seenMerch[nm++] = m;
+      if (newMerchant(r[o + 2] ?? 0)) nm++;
       if (ti > e15) {
         c15++; s15 += ai;
         if (ti > e5) { c5++; s5 += ai; if (ti > e1) { c1++; s1 += ai; } }
