@@ -21,7 +21,7 @@ function sh(cmd: string, argv: string[], env: NodeJS.ProcessEnv = {}): void {
 }
 
 export function build(): void {
-  console.log("# building the edge bundle (wrangler deploy --dry-run) and the hello-world worker");
+  console.log("# building the edge bundle (wrangler deploy --dry-run) and the hello-world / hello-do worker");
   sh(join(BIN, "wrangler"), ["deploy", "--dry-run", "--outdir", OUT, "--env", ""], { WRANGLER_SEND_METRICS: "false" });
   sh(join(BIN, "esbuild"), [
     "edge/bench/hello.ts",
@@ -29,6 +29,7 @@ export function build(): void {
     "--format=esm",
     "--platform=neutral",
     "--main-fields=module,main",
+    "--external:cloudflare:workers",
     `--outfile=${join(OUT, "bench-hello.js")}`,
     "--log-level=warning",
   ]);

@@ -1,11 +1,57 @@
+import { DurableObject } from "cloudflare:workers";
 import { Hono } from "hono";
 
-// The hello-world baseline of `npm run bench:edge`: a Hono app in the same workerd, hit with the
-// same requests (POST /v1/transactions/score with the same bodies), answering a constant. The body
-// is not read, so the ratio to it is the cost of everything the real edge does per request.
+// The baselines of `npm run bench:edge`, served by one worker in the same workerd as the edge:
+// - hello-world: POST /v1/transactions/score answers a constant without reading the body, so the
+//   ratio to it is the cost of everything the real edge does per request.
+// - hello-do (platform floor of "one object per card"): POST /v1/hello-do/ping and
+//   /v1/hello-do/write parse the same JSON body, take card_number_hash, address
+//   idFromName(card_number_hash) in a trivial SQLite-backed Durable Object namespace (same storage
+//   as CardState) and await one RPC call: `ping` returns at once (HelloDo: no SQL at all); `write`
+//   (HelloDoWrite: CREATE TABLE IF NOT EXISTS in its constructor) inserts one small row with
+//   ctx.storage.sql.exec. Neither checks the token: that is the edge's own cost.
 
-const app = new Hono();
+interface Env {
+  HELLO_DO: DurableObjectNamespace<HelloDo>;
+  HELLO_DO_WRITE: DurableObjectNamespace<HelloDoWrite>;
+}
+
+export class HelloDo extends DurableObject<Env> {
+  ping(): number {
+    return 1;
+  }
+}
+
+export class HelloDoWrite extends DurableObject<Env> {
+  private n = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, tx TEXT NOT NULL, at_ms INTEGER NOT NULL)");
+  }
+
+  write(tx: string): number {
+    this.ctx.storage.sql.exec("INSERT INTO t (tx, at_ms) VALUES (?, ?)", tx, Date.now());
+    return ++this.n;
+  }
+}
+
+type Body = { card_number_hash?: unknown; transaction_id?: unknown };
+
+const app = new Hono<{ Bindings: Env }>();
 app.get("/", (c) => c.text("hello"));
 app.post("/v1/transactions/score", (c) => c.json({ hello: "world" }));
+app.post("/v1/hello-do/ping", async (c) => {
+  const body = await c.req.json<Body>();
+  const ns = c.env.HELLO_DO;
+  const n = await ns.get(ns.idFromName(String(body.card_number_hash))).ping();
+  return c.json({ hello: "do", n });
+});
+app.post("/v1/hello-do/write", async (c) => {
+  const body = await c.req.json<Body>();
+  const ns = c.env.HELLO_DO_WRITE;
+  const n = await ns.get(ns.idFromName(String(body.card_number_hash))).write(String(body.transaction_id));
+  return c.json({ hello: "do", n });
+});
 
 export default app;

@@ -17,7 +17,10 @@ import { bridgeAnswers, build, cpuSeconds, edgeVars, ensureWrk, OUT, sampleVerdi
 // --runtimes workers,deno (the Deno rows: edge/bench/deno.ts, same bodies and wrk script)
 // --batch 100 (Workers: also POST /v1/transactions/score/batch with this many events per request,
 // the same events in the same order, over --batch-connections 4 (32 × 100 events in flight
-// outlast wrk's 5 s timeout); events/s and its ratio to the single-event rate; 0: skip).
+// outlast wrk's 5 s timeout); events/s and its ratio to the single-event rate; 0: skip)
+// --hello-do ping,write (the platform floor per cards count, before the scored rows: the same
+// bodies to a hello worker route that parses them and awaits one RPC on idFromName(card hash) of a
+// trivial SQLite-backed object — "ping" returns at once, "write" inserts one row; none: skip).
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     runtimes: { type: "string", default: "workers,deno" },
     batch: { type: "string", default: "100" },
     "batch-connections": { type: "string", default: "4" },
+    "hello-do": { type: "string", default: "ping,write" },
   },
 });
 const duration = Number(args.duration);
@@ -45,6 +49,7 @@ const storages = args.storage.split(",") as ("memory" | "disk")[];
 const runtimes = args.runtimes.split(",");
 const batchSize = Number(args.batch);
 const batchConnections = Number(args["batch-connections"]);
+const helloDo = args["hello-do"] === "none" ? [] : (args["hello-do"].split(",") as ("ping" | "write")[]);
 
 interface Row {
   target: string;
@@ -55,7 +60,10 @@ interface Row {
   p99_ms: number;
   errors: number;
   workerd_cpu_us_per_req: number;
+  /** Requests/s over hello-world's of the same run. */
   ratio_to_hello?: number;
+  /** Workerd CPU per request over hello-world's of the same run. */
+  cpu_x_hello?: number;
   /** Batch rows: events per second and workerd CPU per event, and events/s over the single-event rate. */
   events_per_s?: number;
   workerd_cpu_us_per_event?: number;
@@ -91,7 +99,7 @@ async function main(): Promise<void> {
       : undefined;
   const referenceNote = reference
     ? `reference: Upstash bridge ${reference.url} (isolate cache hit: no network call per request)`
-    : "reference: REFERENCE_SOURCE=none (bridge not answering): every verdict carries REFERENCE_DATA_UNAVAILABLE";
+    : `reference: REFERENCE_SOURCE=none (${args.reference === "none" ? "--reference none" : "bridge not answering"}): every verdict carries REFERENCE_DATA_UNAVAILABLE`;
 
   const nowMs = Date.now();
   const bodyFiles = new Map<number, string>();
@@ -117,9 +125,18 @@ async function main(): Promise<void> {
       const hello = await measure("hello-world", storage, "-", w.helloPort, firstBodies, w);
       rows.push(hello);
       console.log(JSON.stringify(hello));
-      for (const cards of cardCounts) {
-        const row = await measure("vigil score", storage, cards, w.edgePort, bodyFiles.get(cards) ?? "", w);
+      const vsHello = (row: Row): Row => {
         row.ratio_to_hello = Math.round((row.rps / Math.max(1, hello.rps)) * 1000) / 1000;
+        row.cpu_x_hello = Math.round((row.workerd_cpu_us_per_req / Math.max(1, hello.workerd_cpu_us_per_req)) * 10) / 10;
+        return row;
+      };
+      for (const cards of cardCounts) {
+        for (const variant of helloDo) {
+          const floor = vsHello(await measure(`hello-do ${variant}`, storage, cards, w.helloPort, bodyFiles.get(cards) ?? "", w, `/v1/hello-do/${variant}`));
+          rows.push(floor);
+          console.log(JSON.stringify(floor));
+        }
+        const row = vsHello(await measure("vigil score", storage, cards, w.edgePort, bodyFiles.get(cards) ?? "", w));
         rows.push(row);
         console.log(JSON.stringify(row));
         if (batchSize > 0) {

@@ -1,5 +1,5 @@
 // Builds the workerd (capnp text) config `npm run bench:edge` serves: the edge bundle exactly as
-// `wrangler deploy --dry-run` wrote it, the hello-world baseline, and a queue sink, in one
+// `wrangler deploy --dry-run` wrote it, the hello-world and hello-do baselines, and a queue sink, in one
 // workerd process. Durable Object storage is SQLite in a directory (tmpfs or local disk).
 
 export interface WorkerdConfigOptions {
@@ -67,6 +67,16 @@ const helloWorker :Workerd.Worker = (
   modules = [ (name = "hello.js", esModule = embed ${q(o.helloBundle)}) ],
   compatibilityDate = ${q(o.compatibilityDate)},
   compatibilityFlags = [${flags}],
+  # The hello-do floor: trivial SQLite-backed objects in the same storage as CardState.
+  bindings = [
+    (name = "HELLO_DO", durableObjectNamespace = (className = "HelloDo")),
+    (name = "HELLO_DO_WRITE", durableObjectNamespace = (className = "HelloDoWrite")),
+  ],
+  durableObjectNamespaces = [
+    (className = "HelloDo", uniqueKey = "vigil-bench-hello-do", enableSql = true),
+    (className = "HelloDoWrite", uniqueKey = "vigil-bench-hello-do-write", enableSql = true),
+  ],
+  durableObjectStorage = (localDisk = "do-disk"),
 );
 
 const sinkWorker :Workerd.Worker = (
