@@ -106,16 +106,17 @@ export interface RunningWorkerd {
  * `inMemory` storage has no SQLite (CardState needs the SQL API), so "memory" is SQLite on tmpfs
  * (/dev/shm), as Miniflare does for non-persisted objects; "disk" is SQLite under .data/.
  */
-export async function startWorkerd(storage: "memory" | "disk", vars: Record<string, string>, inspect = false): Promise<RunningWorkerd> {
+export async function startWorkerd(storage: "memory" | "disk", vars: Record<string, string>, inspect = false, tag = ""): Promise<RunningWorkerd> {
   const wrangler = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? "2026-11-01";
   const flags = (JSON.parse(/compatibility_flags\s*=\s*(\[[^\]]*\])/.exec(wrangler)?.[1] ?? "[]") as string[]).filter((f) => f !== "nodejs_compat");
   const edgePort = await freePort();
   const helloPort = await freePort();
-  const storageDir = storage === "memory" ? join("/dev/shm", `vigil-bench-do-${process.pid}`) : join(WORK, "do-storage");
+  // `tag`: a second workerd beside the first (the hello-do floor rows) gets its own directory.
+  const storageDir = storage === "memory" ? join("/dev/shm", `vigil-bench-do-${process.pid}${tag}`) : join(WORK, `do-storage${tag}`);
   rmSync(storageDir, { recursive: true, force: true });
   mkdirSync(storageDir, { recursive: true });
-  const configPath = join(OUT, `bench-${storage}.capnp`);
+  const configPath = join(OUT, `bench-${storage}${tag}.capnp`);
   writeFileSync(
     configPath,
     workerdConfig({ edgeBundle: "entry.js", helloBundle: "bench-hello.js", edgePort, helloPort, storageDir, compatibilityDate, compatibilityFlags: flags, vars }),

@@ -71,6 +71,7 @@ const helloWorker :Workerd.Worker = (
   bindings = [
     (name = "HELLO_DO", durableObjectNamespace = (className = "HelloDo")),
     (name = "HELLO_DO_WRITE", durableObjectNamespace = (className = "HelloDoWrite")),
+    (name = "SINK", queue = "queue-sink"),
   ],
   durableObjectNamespaces = [
     (className = "HelloDo", uniqueKey = "vigil-bench-hello-do", enableSql = true),
