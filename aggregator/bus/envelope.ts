@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { z } from "zod";
 import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS } from "../../core/schemas.js";
 import type { Envelope, LogPosition } from "../ports.js";
@@ -99,18 +99,22 @@ const validated = new WeakSet<object>();
  * Envelope texts this process serialised from payloads its own boundary had just validated
  * (ingest's fraud-verdicts messages: the record as IngestBatchSchema returned it, under the same
  * ScoredEventSchema the consumers check). Kept as SHA-256 digests, the most recent
- * VALIDATED_TEXTS_KEPT. A consumer that decodes byte-identical text (same digest) adopts it as
- * validated instead of parsing the payload a third, fourth and fifth time; any other text — another
- * process's, an older one, anything altered — is validated in full as before.
+ * VALIDATED_TEXTS_KEPT (verdict texts only: nothing else is remembered or hashed). A consumer that
+ * decodes byte-identical text (same digest) adopts it as validated instead of parsing the payload
+ * again in each of the three sink groups; any other text — another process's, an older one,
+ * anything altered — is validated in full as before.
  */
 const VALIDATED_TEXTS_KEPT = 1 << 18;
 const validatedTexts = new Set<string>();
 const validatedOrder: string[] = [];
 let validatedNext = 0;
-const textDigest = (text: string) => createHash("sha256").update(text).digest("base64");
+const textDigest = (text: string) => hash("sha256", text, "base64");
+/** How envelope() text of a verdict begins: other texts (raw, feature rows) are never remembered, so never hashed. */
+const VERDICT_TEXT_PREFIX = '{"schema":"vigil.scored-event",';
 
 /** Records `text` (JSON.stringify of an envelope whose payload passed its schema here) as validated. */
 export function rememberValidatedText(text: string): void {
+  if (!text.startsWith(VERDICT_TEXT_PREFIX)) return;
   const d = textDigest(text);
   if (validatedTexts.has(d)) return;
   const old = validatedOrder[validatedNext];
@@ -123,7 +127,7 @@ export function rememberValidatedText(text: string): void {
 /** The bus's decode: JSON, and marked validated when the text is one rememberValidatedText saw. */
 export function decodeMessageText(text: string): Envelope {
   const value = decodeMessageValue(text);
-  if (validatedTexts.size > 0 && typeof value === "object" && value !== null && validatedTexts.has(textDigest(text))) validated.add(value);
+  if (validatedTexts.size > 0 && text.startsWith(VERDICT_TEXT_PREFIX) && typeof value === "object" && value !== null && validatedTexts.has(textDigest(text))) validated.add(value);
   return value;
 }
 
