@@ -69,6 +69,12 @@ export interface OutgoingMessage {
   /** Kafka key: the card hash, so one card's events stay in order on one partition. */
   key: string;
   value: Envelope;
+  /**
+   * The payload is exactly what this process's boundary validation returned under the envelope's
+   * own schema: the bus may remember the serialised text so its consumers need not parse it again
+   * (aggregator/bus/envelope.ts rememberValidatedText). Never set for derived or foreign payloads.
+   */
+  validated?: true;
 }
 
 /** Where a message sits in the log; sinks derive idempotency keys (and S3 object keys) from it. */

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
+import { constants as perfConstants, PerformanceObserver, type NodeGCPerformanceDetail } from "node:perf_hooks";
 import { serve } from "@hono/node-server";
 import { deletePrefix, ensureBucket } from "../testing/s3-harness.js";
 import { privateEventHour, stackConfig } from "../testing/stack-harness.js";
@@ -18,6 +19,10 @@ import { s3ClientFrom } from "../stores/index.js";
 // write). Settings: BENCH_SECONDS (60), BENCH_BATCH (250), BENCH_CONCURRENCY (8),
 // BENCH_DRAIN_SECONDS (120), KAFKA_CLIENT (kafkajs | platformatic: the bus's Kafka client), plus
 // the usual stack env (infra/stack.env defaults).
+// CPU: "during load" counts the aggregator's CPU while the load runs; sinks that lag finish their
+// work in the drain, so "load + drain" (until every sink holds every event) is the full cost of an
+// event through ingest, produce and all three sinks. Profile with
+// NODE_OPTIONS="--cpu-prof --cpu-prof-dir=DIR" (the largest .cpuprofile is this process).
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 60);
 const batch = Number(process.env.BENCH_BATCH ?? 250);
@@ -86,6 +91,17 @@ async function main(): Promise<void> {
     return total;
   };
   const lagTimer = setInterval(() => void sampleLag(), 1000);
+  // Garbage collection from load start to the end of the drain, by kind (minor = scavenge).
+  const gc = { minor: { n: 0, ms: 0 }, major: { n: 0, ms: 0 }, other: { n: 0, ms: 0 } };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: NodeGCPerformanceDetail }).detail?.kind;
+      const g = kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? gc.minor : kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR ? gc.major : gc.other;
+      g.n++;
+      g.ms += e.duration;
+    }
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
 
@@ -109,12 +125,17 @@ async function main(): Promise<void> {
   const drainStart = Date.now();
   while (Date.now() - drainStart < drainSeconds * 1000 && sinkNames.some((s) => stored[s].events < accepted)) await new Promise((r) => setTimeout(r, 250));
   const drainS = (Date.now() - drainStart) / 1000;
+  const cpuAll = process.cpuUsage(cpu0);
+  gcObserver.disconnect();
   clearInterval(lagTimer);
   const finalLag = await sampleLag();
 
   process.stdout.write(`\nresults (${run})\n`);
   process.stdout.write(`  ingest: ${fmt(accepted)} events accepted in ${loadSeconds.toFixed(1)}s = ${fmt(accepted / loadSeconds)} events/s (${fmt(accepted / batch / loadSeconds)} req/s, request p50 ${done?.requestP50ms.toFixed(1)} ms p99 ${done?.requestP99ms.toFixed(1)} ms, statuses ${JSON.stringify(done?.statuses)})\n`);
   process.stdout.write(`  aggregator CPU during load: ${((cpuLoad.user + cpuLoad.system) / 1e6 / loadSeconds * 100).toFixed(0)}% of one core (user ${(cpuLoad.user / 1e6).toFixed(1)}s, system ${(cpuLoad.system / 1e6).toFixed(1)}s)\n`);
+  const cpuAllS = (cpuAll.user + cpuAll.system) / 1e6;
+  process.stdout.write(`  aggregator CPU load + drain: ${cpuAllS.toFixed(1)}s = ${fmt(accepted / cpuAllS)} events per core-second (${fmt((cpuAllS * 1e6) / accepted)} µs per event: ingest, produce and all three sinks)\n`);
+  process.stdout.write(`  GC pauses load + drain: minor ${gc.minor.n} × = ${fmt(gc.minor.ms)} ms, major ${gc.major.n} × = ${fmt(gc.major.ms)} ms, other ${gc.other.n} × = ${fmt(gc.other.ms)} ms\n`);
   for (const s of sinkNames) {
     const x = stored[s];
     const span = Math.max(0.001, (x.lastAt - x.firstAt) / 1000);

@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { z } from "zod";
 import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS } from "../../core/schemas.js";
 import type { Envelope, LogPosition } from "../ports.js";
@@ -87,8 +88,56 @@ export function envelope<S extends SchemaName>(schema: S, payload: PayloadOf<S>,
 
 export type DecodeResult = { ok: true; value: Envelope } | { ok: false; error: string };
 
+/**
+ * Envelopes this process built in validateEnvelope (the payload is the schema's own output). The
+ * consumer runner validates each message once and hands its sink these objects; the sink's own
+ * check of them is then the schema list only, not a second full parse of the payload.
+ */
+const validated = new WeakSet<object>();
+
+/**
+ * Envelope texts this process serialised from payloads its own boundary had just validated
+ * (ingest's fraud-verdicts messages: the record as IngestBatchSchema returned it, under the same
+ * ScoredEventSchema the consumers check). Kept as SHA-256 digests, the most recent
+ * VALIDATED_TEXTS_KEPT (verdict texts only: nothing else is remembered or hashed). A consumer that
+ * decodes byte-identical text (same digest) adopts it as validated instead of parsing the payload
+ * again in each of the three sink groups; any other text — another process's, an older one,
+ * anything altered — is validated in full as before.
+ */
+const VALIDATED_TEXTS_KEPT = 1 << 18;
+const validatedTexts = new Set<string>();
+const validatedOrder: string[] = [];
+let validatedNext = 0;
+const textDigest = (text: string) => hash("sha256", text, "base64");
+/** How envelope() text of a verdict begins: other texts (raw, feature rows) are never remembered, so never hashed. */
+const VERDICT_TEXT_PREFIX = '{"schema":"vigil.scored-event",';
+
+/** Records `text` (JSON.stringify of an envelope whose payload passed its schema here) as validated. */
+export function rememberValidatedText(text: string): void {
+  if (!text.startsWith(VERDICT_TEXT_PREFIX)) return;
+  const d = textDigest(text);
+  if (validatedTexts.has(d)) return;
+  const old = validatedOrder[validatedNext];
+  if (old !== undefined) validatedTexts.delete(old);
+  validatedOrder[validatedNext] = d;
+  validatedNext = (validatedNext + 1) % VALIDATED_TEXTS_KEPT;
+  validatedTexts.add(d);
+}
+
+/** The bus's decode: JSON, and marked validated when the text is one rememberValidatedText saw. */
+export function decodeMessageText(text: string): Envelope {
+  const value = decodeMessageValue(text);
+  if (validatedTexts.size > 0 && text.startsWith(VERDICT_TEXT_PREFIX) && typeof value === "object" && value !== null && validatedTexts.has(textDigest(text))) validated.add(value);
+  return value;
+}
+
 /** Checks the header, refuses unknown schema names and versions, then validates the payload. */
 export function validateEnvelope(value: unknown, expected?: readonly SchemaName[]): DecodeResult {
+  if (typeof value === "object" && value !== null && validated.has(value)) {
+    const known = value as Envelope;
+    if (expected && !expected.includes(known.schema as SchemaName)) return { ok: false, error: `UNEXPECTED_SCHEMA: ${known.schema}` };
+    return { ok: true, value: known };
+  }
   const head = EnvelopeHeaderSchema.safeParse(value);
   if (!head.success) {
     const i = head.error.issues[0];
@@ -104,7 +153,9 @@ export function validateEnvelope(value: unknown, expected?: readonly SchemaName[
     const i = payload.error.issues[0];
     return { ok: false, error: `PAYLOAD_INVALID: ${schema}: ${i ? `${i.path.join(".") || "(payload)"}: ${i.message}` : "invalid"}` };
   }
-  return { ok: true, value: { ...head.data, schema: name, schema_version: ENVELOPE_VERSION, payload: payload.data } };
+  const out: Envelope = { ...head.data, schema: name, schema_version: ENVELOPE_VERSION, payload: payload.data };
+  validated.add(out);
+  return { ok: true, value: out };
 }
 
 /**

@@ -3,9 +3,10 @@ import type { Logger } from "../../core/contracts/logger.js";
 import { createJsonLogger } from "../log.js";
 import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
-import { decodeMessageValue } from "./envelope.js";
+import { decodeMessageText, rememberValidatedText } from "./envelope.js";
 import { toPortError, withTimeout } from "./kafka-errors.js";
 import { registerLz4Codec } from "./lz4-codec.js";
+import { createCardPartitioner } from "./partitioner.js";
 import { createPublishQueue } from "./publish-queue.js";
 import { topicNamer, type TopicAdmin, type TopicSpec } from "./topics.js";
 import { partitionLag } from "./lag.js";
@@ -78,6 +79,8 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
+        // kafkajs's default partitioning (a card's messages share one partition number), cheaper (partitioner.ts).
+        createPartitioner: createCardPartitioner,
         retry: { retries: options.publishRetries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
       });
       await p.connect();
@@ -117,7 +120,9 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
       const topic = names.physical(m.topic);
       let list = byTopic.get(topic);
       if (!list) byTopic.set(topic, (list = []));
-      list.push({ key: m.key, value: JSON.stringify(m.value) });
+      const value = JSON.stringify(m.value);
+      if (m.validated) rememberValidatedText(value);
+      list.push({ key: m.key, value });
     }
     const topicMessages = [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs }));
     try {
@@ -162,7 +167,7 @@ export function createKafkaBus(options: KafkaBusOptions, kafkaFactory: KafkaFact
           const tp = `${batch.topic}/${batch.partition}`;
           const messages: IncomingMessage[] = batch.messages.map((m) => ({
             key: m.key?.toString("utf8") ?? "",
-            value: decodeMessageValue(m.value?.toString("utf8") ?? ""),
+            value: decodeMessageText(m.value?.toString("utf8") ?? ""),
             position: { topic, partition: batch.partition, offset: m.offset },
           }));
           // Long sink writes must not cost the group membership: beat while the handler runs.

@@ -16,6 +16,11 @@ export function registerLz4Codec(): void {
   registered = true;
   CompressionCodecs[CompressionTypes.LZ4] = () => ({
     compress: async (encoder: { buffer: Buffer }) => Buffer.from(lz4.compress(encoder.buffer)),
-    decompress: async (buffer: Buffer) => Buffer.from(lz4.decompress(buffer)),
+    // Straight into one uninitialised Buffer: lz4.decompress would zero a bound-sized array, copy
+    // the written part out, and Buffer.from would copy it again (three allocations per batch).
+    decompress: async (buffer: Buffer) => {
+      const out = Buffer.allocUnsafe(lz4.decompressBound(buffer));
+      return out.subarray(0, lz4.decompressFrame(buffer, out));
+    },
   });
 }

@@ -122,7 +122,8 @@ export async function startSinkConsumer(o: SinkConsumerOptions): Promise<SinkCon
     const valid: IncomingMessage[] = [];
     for (const m of batch.messages) {
       const v = validateEnvelope(m.value);
-      if (v.ok) valid.push(m);
+      // The validated envelope goes on: the sink's parseBatch recognises it and does not parse the payload again.
+      if (v.ok) valid.push({ ...m, value: v.value });
       else poison.push({ message: m, error: v.error });
     }
     try {

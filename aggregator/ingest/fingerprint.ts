@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { canonicalJson } from "../../core/contracts/canonical-json.js";
 import type { ScoredEvent } from "../../core/schemas.js";
 
@@ -8,5 +8,5 @@ import type { ScoredEvent } from "../../core/schemas.js";
  * so the same fingerprint; another payload under a reused idempotency key does not.
  */
 export function eventFingerprintOf(record: ScoredEvent): string {
-  return createHash("sha256").update(canonicalJson(record.event)).digest("hex").slice(0, 32);
+  return hash("sha256", canonicalJson(record.event), "hex").slice(0, 32);
 }

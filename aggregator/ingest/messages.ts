@@ -35,7 +35,8 @@ export function toMessages(records: ScoredEvent[], producedAt: string): Outgoing
     const key = record.event.card_number_hash;
     const raw: RawTransaction = { event: record.event, region: record.region, received_at: record.received_at };
     out.push({ topic: TOPICS.raw, key, value: envelope("vigil.raw-transaction", raw, producedAt) });
-    out.push({ topic: TOPICS.verdicts, key, value: envelope("vigil.scored-event", record, producedAt) });
+    // The record itself, as IngestBatchSchema returned it (ScoredEventSchema, the verdict topic's schema).
+    out.push({ topic: TOPICS.verdicts, key, value: envelope("vigil.scored-event", record, producedAt), validated: true });
     const features = toFeatureRow(record);
     if (features) out.push({ topic: TOPICS.enriched, key, value: envelope("vigil.feature-row", features, producedAt) });
     const alert = alertOf(record);
