@@ -194,19 +194,23 @@ export async function createEmbeddedBus(options: EmbeddedBusOptions): Promise<Em
     const member: Member = { id: nextMemberId++, groupId, topics: [...topics], handleBatch, workers: new Map() };
     members.set(groupId, [...(members.get(groupId) ?? []), member]);
     rebalance(groupId);
-    let stopped = false;
+    // One stop per subscription, and every caller awaits the same one: close() must not return
+    // while a stop begun elsewhere (a client that went away) is still writing offsets.json.
+    let stopping: Promise<void> | undefined;
+    const stop = async (): Promise<void> => {
+      const running = [...member.workers.values()];
+      for (const w of running) w.abort.abort();
+      member.workers.clear();
+      members.set(groupId, (members.get(groupId) ?? []).filter((x) => x !== member));
+      rebalance(groupId);
+      await Promise.all(running.map((w) => w.done));
+      // An ephemeral reader's group is not kept in offsets.json once its last member leaves.
+      if (fromEnd && (members.get(groupId) ?? []).length === 0) await offsets.forget(groupId);
+    };
     const subscription: Subscription = {
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        const running = [...member.workers.values()];
-        for (const w of running) w.abort.abort();
-        member.workers.clear();
-        members.set(groupId, (members.get(groupId) ?? []).filter((x) => x !== member));
-        rebalance(groupId);
-        await Promise.all(running.map((w) => w.done));
-        // An ephemeral reader's group is not kept in offsets.json once its last member leaves.
-        if (fromEnd && (members.get(groupId) ?? []).length === 0) await offsets.forget(groupId);
+      stop() {
+        stopping ??= stop();
+        return stopping;
       },
       async lag() {
         const out: Array<{ topic: string; partition: number; lag: number }> = [];
