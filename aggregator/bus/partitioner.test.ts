@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import kafkajs from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { createCardPartitioner, murmur2 } from "./partitioner.js";
+import { createCardPartitioner } from "./partitioner.js";
+import { murmur2 } from "./topics.js";
 
 const require = createRequire(import.meta.url);
 const kafkajsMurmur2 = require("kafkajs/src/producer/partitioners/default/murmur2.js") as (key: Buffer | string) => number;

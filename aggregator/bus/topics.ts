@@ -36,7 +36,8 @@ export function partitionForKey(key: string, partitions: number): number {
   return (murmur2(Buffer.from(key, "utf8")) & 0x7fffffff) % partitions;
 }
 
-function murmur2(data: Uint8Array): number {
+/** Kafka's murmur2 of a byte string (signed 32-bit result, as the Java client returns it). */
+export function murmur2(data: Uint8Array): number {
   const length = data.length;
   const seed = 0x9747b28c;
   const m = 0x5bd1e995;
