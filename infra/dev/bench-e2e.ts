@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { freePort } from "./free-port.js";
+import { freePort } from "../../cli/free-port.js";
 
 // npm run bench:e2e — `npm start` (embedded profile) end to end: starts it on free ports, drives
 // the single-event API at a fixed rate for a bounded time with the project's load tool (`vigil
