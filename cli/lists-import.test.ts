@@ -1,20 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, type ServerType } from "@hono/node-server";
-import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySqlMigrations } from "../aggregator/migrate.js";
-import { createTokenAuth, sha256Hex } from "../aggregator/ops/auth.js";
-import { createRiskJob, type RiskJob } from "../aggregator/ops/job.js";
-import { listEventsOf } from "../aggregator/ops/lists.js";
-import { createOpsRoutes } from "../aggregator/ops/routes.js";
-import { pgliteSqlClient, type SqlClient } from "../aggregator/stores/sql-client.js";
-import { createSqlSummaryStore } from "../aggregator/stores/sql-summary-store.js";
-import { createSqlVerdictStore } from "../aggregator/stores/sql-verdict-store.js";
-import { MIGRATIONS_DIR } from "../aggregator/testing/paths.js";
+import { sha256Hex } from "../aggregator/index.js";
+import { listEventsOf, startOpsServer, type OpsServer, type SqlClient } from "../aggregator/testing/ops-server.js";
 import { parseCsv } from "./commands/lists.js";
 
 // `npm run vigil -- lists import` as an operator runs it (a child process through tsx) against the
@@ -22,37 +12,17 @@ import { parseCsv } from "./commands/lists.js";
 // run changes nothing, entries attributed to the token's name and audited as an import.
 
 const TOKEN = "tok-import-analyst-0123456789";
-let db: PGlite;
+let ops: OpsServer;
 let sql: SqlClient;
-let server: ServerType;
 let url = "";
-let riskJob: RiskJob;
 const dir = mkdtempSync(join(tmpdir(), "vigil-lists-"));
 
 beforeAll(async () => {
-  db = new PGlite();
-  sql = pgliteSqlClient(db);
-  await applySqlMigrations(sql, MIGRATIONS_DIR);
-  riskJob = createRiskJob({ sql, targets: [], now: () => Date.now() });
-  const app = createOpsRoutes({
-    sql, riskJob, now: () => Date.now(),
-    verdicts: createSqlVerdictStore(sql, { now: () => Date.now() }),
-    summaries: createSqlSummaryStore(sql, { closeClient: false }),
-    auth: createTokenAuth({ sql, now: () => Date.now(), bootstrap: [{ name: "importer-bob", role: "analyst", sha256: sha256Hex(TOKEN) }] }),
-    log: { info: () => undefined, error: () => undefined },
-    health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: Date.now(), now: () => Date.now() },
-  });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
-      url = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  ops = await startOpsServer({ allMigrations: true, tokens: [{ name: "importer-bob", role: "analyst", sha256: sha256Hex(TOKEN) }] });
+  ({ sql, url } = ops);
 }, 240_000);
 afterAll(async () => {
-  await riskJob.stop();
-  await new Promise((r) => server.close(r));
-  await db.close();
+  await ops.stop();
 });
 
 function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
