@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../aggregator/index.js";
 import { listEventsOf, startOpsServer, type OpsServer, type SqlClient } from "../aggregator/testing/ops-server.js";
 import { parseCsv } from "./commands/lists.js";
+import { DEV_SECRETS_PATH } from "./dev-secrets.js";
 
 // `npm run vigil -- lists import` as an operator runs it (a child process through tsx) against the
 // ops API served over HTTP on PGlite: CSV and JSON, bad rows reported by line and skipped, a second
@@ -25,13 +26,15 @@ afterAll(async () => {
   await ops.stop();
 });
 
-function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The CLI in a child process; `cwd` is where it looks for a local `npm start`'s secrets. */
+function vigilIn(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(process.cwd(), "node_modules/.bin/tsx"), ["cli/vigil.ts", ...args], { cwd: process.cwd(), timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(join(process.cwd(), "node_modules/.bin/tsx"), [join(process.cwd(), "cli/vigil.ts"), ...args], { cwd, env, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
     });
   });
 }
+const vigil = (...args: string[]) => vigilIn(process.cwd(), process.env, ...args);
 
 const future = new Date(Date.now() + 7 * 86_400_000).toISOString();
 const past = new Date(Date.now() - 86_400_000).toISOString();
@@ -86,6 +89,23 @@ describe("vigil lists import", () => {
     const refused = await vigil("lists", "import", file, "--list", "block-card", "--aggregator", url, "--token", "tok-wrong-0123456789");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("aggregator answered 401");
+  });
+});
+
+describe("vigil lists import against a local npm start", () => {
+  it("takes the CLI's ops token from .data/dev/secrets.json when neither --token nor VIGIL_OPS_TOKEN is given", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "vigil-lists-start-"));
+    const file = join(cwd, "cards.csv");
+    writeFileSync(file, "value,reason\ncard-hash-from-start,seen in a test\n");
+    const { VIGIL_OPS_TOKEN: _unset, ...env } = process.env;
+    const without = await vigilIn(cwd, env, "lists", "import", file, "--list", "block-card", "--aggregator", url, "--json");
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain("secrets.json");
+    mkdirSync(join(cwd, DEV_SECRETS_PATH, ".."), { recursive: true });
+    writeFileSync(join(cwd, DEV_SECRETS_PATH), JSON.stringify({ ops_token: TOKEN }));
+    const r = await vigilIn(cwd, env, "lists", "import", file, "--list", "block-card", "--aggregator", url, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 1, invalid: 0 });
   });
 });
 
