@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort } from "../infra/dev/free-port.js";
+import { freePort } from "./free-port.js";
 
 // A private copy of what `npm start` runs (infra/dev/start.ts): the embedded aggregator (in-process
 // bus, PGlite, local Parquet folder) and the edge in local workerd through the Miniflare API, on

@@ -1,6 +1,6 @@
-import { trainGbdt, type GbdtTrainOptions } from "../aggregator/training/gbdt/train.js";
-import type { GbdtDataset } from "../aggregator/training/gbdt/data.js";
-import { LEARNING_LOOP_TRAINER } from "../aggregator/training/gbdt/settings.js";
+import { trainGbdt, type GbdtTrainOptions } from "../core/ml/gbdt/train/train.js";
+import type { GbdtDataset } from "../core/ml/gbdt/train/data.js";
+import { LEARNING_LOOP_TRAINER } from "../core/ml/gbdt/train/settings.js";
 import { createEngine, type Engine } from "../core/engine.js";
 import { defaultConfig, defaultModel, defaultRuleSet } from "../core/engine-default.js";
 import { handbookSource, runHandbookBaseline } from "../core/eval/handbook-baseline.js";

@@ -1,67 +1,40 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serve, type ServerType } from "@hono/node-server";
-import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySqlMigrations } from "../aggregator/migrate.js";
-import { createTokenAuth, sha256Hex } from "../aggregator/ops/auth.js";
-import { createRiskJob, type RiskJob } from "../aggregator/ops/job.js";
-import { listEventsOf } from "../aggregator/ops/lists.js";
-import { createOpsRoutes } from "../aggregator/ops/routes.js";
-import { pgliteSqlClient, type SqlClient } from "../aggregator/stores/sql-client.js";
-import { createSqlSummaryStore } from "../aggregator/stores/sql-summary-store.js";
-import { createSqlVerdictStore } from "../aggregator/stores/sql-verdict-store.js";
-import { MIGRATIONS_DIR } from "../aggregator/testing/paths.js";
+import { sha256Hex } from "../aggregator/index.js";
+import { listEventsOf, startOpsServer, type OpsServer, type SqlClient } from "../aggregator/testing/ops-server.js";
 import { parseCsv } from "./commands/lists.js";
+import { DEV_SECRETS_PATH } from "./dev-secrets.js";
 
 // `npm run vigil -- lists import` as an operator runs it (a child process through tsx) against the
 // ops API served over HTTP on PGlite: CSV and JSON, bad rows reported by line and skipped, a second
 // run changes nothing, entries attributed to the token's name and audited as an import.
 
 const TOKEN = "tok-import-analyst-0123456789";
-let db: PGlite;
+let ops: OpsServer;
 let sql: SqlClient;
-let server: ServerType;
 let url = "";
-let riskJob: RiskJob;
 const dir = mkdtempSync(join(tmpdir(), "vigil-lists-"));
 
 beforeAll(async () => {
-  db = new PGlite();
-  sql = pgliteSqlClient(db);
-  await applySqlMigrations(sql, MIGRATIONS_DIR);
-  riskJob = createRiskJob({ sql, targets: [], now: () => Date.now() });
-  const app = createOpsRoutes({
-    sql, riskJob, now: () => Date.now(),
-    verdicts: createSqlVerdictStore(sql, { now: () => Date.now() }),
-    summaries: createSqlSummaryStore(sql, { closeClient: false }),
-    auth: createTokenAuth({ sql, now: () => Date.now(), bootstrap: [{ name: "importer-bob", role: "analyst", sha256: sha256Hex(TOKEN) }] }),
-    log: { info: () => undefined, error: () => undefined },
-    health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: Date.now(), now: () => Date.now() },
-  });
-  await new Promise<void>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => {
-      url = `http://127.0.0.1:${info.port}`;
-      resolve();
-    });
-  });
+  ops = await startOpsServer({ allMigrations: true, tokens: [{ name: "importer-bob", role: "analyst", sha256: sha256Hex(TOKEN) }] });
+  ({ sql, url } = ops);
 }, 240_000);
 afterAll(async () => {
-  await riskJob.stop();
-  await new Promise((r) => server.close(r));
-  await db.close();
+  await ops.stop();
 });
 
-function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The CLI in a child process; `cwd` is where it looks for a local `npm start`'s secrets. */
+function vigilIn(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(join(process.cwd(), "node_modules/.bin/tsx"), ["cli/vigil.ts", ...args], { cwd: process.cwd(), timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(join(process.cwd(), "node_modules/.bin/tsx"), [join(process.cwd(), "cli/vigil.ts"), ...args], { cwd, env, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
     });
   });
 }
+const vigil = (...args: string[]) => vigilIn(process.cwd(), process.env, ...args);
 
 const future = new Date(Date.now() + 7 * 86_400_000).toISOString();
 const past = new Date(Date.now() - 86_400_000).toISOString();
@@ -116,6 +89,23 @@ describe("vigil lists import", () => {
     const refused = await vigil("lists", "import", file, "--list", "block-card", "--aggregator", url, "--token", "tok-wrong-0123456789");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("aggregator answered 401");
+  });
+});
+
+describe("vigil lists import against a local npm start", () => {
+  it("takes the CLI's ops token from .data/dev/secrets.json when neither --token nor VIGIL_OPS_TOKEN is given", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "vigil-lists-start-"));
+    const file = join(cwd, "cards.csv");
+    writeFileSync(file, "value,reason\ncard-hash-from-start,seen in a test\n");
+    const { VIGIL_OPS_TOKEN: _unset, ...env } = process.env;
+    const without = await vigilIn(cwd, env, "lists", "import", file, "--list", "block-card", "--aggregator", url, "--json");
+    expect(without.code).toBe(2);
+    expect(without.stderr).toContain("secrets.json");
+    mkdirSync(join(cwd, DEV_SECRETS_PATH, ".."), { recursive: true });
+    writeFileSync(join(cwd, DEV_SECRETS_PATH), JSON.stringify({ ops_token: TOKEN }));
+    const r = await vigilIn(cwd, env, "lists", "import", file, "--list", "block-card", "--aggregator", url, "--json");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ created: 1, invalid: 0 });
   });
 });
 

@@ -3,13 +3,17 @@ import { consumeAlerts } from "./commands/consume-alerts.js";
 import { dlq } from "./commands/dlq.js";
 import { UsageError, type Command } from "./commands/common.js";
 import { evalCommand } from "./commands/eval.js";
+import { golden } from "./commands/golden.js";
 import { labelsCommand } from "./commands/labels.js";
 import { loadTest } from "./commands/load-test.js";
 import { producer } from "./commands/producer.js";
 import { lists } from "./commands/lists.js";
+import { tokens } from "./commands/tokens.js";
+import { trainModel } from "./commands/train-model.js";
 
-// `npm run vigil -- <command> [flags]`: the operator and tester tools in one CLI.
-const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand, dlq];
+// `npm run vigil -- <command> [flags]`: the operator, tester and maintainer tools in one CLI (the
+// npm scripts ops:tokens, train:model and golden:update are aliases of its commands).
+const commands: Command[] = [producer, consumeAlerts, loadTest, evalCommand, backtest, lists, labelsCommand, dlq, tokens, trainModel, golden];
 
 function help(): void {
   console.log("usage: npm run vigil -- <command> [flags]\n");

@@ -35,10 +35,14 @@ export function fixtureEvents(): TransactionEvent[] {
   return out;
 }
 
-export async function archiveEvents(archive: Archive, events: readonly TransactionEvent[]): Promise<void> {
+/**
+ * One Parquet file per event hour, rows at offsets 0, 1, … of partition 0. `file` names the files
+ * (the sink's batch id): writing some events again under another name makes a retried batch's leftover.
+ */
+export async function archiveEvents(archive: Archive, events: readonly TransactionEvent[], file = "0"): Promise<void> {
   const byKey = new Map<string, Array<Positioned<RawTransaction>>>();
   events.forEach((event, i) => {
-    const key = archiveKey(RAW_PREFIX, event.timestamp_utc, 0, "0");
+    const key = archiveKey(RAW_PREFIX, event.timestamp_utc, 0, file);
     const row = { payload: { event, region: "eu", received_at: event.timestamp_utc }, position: { topic: "raw-transactions", partition: 0, offset: String(i) } };
     byKey.set(key, [...(byKey.get(key) ?? []), row]);
   });

@@ -2,7 +2,7 @@ import { compileGbdt } from "../../core/ml/gbdt/compiled.js";
 import type { GbdtModel } from "../../core/ml/gbdt/model.js";
 import type { StoredFeatureRow, LabelVersion } from "./dataset.js";
 import { joinPointInTime, toDataset } from "./dataset.js";
-import { aucRoc, averagePrecision, cardPrecisionAtK, ratesAt } from "./gbdt/metrics.js";
+import { aucRoc, averagePrecision, cardPrecisionAtK, ratesAt } from "../../core/ml/gbdt/train/metrics.js";
 
 // Two models on the same labelled events: the matured events of the range, labels as known at the
 // cut-off (now), each model at its own thresholds. Pure: the caller reads the store and labels.

@@ -1,4 +1,4 @@
-import type { GbdtDataset } from "./gbdt/data.js";
+import type { GbdtDataset } from "../../core/ml/gbdt/train/data.js";
 import type { TrainingCounts } from "./registry.js";
 
 // Point-in-time join of the feature store with labels: what a model may learn from at a cut-off C.

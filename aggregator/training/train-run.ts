@@ -5,8 +5,8 @@ import type { SqlQuery } from "../ops/sql.js";
 import type { TrainingConfig } from "./config.js";
 import { joinPointInTime, splitByTime, type PointInTimeOptions } from "./dataset.js";
 import { readFeatureStore } from "./feature-store.js";
-import { LEARNING_LOOP_TRAINER } from "./gbdt/settings.js";
-import { trainGbdt } from "./gbdt/train.js";
+import { LEARNING_LOOP_TRAINER } from "../../core/ml/gbdt/train/settings.js";
+import { trainGbdt } from "../../core/ml/gbdt/train/train.js";
 import { labelVersionsFor } from "./model-store.js";
 import type { TrainingCounts } from "./registry.js";
 

@@ -3,13 +3,10 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { RawTransaction } from "../../aggregator/ports.js";
-import { archiveKey } from "../../aggregator/sinks/archive-sink.js";
-import { RAW_TRANSACTION_COLUMNS, toParquet, type Positioned } from "../../aggregator/sinks/parquet.js";
-import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
+import { createLocalArchive, readArchiveEvents } from "../../aggregator/index.js";
+import { archiveEvents } from "../../aggregator/testing/rule-traffic.js";
 import { runBacktest } from "../commands/backtest.js";
 import { parseEventsJsonl } from "./inputs.js";
-import { RAW_PREFIX, readArchiveEvents } from "../../aggregator/stores/archive-events.js";
 
 // The fixture's 12 good events written as the archive sink writes raw/transactions/ (one file
 // per event hour), read back: the same replay, so the same figures as from the JSONL file.
@@ -20,19 +17,9 @@ async function archiveOfFixture(): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), "vigil-backtest-archive-"));
   const archive = createLocalArchive(root);
   const { events } = parseEventsJsonl(readFileSync(fx("events.jsonl"), "utf8"));
-  const rows: Array<Positioned<RawTransaction>> = events.map((event, i) => ({
-    payload: { event, region: "eu", received_at: event.timestamp_utc },
-    position: { topic: "raw-transactions", partition: 0, offset: String(i) },
-  }));
-  const byKey = new Map<string, Array<Positioned<RawTransaction>>>();
-  for (const r of rows) {
-    const key = archiveKey(RAW_PREFIX, r.payload.event.timestamp_utc, 0, "0");
-    byKey.set(key, [...(byKey.get(key) ?? []), r]);
-  }
-  for (const [key, list] of byKey) await archive.put(key, toParquet(RAW_TRANSACTION_COLUMNS, list), "application/vnd.apache.parquet");
+  await archiveEvents(archive, events);
   // A retried batch's leftover: a row again at the same log position, in another file of its hour.
-  const first = rows[0]!;
-  await archive.put(archiveKey(RAW_PREFIX, first.payload.event.timestamp_utc, 0, "99"), toParquet(RAW_TRANSACTION_COLUMNS, [first]), "application/vnd.apache.parquet");
+  await archiveEvents(archive, events.slice(0, 1), "99");
   return root;
 }
 

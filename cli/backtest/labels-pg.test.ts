@@ -3,10 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeLabel, type LabelWrite } from "../../aggregator/ops/labels.js";
-import { openPglite } from "../../aggregator/stores/open.js";
-import type { SqlClient } from "../../aggregator/stores/sql-client.js";
-import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
+import { MIGRATIONS_DIR, openPglite, writeLabel, type LabelWrite, type SqlClient } from "../../aggregator/testing/ops-server.js";
 import { runBacktest } from "../commands/backtest.js";
 import { readPgLabels } from "./labels-pg.js";
 

@@ -1,10 +1,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createEngine, defaultConfig, defaultModel, defaultRuleSet, parseRuleSet, parseScoringConfig, type Engine } from "../../core/index.js";
-import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
+import { createLocalArchive, readArchiveEvents, type SqlQuery } from "../../aggregator/index.js";
 import { compileGbdt } from "../../core/ml/gbdt/index.js";
-import type { SqlQuery } from "../../aggregator/ops/sql.js";
-import { readArchiveEvents } from "../../aggregator/stores/archive-events.js";
 import { readPgLabels, readPgLabelsFrom } from "../backtest/labels-pg.js";
 import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/inputs.js";
 import { replay } from "../../core/backtest/replay.js";

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { devSecret } from "../dev-secrets.js";
 
 // Shared flag handling for the CLI commands.
 
@@ -12,23 +11,18 @@ export interface Command {
 
 export class UsageError extends Error {}
 
-/**
- * The terminal token `npm start` wrote to .data/dev/secrets.json (working directory), if any: the
- * default of --token when VIGIL_EDGE_TOKEN is unset, so the CLI talks to a local `npm start` as is.
- */
-export function devEdgeToken(file = join(process.cwd(), ".data/dev/secrets.json")): string | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const token = (JSON.parse(readFileSync(file, "utf8")) as { edge_token?: unknown }).edge_token;
-    return typeof token === "string" && token !== "" ? token : undefined;
-  } catch {
-    return undefined;
-  }
-}
+// Tokens default to the environment, then to what a local `npm start` wrote to
+// .data/dev/secrets.json (working directory), so the commands talk to it as they are.
 
 export const edgeFlags = {
   edge: { type: "string", default: process.env.VIGIL_EDGE_URL ?? "http://127.0.0.1:8787" },
-  token: { type: "string", default: process.env.VIGIL_EDGE_TOKEN ?? devEdgeToken() ?? "" },
+  token: { type: "string", default: process.env.VIGIL_EDGE_TOKEN ?? devSecret("edge_token") ?? "" },
+} as const;
+
+/** The aggregator's ops API: URL and an ops token (`npm start` hands the CLI an analyst's). */
+export const opsFlags = {
+  aggregator: { type: "string", default: process.env.VIGIL_AGGREGATOR_URL ?? "http://127.0.0.1:8788" },
+  token: { type: "string", default: process.env.VIGIL_OPS_TOKEN ?? devSecret("ops_token") ?? "" },
 } as const;
 
 /** Parses a numeric flag, refusing junk and out-of-range values with the flag's name. */

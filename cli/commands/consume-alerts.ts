@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
 import { TOPICS, type Envelope } from "../../aggregator/ports.js";
 import type { Alert } from "../../core/schemas.js";
-import { num, type Command } from "./common.js";
+import { num, opsFlags, type Command } from "./common.js";
 
 // Follows the fraud-alerts topic: on Kafka (stack profile) with a throw-away consumer group, so it
 // never moves the sinks' offsets; on the embedded profile through the aggregator's alert stream.
@@ -71,7 +71,7 @@ export const consumeAlerts: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { kafka: { type: "string" }, aggregator: { type: "string", default: process.env.VIGIL_AGGREGATOR_URL ?? "http://127.0.0.1:8788" }, token: { type: "string", default: process.env.VIGIL_OPS_TOKEN ?? "" }, max: { type: "string", default: "100" }, seconds: { type: "string", default: "60" } },
+      options: { kafka: { type: "string" }, ...opsFlags, max: { type: "string", default: "100" }, seconds: { type: "string", default: "60" } },
     });
     const max = num(values.max, "--max", 1, 1e9);
     const seconds = num(values.seconds, "--seconds", 1, 86_400);

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { parseLabelsFile } from "../labels/file.js";
 import { importLabels } from "../labels/import.js";
 import { progress } from "../progress.js";
-import { num, UsageError, type Command } from "./common.js";
+import { num, opsFlags, UsageError, type Command } from "./common.js";
 
 // `vigil labels import FILE`: chargebacks (or other labels) into Vigil through the ops API, never
 // into the database directly, so the audit trail, the label versions and the risk job see them
@@ -16,14 +16,13 @@ export const labelsCommand: Command = {
   name: "labels",
   summary: "import labels (chargebacks) from a CSV or JSON file through the aggregator's ops API",
   usage:
-    "labels import FILE [--aggregator http://127.0.0.1:8788] [--token T (default $VIGIL_OPS_TOKEN)] [--source CHARGEBACK] [--batch 500] [--json]",
+    "labels import FILE [--aggregator http://127.0.0.1:8788] [--token T (default $VIGIL_OPS_TOKEN, else npm start's)] [--source CHARGEBACK] [--batch 500] [--json]",
   async run(argv) {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
-        aggregator: { type: "string", default: process.env.VIGIL_AGGREGATOR_URL ?? "http://127.0.0.1:8788" },
-        token: { type: "string", default: process.env.VIGIL_OPS_TOKEN ?? "" },
+        ...opsFlags,
         source: { type: "string", default: "CHARGEBACK" },
         batch: { type: "string", default: "500" },
         json: { type: "boolean", default: false },
@@ -31,7 +30,7 @@ export const labelsCommand: Command = {
     });
     const [sub, file, ...extra] = positionals;
     if (sub !== "import" || file === undefined || extra.length > 0) throw new UsageError("expected: labels import FILE");
-    if (values.token === "") throw new UsageError("an analyst token is needed: --token or VIGIL_OPS_TOKEN");
+    if (values.token === "") throw new UsageError("an analyst token is needed: --token, VIGIL_OPS_TOKEN or a local npm start's .data/dev/secrets.json");
     const batchSize = num(values.batch, "--batch", 1, 500);
 
     const started = Date.now();

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ListNameSchema, type ListName } from "../../core/contracts/lists.js";
 import { parseWith } from "../../core/schemas.js";
-import { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "../../aggregator/ops/lists.js";
+import { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "../../aggregator/index.js";
 import { progress } from "../progress.js";
-import { num, UsageError, type Command } from "./common.js";
+import { num, opsFlags, UsageError, type Command } from "./common.js";
 
 // `lists import FILE --list NAME`: bulk allow/block list entries through the aggregator's API
 // (POST /v1/lists/{list}/entries, so the author is the token's name and every change is audited
@@ -153,8 +153,7 @@ export const lists: Command = {
       options: {
         list: { type: "string" },
         reason: { type: "string" },
-        aggregator: { type: "string", default: process.env.VIGIL_AGGREGATOR_URL ?? "http://127.0.0.1:8788" },
-        token: { type: "string", default: process.env.VIGIL_OPS_TOKEN ?? "" },
+        ...opsFlags,
         batch: { type: "string", default: "500" },
         "dry-run": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
@@ -164,7 +163,7 @@ export const lists: Command = {
     if (file === undefined || positionals.length > 1) throw new UsageError("give exactly one FILE");
     const list = ListNameSchema.safeParse(values.list);
     if (!list.success) throw new UsageError(`--list must be one of ${ListNameSchema.options.join(", ")}`);
-    if (!values["dry-run"] && values.token === "") throw new UsageError("--token (or VIGIL_OPS_TOKEN) is required: an analyst's ops token");
+    if (!values["dry-run"] && values.token === "") throw new UsageError("--token (or VIGIL_OPS_TOKEN, or a local npm start's .data/dev/secrets.json) is required: an analyst's ops token");
     const s = await importList({
       file, list: list.data, url: values.aggregator, token: values.token, batch: num(values.batch, "--batch", 1, MAX_LIST_BATCH),
       ...(values.reason !== undefined ? { reason: values.reason } : {}), dryRun: values["dry-run"],

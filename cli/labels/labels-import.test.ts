@@ -1,18 +1,9 @@
-import { PGlite } from "@electric-sql/pglite";
-import { serve, type ServerType } from "@hono/node-server";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { silentLogger } from "../../core/contracts/logger.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
-import { createOpsRoutes } from "../../aggregator/ops/routes.js";
-import { applyOpsMigrations } from "../../aggregator/testing/ops.js";
-import { pgliteSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
-import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
-import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
+import { sha256Hex } from "../../aggregator/index.js";
+import { startOpsServer, type OpsServer, type SqlClient } from "../../aggregator/testing/ops-server.js";
 import { labelsCommand } from "../commands/labels.js";
 import { parseLabelsFile } from "./file.js";
 import { ImportError, importLabels } from "./import.js";
@@ -23,40 +14,23 @@ import { ImportError, importLabels } from "./import.js";
 const ANALYST = "tok-import-analyst-0123456789";
 const VIEWER = "tok-import-viewer-0123456789";
 
-let db: PGlite;
+let ops: OpsServer | undefined;
 let sql: SqlClient;
-let server: ServerType;
 let url: string;
 let dir: string;
 
 beforeAll(async () => {
-  db = new PGlite();
-  sql = pgliteSqlClient(db);
-  await applyOpsMigrations(sql);
-  const app = createOpsRoutes({
-    sql,
-    verdicts: createSqlVerdictStore(sql),
-    summaries: createSqlSummaryStore(sql, { closeClient: false }),
-    auth: createTokenAuth({
-      now: Date.now,
-      bootstrap: [
-        { name: "importer", role: "analyst", sha256: sha256Hex(ANALYST) },
-        { name: "watcher", role: "viewer", sha256: sha256Hex(VIEWER) },
-      ],
-    }),
-    riskJob: createRiskJob({ sql, targets: [], now: Date.now }),
-    now: Date.now,
-    log: silentLogger,
-    health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: Date.now(), now: Date.now },
+  ops = await startOpsServer({
+    tokens: [
+      { name: "importer", role: "analyst", sha256: sha256Hex(ANALYST) },
+      { name: "watcher", role: "viewer", sha256: sha256Hex(VIEWER) },
+    ],
   });
-  url = await new Promise<string>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info: AddressInfo) => resolve(`http://127.0.0.1:${info.port}`));
-  });
+  ({ sql, url } = ops);
   dir = await mkdtemp(join(tmpdir(), "vigil-labels-import-"));
 }, 180_000);
 afterAll(async () => {
-  await new Promise<void>((r) => server?.close(() => r()));
-  await db?.close();
+  await ops?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

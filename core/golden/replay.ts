@@ -21,3 +21,13 @@ export function replayGolden(): GoldenExpectation[] {
     return { transaction_id: d.transaction_id, note, verdict: d.verdict, fraud_score: d.fraud_score, rule_triggers: d.rule_triggers };
   });
 }
+
+/**
+ * The text of core/golden/expected.json for the current engine (`npm run golden:update` writes
+ * it): the versions that decided, then every decision. Kept here, pure, so the writer is only I/O.
+ */
+export function goldenFileText(): string {
+  const e = defaultEngine();
+  const out = { rules_version: e.rulesVersion, model_version: e.modelVersion, config_version: e.configVersion, decisions: replayGolden() };
+  return JSON.stringify(out, null, 2) + "\n";
+}

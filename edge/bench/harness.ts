@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { workerdConfig } from "./workerd-config.js";
-import { freePort } from "../../infra/dev/free-port.js";
+import { freePort } from "../../cli/free-port.js";
 export { freePort };
 
 // Pieces of the edge benchmark: build the bundles, start workerd on them, drive wrk, read CPU.

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { freePort } from "./free-port.js";
+import { DEV_SECRETS_PATH, devSecret } from "../../cli/dev-secrets.js";
+import { freePort } from "../../cli/free-port.js";
 
 // npm run bench:e2e — `npm start` (embedded profile) end to end: starts it on free ports, drives
 // the single-event API at a fixed rate for a bounded time with the project's load tool (`vigil
@@ -115,7 +115,8 @@ async function main(): Promise<void> {
       if (Date.now() > upBy) throw new Error(`npm start did not come up in 5 min:\n${output().slice(-3000)}`);
       await sleep(500);
     }
-    const { edge_token: token } = z.object({ edge_token: z.string() }).parse(JSON.parse(readFileSync(join(root, ".data/dev/secrets.json"), "utf8")));
+    const token = devSecret("edge_token", join(root, DEV_SECRETS_PATH));
+    if (token === undefined) throw new Error(`npm start wrote no edge token to ${DEV_SECRETS_PATH}`);
     const metricsUrl = `http://127.0.0.1:${aggPort}/metrics`;
     const scrape = async () => (await fetch(metricsUrl, { signal: AbortSignal.timeout(10_000) })).text();
     const counts = (text: string) => ({

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, createWriteStream } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync, createWriteStream } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { DEV_SECRETS_PATH, ensureDevSecrets } from "../../cli/dev-secrets.js";
 
 // `npm start`: Vigil on one machine with Node alone (the embedded profile). The edge runs in local
 // workerd through the Miniflare API (infra/dev/edge-local.ts: Durable Objects, queue; `--edge
@@ -33,19 +34,6 @@ const aggPort = z.coerce.number().int().min(1).max(65535).parse(values["aggregat
 const demoRate = z.coerce.number().positive().max(5000).parse(values.rate);
 const edgeRunner = z.enum(["miniflare", "wrangler"]).parse(values.edge);
 const queueBatchTimeout = z.coerce.number().min(0).max(60).parse(values["queue-batch-timeout"]);
-
-const SecretsSchema = z.object({ edge_token: z.string(), ingest_secret: z.string(), ops_admin_token: z.string(), edge_snapshot_token: z.string() });
-type Secrets = z.infer<typeof SecretsSchema>;
-
-function secrets(): Secrets {
-  const file = join(devDir, "secrets.json");
-  if (existsSync(file)) return SecretsSchema.parse(JSON.parse(readFileSync(file, "utf8")));
-  const make = (prefix: string) => `${prefix}_${randomBytes(24).toString("base64url")}`;
-  const s: Secrets = { edge_token: make("edge"), ingest_secret: make("ingest"), ops_admin_token: make("ops"), edge_snapshot_token: make("snap") };
-  mkdirSync(devDir, { recursive: true });
-  writeFileSync(file, JSON.stringify(s, null, 2), { mode: 0o600 });
-  return s;
-}
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
@@ -125,7 +113,8 @@ async function liveLine(): Promise<void> {
 
 async function main(): Promise<void> {
   mkdirSync(devDir, { recursive: true });
-  const s = secrets();
+  // Made on the first run, kept after; the CLI reads its default tokens from the same file.
+  const s = ensureDevSecrets(join(root, DEV_SECRETS_PATH));
   const aggregatorEnv: Record<string, string> = {
     VIGIL_PROFILE: profile,
     // This machine's stack: the development defaults of infra/stack.env are allowed.
@@ -138,6 +127,8 @@ async function main(): Promise<void> {
     ...(profile === "stack" ? { KAFKA_LOCAL_PARTITIONS: process.env.KAFKA_LOCAL_PARTITIONS ?? "4", KAFKA_LOCAL_RF: process.env.KAFKA_LOCAL_RF ?? "1" } : {}),
     OPS_BOOTSTRAP_TOKENS: JSON.stringify([
       { name: "dev-admin", sha256: sha256(s.ops_admin_token), role: "admin" },
+      // The CLI's default ops token (lists and labels imports, consume-alerts): no admin rights.
+      { name: "dev-cli", sha256: sha256(s.ops_token), role: "analyst" },
       { name: "edge-snapshot", sha256: sha256(s.edge_snapshot_token), role: "reference" },
     ]),
   };
@@ -170,7 +161,8 @@ Vigil is up (${profile} profile).
   aggregator  http://127.0.0.1:${aggPort}/v1   (ops admin token: ${s.ops_admin_token})
   OpenAPI     http://127.0.0.1:${aggPort}/openapi.json  ·  docs http://127.0.0.1:${aggPort}/docs
   metrics     http://127.0.0.1:${aggPort}/metrics
-  data        .data/  (logs in .data/dev/*.log; tokens in .data/dev/secrets.json)
+  data        .data/  (logs in .data/dev/*.log; tokens in .data/dev/secrets.json, where
+              \`npm run vigil -- …\` finds its edge and ops tokens)
 
 Try:
   curl -s -X POST http://127.0.0.1:${edgePort}/v1/transactions/score -H 'authorization: Bearer ${s.edge_token}' \\

@@ -11,7 +11,7 @@ import type { ScoredEvent } from "../../core/schemas.js";
 import { loadConfig } from "../../aggregator/config.js";
 import { compose, type Runtime } from "../../aggregator/main.js";
 import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
-import { freePort } from "../dev/free-port.js";
+import { freePort } from "../../cli/free-port.js";
 
 // Every Grafana panel's PromQL, run through a real Prometheus (infra/scripts/prometheus.sh, on its
 // own port and data folder) scraping the embedded aggregator while signed ingest batches load it.

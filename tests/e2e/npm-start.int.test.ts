@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -7,9 +7,10 @@ import { Fatal, freePort, portIsFree, processesUnder, startChild, until, type Ch
 
 // `npm start` on a fresh clone of the committed tree: its prestart bootstrap runs a real `npm ci`
 // (1–4 minutes here), then it starts on free ports; the test waits for the printed URLs, scores one
-// transaction with the token start.ts wrote, sends Ctrl-C, and checks that the whole tree is gone
-// and both ports are free. Never link this checkout's node_modules into the clone: the clone's
-// `npm ci` would wipe it through the link.
+// transaction with the token start.ts wrote, follows the alert stream with the CLI's default ops
+// token (the README's `npm run vigil -- consume-alerts`), sends Ctrl-C, and checks that the whole
+// tree is gone and both ports are free. Never link this checkout's node_modules into the clone:
+// the clone's `npm ci` would wipe it through the link.
 
 const repo = resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(join(tmpdir(), "vigil-npm-start-"));
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 describe("npm start on a fresh clone", () => {
-  it("starts, scores a transaction, and stops cleanly on SIGINT", { timeout: 20 * 60_000 }, async () => {
+  it("starts, scores a transaction, streams alerts to the CLI, and stops cleanly on SIGINT", { timeout: 20 * 60_000 }, async () => {
     execFileSync("git", ["clone", "-q", repo, clone], { stdio: "pipe" });
 
     const edgePort = await freePort();
@@ -68,6 +69,16 @@ describe("npm start on a fresh clone", () => {
     const body = (await res.json()) as { verdict?: string; fraud_score?: number };
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(["APPROVED", "REVIEW", "BLOCKED"]).toContain(body.verdict);
+
+    // The README's `npm run vigil -- consume-alerts`, no token given: the CLI finds the ops token
+    // npm start wrote (a refused token would exit 1 with "aggregator answered 401").
+    const { VIGIL_OPS_TOKEN: _unset, ...env } = process.env;
+    const alerts = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile("npm", ["run", "-s", "vigil", "--", "consume-alerts", "--seconds", "3"], { cwd: clone, env: { ...env, VIGIL_AGGREGATOR_URL: `http://127.0.0.1:${aggPort}` }, timeout: 120_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, out: `${stdout}${stderr}` }));
+    });
+    expect(alerts.code, alerts.out).toBe(0);
+    expect(alerts.out).toMatch(/\d+ alerts/);
 
     // Ctrl-C in a terminal: SIGINT to the foreground process group (npm, sh, tsx, start.ts).
     process.kill(-child.proc.pid!, "SIGINT");

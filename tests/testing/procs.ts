@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createServer } from "node:net";
-import { freePort } from "../../infra/dev/free-port.js";
+import { freePort } from "../../cli/free-port.js";
 export { freePort };
 
 // Process and port helpers for the end-to-end tests: free ports, children in their own process

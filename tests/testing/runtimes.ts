@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort } from "../../infra/dev/free-port.js";
+import { freePort } from "../../cli/free-port.js";
 
 // Starts the edge on each runtime for the conformance suite, as a developer would: `wrangler dev`
 // (local workerd: Durable Objects, local queue + consumer) with a temp --persist-to and an

@@ -1,4 +1,4 @@
-// The supervised model: gradient-boosted trees (trained in aggregator/training/gbdt), its file
+// The supervised model: gradient-boosted trees (trained by train/train.ts), its file
 // format and fast inference with exact TreeSHAP reasons.
 export {
   GBDT_FORMAT,

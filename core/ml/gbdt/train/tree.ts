@@ -1,4 +1,4 @@
-import { round9, type GbdtTree } from "../../../core/ml/gbdt/model.js";
+import { round9, type GbdtTree } from "../model.js";
 import { MISSING_BIN } from "./binning.js";
 import { bestSplit, buildHistogram, newHistogram, subtractHistogram, type SplitParams } from "./histogram.js";
 

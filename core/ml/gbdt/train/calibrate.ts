@@ -1,4 +1,4 @@
-import { round9, type GbdtCalibration } from "../../../core/ml/gbdt/model.js";
+import { round9, type GbdtCalibration } from "../model.js";
 
 // Platt scaling (Platt 1999, with the numerically careful Newton method of Lin, Lin & Weng 2007):
 // fit p = σ(a·margin + b) by maximum likelihood on validation margins. The training margins are

@@ -1,6 +1,6 @@
-import { GBDT_FORMAT, GBDT_FORMAT_VERSION, GbdtModelSchema, round9, type GbdtModel, type GbdtParams } from "../../../core/ml/gbdt/model.js";
-import { serializeGbdt } from "../../../core/ml/gbdt/serialize.js";
-import { createRng } from "../../../core/random.js";
+import { GBDT_FORMAT, GBDT_FORMAT_VERSION, GbdtModelSchema, round9, type GbdtModel, type GbdtParams } from "../model.js";
+import { serializeGbdt } from "../serialize.js";
+import { createRng } from "../../../random.js";
 import { binRows, computeCuts } from "./binning.js";
 import { fitPlatt } from "./calibrate.js";
 import { checkDataset, type GbdtDataset } from "./data.js";

@@ -1,5 +1,5 @@
-import { createRng } from "../../../core/random.js";
-import type { GbdtDataset } from "./data.js";
+import { createRng } from "../random.js";
+import type { GbdtDataset } from "../ml/gbdt/train/data.js";
 
 // Seeded synthetic data for the trainer's tests and `npm run bench:train` with a planted signal. Features are standard
 // normal; the label comes from an interaction of two features plus one main effect and noise:

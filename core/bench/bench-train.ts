@@ -1,6 +1,6 @@
 // npm run bench:train — GBDT training time and inference latency on one core.
 //
-// Data: plantedDataset (fixtures.ts), 40 standard-normal features, label from x2·x5 + 0.5·x7 +
+// Data: plantedDataset (core/testing/gbdt-planted.ts), 40 standard-normal features, label from x2·x5 + 0.5·x7 +
 // noise above a cut giving ~1 % positives, 2 % of values NaN. Training set and validation set
 // (the "latest time slice") are separately seeded. Training: up to 300 rounds, depth 6, learning
 // rate 0.1, early stopping on validation log-loss (patience 30). Wall time includes binning,
@@ -15,10 +15,10 @@
 // Options: --rows N --valid N --cols N --seed N --batch N --batches N --force-rows N
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { compileGbdt } from "../../../core/ml/gbdt/compiled.js";
-import { plantedDataset } from "./planted.js";
-import { trainGbdt, type GbdtTrainOptions } from "./train.js";
-import type { GbdtDataset } from "./data.js";
+import { compileGbdt } from "../ml/gbdt/compiled.js";
+import { plantedDataset } from "../testing/gbdt-planted.js";
+import { trainGbdt, type GbdtTrainOptions } from "../ml/gbdt/train/train.js";
+import type { GbdtDataset } from "../ml/gbdt/train/data.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createRng } from "../../../core/random.js";
+import { createRng } from "../../../random.js";
 import { binOf, computeCuts, MISSING_BIN } from "./binning.js";
 import { fitPlatt, plattProbability } from "./calibrate.js";
 import { aucRoc, averagePrecision, cardPrecisionAtK, logLoss, ratesAt } from "./metrics.js";

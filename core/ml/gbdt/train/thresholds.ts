@@ -1,4 +1,4 @@
-import { round9, type GbdtThresholds } from "../../../core/ml/gbdt/model.js";
+import { round9, type GbdtThresholds } from "../model.js";
 import { sortedOrder } from "./metrics.js";
 
 // REVIEW and BLOCK thresholds in fraud_score points (100 · calibrated probability), picked on the

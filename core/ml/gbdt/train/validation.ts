@@ -1,4 +1,4 @@
-import { round9, type GbdtCalibration, type GbdtThresholds, type GbdtValidation } from "../../../core/ml/gbdt/model.js";
+import { round9, type GbdtCalibration, type GbdtThresholds, type GbdtValidation } from "../model.js";
 import { plattProbability } from "./calibrate.js";
 import type { GbdtDataset } from "./data.js";
 import { aucRoc, averagePrecision, cardPrecisionAtK, ratesAt } from "./metrics.js";

@@ -1,4 +1,4 @@
-import { round9 } from "../../../core/ml/gbdt/model.js";
+import { round9 } from "../model.js";
 
 // Quantile binning: per feature at most maxBins value bins (≤ 255) from cut points c_0 < c_1 < …;
 // bin(x) = the number of cut points ≤ x, so "bin ≤ b" is exactly "x < c_b", the model's split

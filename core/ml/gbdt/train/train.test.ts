@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compileGbdt } from "../../../core/ml/gbdt/compiled.js";
-import { GbdtModelSchema } from "../../../core/ml/gbdt/model.js";
-import { PLANTED, plantedDataset } from "./planted.js";
+import { compileGbdt } from "../compiled.js";
+import { GbdtModelSchema } from "../model.js";
+import { PLANTED, plantedDataset } from "../../../testing/gbdt-planted.js";
 import { aucRoc, logLoss } from "./metrics.js";
 import { trainGbdt, type GbdtTrainOptions } from "./train.js";
 import type { GbdtDataset } from "./data.js";

@@ -1,0 +1,26 @@
+// The aggregator's public entry point for code outside aggregator/ (the operator CLI): what a
+// tool needs to speak the ops API's input contracts, read the archive and the ops database, and
+// administer tokens. Everything else in aggregator/ is internal and may move without notice;
+// add a name here (with its reason) rather than importing a file below this folder.
+
+// Label and list inputs as the ops API validates them, and its batch limits: the CLI checks a
+// whole file before sending any of it.
+export { LabelInputSchema, MAX_FEEDBACK_BATCH, type LabelInput } from "./ops/labels.js";
+export { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "./ops/lists.js";
+
+// Ops API tokens (`vigil tokens`): roles, the digest OPS_BOOTSTRAP_TOKENS holds, and the stored
+// tokens' administration.
+export { ROLES, sha256Hex, type Role } from "./ops/auth.js";
+export { createOpsToken, listOpsTokens, revokeOpsToken, type StoredToken } from "./ops/tokens.js";
+
+// The ops database (PostgreSQL at a DATABASE_URL) as the aggregator reads it.
+export { pgSqlClient } from "./stores/sql-client.js";
+export type { SqlQuery } from "./ops/sql.js";
+
+// The embedded profile's archive folder (S3 key layout) and the raw events in it (`vigil backtest --archive`).
+export { createLocalArchive } from "./stores/local-archive.js";
+export { readArchiveEvents } from "./stores/archive-events.js";
+
+// The bus and its topics, for tools that follow a topic (`vigil consume-alerts` on Kafka).
+export { createKafkaBus } from "./bus/kafka-bus.js";
+export { TOPICS, type Envelope } from "./ports.js";
