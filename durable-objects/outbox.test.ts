@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
 import { ScoredEventSchema, type ScoredEvent, type VerdictResponse } from "../core/schemas.js";
 import { cardHash, score, scoreBatch, STORE, stubFor, testEnv, txn, type ErrorJson } from "../edge/testing/helpers.js";
-import type { CardState } from "./card-state.js";
+import type { CardStateObject as CardState } from "./card-state.js";
 
 // The outbox (issue 13, item 1): an event is committed with its envelope, and the envelope leaves
 // the object only when the queue accepted it. Every test runs the real worker entry, the real
