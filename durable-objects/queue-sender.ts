@@ -3,7 +3,7 @@ import type { ScoredEvent } from "../core/schemas.js";
 // Sending scored events to a Cloudflare Queue: what the queue counts per record and the sharing
 // sender. Queues take at most 100 messages and 256 KB per sendBatch (and 128 KB per message), so
 // records are packed into chunks under both. Here, beside the CardState outbox that sends through
-// it; the Workers adapter's forwarder (edge/workers/queue-producer.ts) uses the same sender.
+// it; the Workers adapter's DLQ redrive forwarder uses the same sender.
 
 export const MAX_BATCH_MESSAGES = 100;
 /** Below the 256 KB platform limit, leaving room for per-message envelope overhead. */
