@@ -284,6 +284,11 @@ export type ReferenceSignals = z.infer<typeof ReferenceSignalsSchema>;
  * original shape, parsed exactly as before; version 2 adds what the learning loop needs.
  */
 export const SCORED_EVENT_SCHEMA_VERSION = 1;
+/** A card's residency zone (edge/residency.ts): where its state and its events may live. */
+export const RESIDENCY_ZONES = ["default", "eu"] as const;
+export type ResidencyZone = (typeof RESIDENCY_ZONES)[number];
+/** The shape of an event fingerprint (core/contracts/fingerprint.ts): 32 lowercase hex digits. */
+export const FINGERPRINT_PATTERN = /^[0-9a-f]{32}$/;
 export const SCORED_EVENT_SCHEMA_VERSION_V2 = 2;
 export const SCORED_EVENT_SCHEMA_VERSIONS = [SCORED_EVENT_SCHEMA_VERSION, SCORED_EVENT_SCHEMA_VERSION_V2] as const;
 export const ScoredEventV1Schema = z.strictObject({
@@ -299,6 +304,14 @@ export const ScoredEventV1Schema = z.strictObject({
    * older than it parse as before (an aggregator must be deployed before edges that send it).
    */
   idempotency_key: z.string().min(1).max(256).optional(),
+  /**
+   * Facts the edge computed once and carries so nobody downstream computes them again: the card's
+   * residency zone as the route decided it (the forwarder picks the aggregator by it) and the
+   * event's fingerprint (the aggregator's idempotency ledger compares it). Optional like
+   * idempotency_key: an envelope without them is still accepted and they are computed from it.
+   */
+  zone: z.enum(RESIDENCY_ZONES).optional(),
+  fingerprint: z.string().regex(FINGERPRINT_PATTERN, "32 lowercase hex digits").optional(),
 });
 export type ScoredEventV1 = z.infer<typeof ScoredEventV1Schema>;
 

@@ -5,8 +5,8 @@ import type { ScoreItem } from "../core/contracts/scoring.js";
 import { cardHash, score, scoreBatch, spyQueue, stubFor, testEnv, txn } from "../edge/testing/helpers.js";
 import { encodeCardState } from "../core/window/codec.js";
 import { decodeCardStateBinary } from "../core/window/binary-codec.js";
-import { IDLE_TTL_MS, MAX_SEEN } from "../edge/scoring/card-items.js";
-import { CardState } from "./card-state.js";
+import { IDLE_TTL_MS, MAX_SEEN } from "../core/kernel/card-items.js";
+import type { CardStateObject as CardState } from "./card-state.js";
 import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES } from "../core/features/model-features.js";
 
 afterEach(() => vi.restoreAllMocks());

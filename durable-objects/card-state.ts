@@ -4,11 +4,13 @@ import type { ScoreAnswer, ScoreItem, ScoreOutcome } from "../core/contracts/sco
 import type { Decision, FeatureVector } from "../core/schemas.js";
 import { decodeCardStateBinary, encodeCardStateBinary } from "../core/window/binary-codec.js";
 import type { ScoredEvent } from "../core/schemas.js";
-import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenEntry, type SeenLedger } from "../edge/scoring/card-items.js";
-import { registryFromEnv, resolveEngines, type EngineEnv } from "../edge/scoring/engines.js";
-import { defaultForwardContext, scoredEnvelope } from "../edge/scoring/envelope.js";
-import { MAX_MESSAGE_BYTES, queueSize, type SizedRecord } from "../edge/workers/queue-producer.js";
-import { OutboxSenders, outboxLogger, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
+import type { Logger } from "../core/contracts/logger.js";
+import { IDLE_TTL_MS, MAX_SEEN, SEEN_RETENTION_MS, scoreCardItems, type SeenEntry, type SeenLedger } from "../core/kernel/card-items.js";
+import { resolveEngines, type EngineEnv } from "../core/kernel/engines.js";
+import { defaultForwardContext, scoredEnvelope } from "../core/kernel/envelope.js";
+import type { EngineRegistry } from "../core/kernel/registry.js";
+import { OutboxSenders, outboxRetryMs, queueFor, type OutboxRow } from "./outbox.js";
+import { MAX_MESSAGE_BYTES, queueSize, type SizedRecord } from "./queue-sender.js";
 
 // One Durable Object per card hash. It owns the card's window state and scores that card's events
 // one at a time: state is read from memory, scored, applied and written to SQLite in one
@@ -18,6 +20,14 @@ import { OutboxSenders, outboxLogger, outboxRetryMs, queueFor, type OutboxRow } 
 // the commit and deleted once the queue accepted them; a failed send is retried on the next
 // request and on an alarm (backoff 5 s … 10 min), so an event is never scored-but-unsent, and a
 // re-sent duplicate of an unsent event gets it sent then.
+//
+// Reference data: the route reads it once per event (signals and the active rule set / model
+// versions) and hands both to the object in each ScoreItem; the object never looks reference data
+// up. What it still loads itself, through the registry its runtime wiring hands it, are the
+// immutable artefacts those versions name (a rule set, a model file), once per version per
+// isolate: they are too large to ride on every RPC (a model is tens of kilobytes, compiled once
+// here and reused for every card), and a version's content never changes, so this is no second
+// reading of anything the route read.
 
 /**
  * The idle alarm is moved only when the deadline moved by more than this, so a busy card does not
@@ -26,8 +36,6 @@ import { OutboxSenders, outboxLogger, outboxRetryMs, queueFor, type OutboxRow } 
 const ALARM_SLACK_MS = 86_400_000;
 /** An outbox row waits at most this long for the alarm if its own send never finished (eviction, crash). */
 const OUTBOX_ALARM_MS = 60_000;
-
-const log = outboxLogger();
 
 // card.state holds core/window/binary-codec.ts's blob (a TEXT string from before: core's JSON codec,
 // still read). seen keeps what a duplicate answer needs: the first decision and the payload's
@@ -44,7 +52,21 @@ const SCHEMA = [
 type SeenRow = { decision_json: string; fingerprint: string };
 type Env = EngineEnv;
 
-export class CardState extends DurableObject<Env> {
+/**
+ * What the runtime's wiring hands the object (edge/workers/card-state.ts on Workers): the engines
+ * for the versions the route names, over the runtime's artefact source, and the logger made by
+ * core's one factory. Given, not built here, so this folder imports core only.
+ */
+export interface CardStateWiring {
+  engines: EngineRegistry;
+  log: Logger;
+}
+
+/**
+ * The CardState object without its wiring: the Workers adapter's subclass (exported as CardState,
+ * the class_name wrangler.toml binds) passes a CardStateWiring built from its env.
+ */
+export class CardStateObject extends DurableObject<Env> {
   private window: CardWindow = CardWindow.empty();
   /**
    * The seen table's transaction ids, in memory (≤ MAX_SEEN): a new id — nearly every event —
@@ -63,9 +85,13 @@ export class CardState extends DurableObject<Env> {
   private sendFailures = 0;
   private retryAtMs = 0;
   private readonly senders = new OutboxSenders();
+  private readonly engines: EngineRegistry;
+  private readonly log: Logger;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Env, wiring: CardStateWiring) {
     super(ctx, env);
+    this.engines = wiring.engines;
+    this.log = wiring.log;
     // SQLite storage is synchronous: the state is in memory before the first call is delivered.
     this.load();
   }
@@ -150,7 +176,7 @@ export class CardState extends DurableObject<Env> {
     if (items.some((i) => i.event.card_number_hash !== card)) throw new Error("scoreEvents: items of more than one card");
     // Engines (rule set / model versions) are resolved first; the state is not touched until the
     // synchronous section below, so this await cannot cause a lost update.
-    const engines = await resolveEngines(items, registryFromEnv(this.env));
+    const engines = await resolveEngines(items, this.engines);
     const now = Date.now();
     let result: { outcomes: ScoreOutcome[]; rows: OutboxRow[] };
     try {
@@ -237,13 +263,13 @@ export class CardState extends DurableObject<Env> {
       else groups.set(target.name, { queue: target.queue, rows: [r] });
     }
     let ok = unroutable.length === 0;
-    if (!ok) log.error("OUTBOX_NO_QUEUE", { rows: unroutable.length, region: unroutable[0]?.record.region, zone: unroutable[0]?.zone });
+    if (!ok) this.log.error("OUTBOX_NO_QUEUE", { rows: unroutable.length, region: unroutable[0]?.record.region, zone: unroutable[0]?.zone });
     for (const [name, g] of groups) {
       const fit = g.rows.filter((r) => r.size <= MAX_MESSAGE_BYTES);
       if (fit.length < g.rows.length) {
         // No queue can ever carry such a record: logged loudly, dropped, never blocking the rest.
         const big = g.rows.filter((r) => r.size > MAX_MESSAGE_BYTES);
-        for (const r of big) log.error("OUTBOX_RECORD_TOO_LARGE", { transaction_id: r.record.event.transaction_id, bytes: r.size });
+        for (const r of big) this.log.error("OUTBOX_RECORD_TOO_LARGE", { transaction_id: r.record.event.transaction_id, bytes: r.size });
         this.deleteRows(big);
       }
       // Rows this object commits while its send is in flight go together in its next sendBatch.
@@ -260,7 +286,7 @@ export class CardState extends DurableObject<Env> {
       if (unsent.length > 0) {
         ok = false;
         for (const r of unsent) r.inflight = false;
-        log.warn("OUTBOX_SEND_FAILED", { queue: name, rows: unsent.length, pending: this.outbox.size, error: error instanceof Error ? error.message.slice(0, 200) : "unknown" });
+        this.log.warn("OUTBOX_SEND_FAILED", { queue: name, rows: unsent.length, pending: this.outbox.size, error: error instanceof Error ? error.message.slice(0, 200) : "unknown" });
       }
     }
     for (const r of unroutable) r.inflight = false;

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import type { ParkInput, ParkedLetter } from "../edge/forwarding/dead-letters.js";
+import type { ParkInput, ParkedLetter } from "../core/contracts/forwarding.js";
 
 // Where a region's dead letters are parked (issue 13, item 2): the dead-letter queue's consumer
 // (edge/forwarding/dead-letters.ts) writes every letter here, one object per region (name

@@ -1,8 +1,9 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, inject, it, vi } from "vitest";
+import { eventFingerprint } from "../core/contracts/fingerprint.js";
 import { ScoredEventSchema, type ScoredEvent, type VerdictResponse } from "../core/schemas.js";
 import { cardHash, score, scoreBatch, STORE, stubFor, testEnv, txn, type ErrorJson } from "../edge/testing/helpers.js";
-import type { CardState } from "./card-state.js";
+import type { CardStateObject as CardState } from "./card-state.js";
 
 // The outbox (issue 13, item 1): an event is committed with its envelope, and the envelope leaves
 // the object only when the queue accepted it. Every test runs the real worker entry, the real
@@ -82,6 +83,10 @@ describe("CardState outbox", () => {
     // The envelope is a valid ScoredEvent and carries the idempotency key the aggregator dedupes by.
     const record = ScoredEventSchema.parse(q.accepted[0]);
     expect(record.idempotency_key).toBe(`tok:gw-online/${t.transaction_id as string}`);
+    // It carries what the route computed once: the card's zone and the event's fingerprint (the
+    // same digest the aggregator would compute from the event).
+    expect(record.zone).toBe("default");
+    expect(record.fingerprint).toBe(await eventFingerprint(record.event));
 
     // A later alarm has nothing more to send.
     await runDurableObjectAlarm(stubFor(card));

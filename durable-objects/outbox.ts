@@ -1,6 +1,5 @@
-import type { LogFields, Logger } from "../core/contracts/logger.js";
-import type { ScoredEvent } from "../core/schemas.js";
-import { createSharedSender, type SharedSender } from "../edge/workers/queue-producer.js";
+import type { ResidencyZone, ScoredEvent } from "../core/schemas.js";
+import { createSharedSender, type SharedSender } from "./queue-sender.js";
 
 // Where a CardState object's outbox rows go: the queue of the card's residency zone and of the
 // region that received the event. The objects run in ONE Worker for every region (vigil-card-state),
@@ -9,7 +8,7 @@ import { createSharedSender, type SharedSender } from "../edge/workers/queue-pro
 
 export interface OutboxRow {
   seq: number;
-  zone: "default" | "eu";
+  zone: ResidencyZone;
   record: ScoredEvent;
   /** What the queue counts for the record (its JSON bytes + per-message overhead). */
   size: number;
@@ -37,16 +36,6 @@ export function queueFor(env: Record<string, unknown>, zone: OutboxRow["zone"], 
 /** Delay before the outbox retries after `failures` failed sends in a row: 5 s doubling, capped at 10 min. */
 export function outboxRetryMs(failures: number): number {
   return Math.min(600_000, 5_000 * 2 ** Math.max(0, Math.min(failures - 1, 20)));
-}
-
-/** The one logger shape (JSON lines: level, code, service, fields), for the objects' outbox. */
-export function outboxLogger(): Logger {
-  const line = (level: string, code: string, fields?: LogFields) => JSON.stringify({ level, code, service: "vigil-card-state", ...fields });
-  return {
-    info: (code, fields) => console.log(line("info", code, fields)),
-    warn: (code, fields) => console.warn(line("warn", code, fields)),
-    error: (code, fields) => console.error(line("error", code, fields)),
-  };
 }
 
 /**

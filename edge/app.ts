@@ -1,7 +1,8 @@
 import { Hono, type Context } from "hono";
 import { authenticate, authorizeChannels } from "./auth.js";
-import type { ConfigError } from "./config.js";
-import { HttpError, httpErrorBody } from "./errors.js";
+import type { ConfigError } from "../core/contracts/config-error.js";
+import { errorResponse, VigilError } from "../core/contracts/errors.js";
+import { edgeError } from "./errors.js";
 import type { EdgeDeps, Logger } from "./ports.js";
 import { health } from "./routes/health.js";
 import { describe, scoreEvents } from "./routes/score.js";
@@ -11,7 +12,8 @@ import { refuseCardNumbersOutsideBody, safePath } from "./routes/request-guard.j
 import { containsCardNumber } from "../core/pan-guard.js";
 
 // The edge HTTP API as one runtime-neutral Hono app; worker.ts (Workers) and the Deno entry build
-// its dependencies. Every failure leaves through onError as {error:{code,message,request_id}}.
+// its dependencies. Every failure leaves through onError as core's errorResponse:
+// {error:{code,message,request_id,retriable,issues?}}.
 
 type Env = { Variables: { requestId: string } };
 
@@ -23,25 +25,19 @@ function requestIdOf(req: Request): string {
   return given !== null && REQUEST_ID.test(given) && !containsCardNumber(given) ? given : crypto.randomUUID();
 }
 
-function errorResponse(err: HttpError, requestId: string): Response {
-  const headers = new Headers({ "content-type": "application/json; charset=utf-8", "x-request-id": requestId });
-  for (const [k, v] of Object.entries(err.headers ?? {})) headers.set(k, v);
-  return new Response(JSON.stringify(httpErrorBody(err, requestId)), { status: err.status, headers });
-}
-
 /** The answer every route gives when the configuration is wrong; logs the settings' names only. */
 export function configFailureResponse(req: Request, err: ConfigError, log: Logger): Response {
   const requestId = requestIdOf(req);
   log.error("CONFIG_INVALID", { request_id: requestId, settings: err.settings.join(","), detail: err.message.slice(0, 500) });
   return errorResponse(
-    new HttpError("CONFIG_INVALID", `edge configuration is invalid (${err.settings.join(", ")}); see the logs`),
+    edgeError("CONFIG_INVALID", `edge configuration is invalid (${err.settings.join(", ")}); see the logs`),
     requestId,
   );
 }
 
 function methodNotAllowed(allow: string) {
   return () => {
-    throw new HttpError("METHOD_NOT_ALLOWED", `use ${allow}`, undefined, { Allow: allow });
+    throw edgeError("METHOD_NOT_ALLOWED", `use ${allow}`, undefined, { Allow: allow });
   };
 }
 
@@ -100,18 +96,18 @@ export function createApp(deps: EdgeDeps): Hono<Env> {
   app.all("/v1/ops/dead-letters/redrive", methodNotAllowed("POST"));
 
   app.notFound((c) => {
-    return errorResponse(new HttpError("NOT_FOUND", `no route ${c.req.method} ${safePath(c.req.raw)}`), c.get("requestId"));
+    return errorResponse(edgeError("NOT_FOUND", `no route ${c.req.method} ${safePath(c.req.raw)}`), c.get("requestId"));
   });
 
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? requestIdOf(c.req.raw);
-    if (err instanceof HttpError) {
+    if (err instanceof VigilError) {
       if (err.status >= 500) log.error(err.code, { request_id: requestId, message: err.message });
       else log.info(err.code, { request_id: requestId, status: err.status, path: safePath(c.req.raw) });
       return errorResponse(err, requestId);
     }
     log.error("INTERNAL", { request_id: requestId, error: describe(err) });
-    return errorResponse(new HttpError("INTERNAL", "internal error"), requestId);
+    return errorResponse(edgeError("INTERNAL", "internal error"), requestId);
   });
 
   return app;

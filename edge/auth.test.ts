@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { authenticate, constantTimeEqualHex, sha256Hex } from "./auth.js";
 import type { EdgeToken } from "./config.js";
-import { HttpError } from "./errors.js";
+import { VigilError } from "../core/contracts/errors.js";
 import { call, cardHash, objectIds, score, scoreBatch, spyQueue, STORE, stubFor, txn, type ErrorJson } from "./testing/helpers.js";
 
 afterEach(() => vi.restoreAllMocks());
@@ -68,7 +68,7 @@ describe("bearer auth", () => {
       expect(eq).toHaveBeenCalledTimes(tokens.length);
       if (header === "Bearer token-a") expect(result).toMatchObject({ id: "a" });
       else if (header === "Bearer token-d") expect(result).toMatchObject({ id: "d" });
-      else expect(result).toBeInstanceOf(HttpError);
+      else expect(result).toBeInstanceOf(VigilError);
     }
   });
 
@@ -78,11 +78,11 @@ describe("bearer auth", () => {
     await expect(authenticate("Bearer token-cached-1", tokens)).resolves.toMatchObject({ id: "cached" });
     await expect(authenticate("Bearer token-cached-1", tokens)).resolves.toMatchObject({ id: "cached" });
     expect(digest).toHaveBeenCalledTimes(1);
-    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(HttpError);
-    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(HttpError);
+    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(VigilError);
+    await expect(authenticate("Bearer token-unknown-1", tokens)).rejects.toBeInstanceOf(VigilError);
     expect(digest).toHaveBeenCalledTimes(3);
-    await expect(authenticate("Bearer token-cached-1", [])).rejects.toBeInstanceOf(HttpError);
-    await expect(authenticate("Bearer token-cached-1", [{ id: "other", sha256: await sha256Hex("token-other"), channels: ["ONLINE"] }])).rejects.toBeInstanceOf(HttpError);
+    await expect(authenticate("Bearer token-cached-1", [])).rejects.toBeInstanceOf(VigilError);
+    await expect(authenticate("Bearer token-cached-1", [{ id: "other", sha256: await sha256Hex("token-other"), channels: ["ONLINE"] }])).rejects.toBeInstanceOf(VigilError);
   });
 
   it("constantTimeEqualHex is plain equality on hex strings", () => {

@@ -1,6 +1,6 @@
 import type { Channel } from "../core/schemas.js";
 import type { EdgeToken } from "./config.js";
-import { HttpError } from "./errors.js";
+import { edgeError } from "./errors.js";
 
 // Bearer tokens are configured as SHA-256 hashes. The presented token is hashed and compared with
 // every configured hash in constant time, without stopping at the first match, so response time
@@ -56,7 +56,7 @@ export async function authenticate<T extends { sha256: string } = EdgeToken>(
     digests.set(raw, presented);
   }
   if (!match) {
-    throw new HttpError(
+    throw edgeError(
       "UNAUTHORIZED",
       m ? "unknown bearer token" : "missing or malformed Authorization: Bearer <token>",
       undefined,
@@ -71,7 +71,7 @@ export function authorizeChannels(token: EdgeToken, items: ReadonlyArray<{ path:
   const allowed = new Set<Channel>(token.channels);
   const refused = items.filter((i) => !allowed.has(i.channel));
   if (refused.length > 0) {
-    throw new HttpError(
+    throw edgeError(
       "FORBIDDEN_CHANNEL",
       `token "${token.id}" may not score channel ${refused[0]?.channel ?? ""}`,
       refused.map((i) => ({ path: i.path, message: `channel ${i.channel} not allowed for this token` })),

@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { ConfigError, configProblems } from "../core/contracts/config-error.js";
 import { CHANNELS } from "../core/schemas.js";
 import { BinTableSetting } from "./residency.js";
 import { productionIssues, VigilEnvSetting } from "./production-settings.js";
 
 // Edge configuration, parsed once from the runtime's env (Workers vars + secrets, Deno.env).
-// A wrong setting throws ConfigError naming the setting; the adapters answer 500 CONFIG_INVALID.
+// A wrong setting throws core's ConfigError naming the setting; the adapters answer 500 CONFIG_INVALID.
 
 const KIB = 1024;
 
@@ -129,19 +130,10 @@ export const EdgeConfigSchema = z.object({
 }).superRefine(needReferenceSource);
 export type EdgeConfig = z.infer<typeof EdgeConfigSchema>;
 
-export class ConfigError extends Error {
-  readonly code = "CONFIG_INVALID";
-  readonly retriable = false;
-  constructor(readonly settings: string[], message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
-
 /** The reference settings of an env; throws ConfigError as loadEdgeConfig does. */
 export function loadReferenceSettings(env: Record<string, unknown>): ReferenceSettings {
   const r = ReferenceSettingsSchema.safeParse(env);
-  if (!r.success) throw configError(r.error);
+  if (!r.success) throw new ConfigError("edge", configProblems(r.error));
   refuseDevelopmentDefaults(env);
   return r.data;
 }
@@ -150,22 +142,13 @@ export function loadReferenceSettings(env: Record<string, unknown>): ReferenceSe
 function refuseDevelopmentDefaults(env: Record<string, unknown>): void {
   const issues = productionIssues(env);
   if (issues.length === 0) return;
-  throw new ConfigError(
-    [...new Set(issues.map((i) => i.setting))],
-    `invalid edge configuration: ${issues.map((i) => `${i.setting}: ${i.message}`).join("; ")}`,
-  );
-}
-
-function configError(error: z.ZodError): ConfigError {
-  const settings = [...new Set(error.issues.map((i) => String(i.path[0] ?? "(env)")))];
-  const message = error.issues.map((i) => `${i.path.map(String).join(".") || "(env)"}: ${i.message}`).join("; ");
-  return new ConfigError(settings, `invalid edge configuration: ${message}`);
+  throw new ConfigError("edge", issues);
 }
 
 /** Parses the env; throws ConfigError naming each bad setting (never echoing values: they may be secrets). */
 export function loadEdgeConfig(env: Record<string, unknown>): EdgeConfig {
   const r = EdgeConfigSchema.safeParse(env);
-  if (!r.success) throw configError(r.error);
+  if (!r.success) throw new ConfigError("edge", configProblems(r.error));
   // The forwarding settings (AGGREGATOR_*) are checked here too: an edge that would forward to a
   // plain-http aggregator with the example secret must not start scoring at all.
   refuseDevelopmentDefaults(env);

@@ -1,9 +1,10 @@
-import { errorBody, type ErrorBody } from "../core/contracts/errors.js";
+import { VigilError } from "../core/contracts/errors.js";
 import type { FieldIssue } from "../core/schemas.js";
 
-// Every failure the edge answers is an HttpError with a stable code; `onError` in app.ts turns it
-// (or anything else, as 500 INTERNAL) into core/contracts/errors.ts's body
-// `{error:{code,message,request_id,retriable,issues?}}`, no stack.
+// Every failure the edge answers is core's VigilError with a stable code; `onError` in app.ts
+// answers it (or anything else, as 500 INTERNAL) with core's errorResponse:
+// `{error:{code,message,request_id,retriable,issues?}}`, no stack. This file only keeps the
+// edge's code → status table, so a route names a code and never a status.
 
 export const ERROR_CODES = {
   UNAUTHORIZED: 401,
@@ -26,25 +27,9 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** Server-side failures a client may retry; 4xx never are. */
 const RETRIABLE: ReadonlySet<ErrorCode> = new Set(["SCORING_UNAVAILABLE", "INTERNAL"]);
 
-export class HttpError extends Error {
-  readonly status: number;
-  readonly retriable: boolean;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly issues?: FieldIssue[],
-    readonly headers?: Record<string, string>,
-  ) {
-    super(message);
-    this.name = "HttpError";
-    this.status = ERROR_CODES[code];
-    this.retriable = RETRIABLE.has(code);
-  }
-}
-
-/** The body of an HttpError answered to the request `requestId`. */
-export function httpErrorBody(err: HttpError, requestId: string): ErrorBody<ErrorCode> {
-  return errorBody(err.code, err.message, { request_id: requestId, retriable: err.retriable, issues: err.issues });
+/** The edge's error for `code`: its status from the table, retriable when the table says so. */
+export function edgeError(code: ErrorCode, message: string, issues?: FieldIssue[], headers?: Record<string, string>): VigilError<ErrorCode> {
+  return new VigilError(ERROR_CODES[code], code, message, { retriable: RETRIABLE.has(code), issues, headers });
 }
 
 /** Prefixes each issue path, e.g. "amount_usd" → "transactions.3.amount_usd". */

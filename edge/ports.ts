@@ -1,8 +1,8 @@
 import type { CardScorer } from "../core/contracts/scoring.js";
-import type { ReferenceSignals, ScoredEvent, TransactionEvent } from "../core/schemas.js";
+import type { ReferenceSignals, TransactionEvent } from "../core/schemas.js";
 import type { EdgeConfig } from "./config.js";
 import type { LogFields, Logger } from "../core/contracts/logger.js";
-import type { DeadLetterStore } from "./forwarding/dead-letters.js";
+import type { DeadLetterStore, Forwarder } from "../core/contracts/forwarding.js";
 
 // The edge app's ports. `createApp(deps)` (edge/app.ts) only talks to these, so the same Hono app
 // runs on Workers (Durable Object + Queue + Upstash) and on Deno (Deno KV + KV queue + Upstash).
@@ -24,16 +24,7 @@ export interface ReferenceLookup {
   shadowRulesVersion?: string;
 }
 
-/**
- * Hands scored events to a queue (Cloudflare Queue / Deno KV queue); at-least-once. Rejects on
- * failure. Not an app dependency: scored events leave through the card-state owner's outbox; the
- * DLQ redrive uses it.
- */
-export interface Forwarder {
-  forward(records: ScoredEvent[]): Promise<void>;
-}
-
-export type { LogFields, Logger };
+export type { Forwarder, LogFields, Logger };
 
 /** The parked dead letters and the queue a redrive sends them back to (ops routes; absent: 404). */
 export interface DeadLetterOps {
@@ -53,14 +44,4 @@ export interface EdgeDeps {
   /** Keeps background work (reference refreshes) alive after the response. */
   waitUntil(p: Promise<unknown>): void;
   log: Logger;
-}
-
-/** A JSON-lines logger on console, the default for Workers (wrangler tail) and Deno. */
-export function consoleLogger(base: LogFields = {}): Logger {
-  const line = (level: string, code: string, fields?: LogFields) => JSON.stringify({ level, code, ...base, ...fields });
-  return {
-    info: (code, fields) => console.log(line("info", code, fields)),
-    warn: (code, fields) => console.warn(line("warn", code, fields)),
-    error: (code, fields) => console.error(line("error", code, fields)),
-  };
 }

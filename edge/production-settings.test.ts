@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { DEV_EDGE_TOKEN_SHA256 } from "../core/contracts/dev-defaults.js";
-import { ConfigError, loadEdgeConfig, loadReferenceSettings } from "./config.js";
-import { ForwardConfigError, loadForwardConfig } from "./forwarding/config.js";
+import { ConfigError } from "../core/contracts/config-error.js";
+import { loadEdgeConfig, loadReferenceSettings } from "./config.js";
+import { loadForwardConfig } from "./forwarding/config.js";
 
 // Issue 13 item 8: outside VIGIL_ENV=local the edge refuses the development defaults it ships,
 // naming the setting and never its value.
@@ -17,6 +18,16 @@ const production: Record<string, string> = {
   AGGREGATOR_URL: "https://aggregator.example.com",
   AGGREGATOR_SECRET: "a-real-secret-of-enough-length-0123",
 };
+
+function loadForwardConfigError(env: Record<string, string>): ConfigError {
+  try {
+    loadForwardConfig(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error("accepted");
+}
 
 function refusal(env: Record<string, string>): ConfigError {
   try {
@@ -70,8 +81,10 @@ describe("edge configuration outside VIGIL_ENV=local", () => {
   });
 
   it("the forwarding consumer and the CardState owner refuse them too", () => {
-    expect(() => loadForwardConfig({ ...production, AGGREGATOR_URL: "http://a.example.com" })).toThrow(ForwardConfigError);
-    expect(() => loadForwardConfig({ ...production, AGGREGATOR_SECRET: "dev-aggregator-secret-change-me" })).toThrow(/AGGREGATOR_SECRET \(is a shipped development value/);
+    expect(() => loadForwardConfig({ ...production, AGGREGATOR_URL: "http://a.example.com" })).toThrow(ConfigError);
+    // The one config error, retriable for the queue (a fixed setting lets the kept messages through).
+    expect(loadForwardConfigError({ ...production, AGGREGATOR_SECRET: "dev-aggregator-secret-change-me" })).toMatchObject({ component: "forwarding", retriable: true, settings: ["AGGREGATOR_SECRET"] });
+    expect(() => loadForwardConfig({ ...production, AGGREGATOR_SECRET: "dev-aggregator-secret-change-me" })).toThrow(/AGGREGATOR_SECRET: is a shipped development value/);
     expect(() => loadReferenceSettings({ REFERENCE_SOURCE: "upstash", UPSTASH_REDIS_REST_URL: "https://r.example.com", UPSTASH_REDIS_REST_TOKEN: "vigil-local-token" })).toThrow(/UPSTASH_REDIS_REST_TOKEN/);
   });
 });

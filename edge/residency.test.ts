@@ -47,6 +47,15 @@ describe("routing by zone", () => {
     expect(splitByZone([a1, b, a2], rules)).toEqual({ default: [b], eu: [a1, a2] });
   });
 
+  it("splitByZone uses the zone the envelope carries, computing it only when there is none", () => {
+    // Carried: the route's decision stands, whatever the BIN table here says (no second opinion).
+    const carriedEu = { ...rec("c"), zone: "eu" as const };
+    const carriedDefault = { ...rec("d", { card_bin: "49750000" }), zone: "default" as const };
+    // Old envelope without a zone: computed from its event, as before.
+    const old = rec("e", { card_bin: "49750000" });
+    expect(splitByZone([carriedEu, carriedDefault, old], rules)).toEqual({ default: [carriedDefault], eu: [carriedEu, old] });
+  });
+
   it("residentScorer calls the card's zone's scorer", async () => {
     const calls: string[] = [];
     const scorer = (zone: string): CardScorer => ({

@@ -1,11 +1,7 @@
 import { z } from "zod";
 import type { CardScorer, ScoreAnswer, ScoreItem } from "../core/contracts/scoring.js";
-import type { ScoredEvent, TransactionEvent } from "../core/schemas.js";
-
-/** The Forwarder port (edge/ports.ts), named structurally: ports.ts imports config.ts, which imports this. */
-interface Forwarder {
-  forward(records: ScoredEvent[]): Promise<void>;
-}
+import type { Forwarder } from "../core/contracts/forwarding.js";
+import { RESIDENCY_ZONES, type ResidencyZone, type ScoredEvent, type TransactionEvent } from "../core/schemas.js";
 
 // Residency: where a card's state and its scored events may live follows the card's home, not the
 // terminal's region. Two zones: "eu" (EU-home cards: state in the EU jurisdiction / EU store,
@@ -21,8 +17,7 @@ interface Forwarder {
 // Every card's address is a pure function of (card hash, zone), the same in every region, so a
 // card used in two regions reaches one state.
 
-export const RESIDENCY_ZONES = ["default", "eu"] as const;
-export type ResidencyZone = (typeof RESIDENCY_ZONES)[number];
+export { RESIDENCY_ZONES, type ResidencyZone };
 
 /** One entry of the BIN table: a prefix ("4975") or an inclusive range of equal-length prefixes ("400000-400099"). */
 export interface BinRange {
@@ -105,14 +100,16 @@ export function residentScorer(scorers: Record<ResidencyZone, CardScorer>, rules
 
 /**
  * Splits records by their card's zone, keeping their order inside each zone. Records of one card
- * go together, decided as the scorer decided for them (EU when any of them says EU).
+ * go together, decided as the scorer decided for them (EU when any of them says EU). A record
+ * carries the zone the route decided (ScoredEvent.zone); only a record without one (an envelope
+ * from an older edge) has it computed here from its event.
  */
-export function splitByZone<T extends { event: HomeFields & { card_number_hash: string } }>(
+export function splitByZone<T extends { event: HomeFields & { card_number_hash: string }; zone?: ResidencyZone | undefined }>(
   records: readonly T[],
   rules: ResidencyRules,
 ): Record<ResidencyZone, T[]> {
   const eu = new Set<string>();
-  for (const r of records) if (homeZone(r.event, rules) === "eu") eu.add(r.event.card_number_hash);
+  for (const r of records) if ((r.zone ?? homeZone(r.event, rules)) === "eu") eu.add(r.event.card_number_hash);
   const out: Record<ResidencyZone, T[]> = { default: [], eu: [] };
   for (const r of records) out[eu.has(r.event.card_number_hash) ? "eu" : "default"].push(r);
   return out;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { eventFingerprint } from "../../core/contracts/fingerprint.js";
 import { silentLogger } from "../../core/contracts/logger.js";
 import { createApp } from "../app.js";
 import { createEmbeddedBus, type EmbeddedBus } from "../bus/embedded-bus.js";
@@ -145,6 +146,26 @@ describe("ingest exactly once across processes (shared ledger)", () => {
     expect(await res.json()).toEqual({ accepted: 3, duplicates: 1, conflicts: 1 });
     expect(await read(TOPICS.verdicts)).toHaveLength(1);
     expect(await read(TOPICS.deadLetter)).toHaveLength(1);
+  });
+
+  it("an envelope carrying its fingerprint is the same event as an old one without it; a carried one is used as carried", async () => {
+    const run = `fp-${tag()}`;
+    const [old, other] = scoredRecords(0, 2, { run, cards: 2 });
+    expect(old).not.toHaveProperty("fingerprint");
+    const now = Math.floor(Date.now() / 1000);
+    const post = async (records: unknown[], t: number) =>
+      (await processApp(bus, 2000).fetch(await signedIngest("http://a/v1/ingest", secret, JSON.stringify({ records }), t))).json();
+    // An old edge's envelope: the fingerprint is computed here, as before.
+    expect(await post([old], now)).toEqual({ accepted: 1, duplicates: 0, conflicts: 0 });
+    // The same event from a new edge, carrying the fingerprint it computed: the same, so a duplicate.
+    expect(await post([{ ...old!, zone: "default", fingerprint: await eventFingerprint(old!.event) }], now + 1)).toEqual({ accepted: 1, duplicates: 1, conflicts: 0 });
+    // Carried, not recomputed: the same event carrying another fingerprint is another payload.
+    expect(await post([{ ...old!, fingerprint: "f".repeat(32) }], now + 2)).toEqual({ accepted: 1, duplicates: 0, conflicts: 1 });
+    // A carried value of another shape is refused at the boundary, naming the field.
+    const bad = (await processApp(bus, 2000).fetch(await signedIngest("http://a/v1/ingest", secret, JSON.stringify({ records: [{ ...other!, fingerprint: "nope" }] }), now + 3))) as Response;
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toContain("records.0.fingerprint");
+    expect(await read(TOPICS.verdicts)).toHaveLength(1);
   });
 
   it("the replay guard is shared: a signed request accepted by one process is refused by another", async () => {

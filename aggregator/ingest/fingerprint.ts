@@ -1,12 +1,20 @@
-import { hash } from "node:crypto";
-import { canonicalJson } from "../../core/contracts/canonical-json.js";
+import { eventFingerprint } from "../../core/contracts/fingerprint.js";
 import type { ScoredEvent } from "../../core/schemas.js";
 
 /**
- * What makes two forwarded copies "the same event": SHA-256 over the canonical validated event
- * (first 128 bits, hex). An edge retry, a redrive and a re-signed batch carry the same event and
- * so the same fingerprint; another payload under a reused idempotency key does not.
+ * What makes two forwarded copies "the same event" (core/contracts/fingerprint.ts): an edge retry,
+ * a redrive and a re-signed batch carry the same event and so the same fingerprint; another
+ * payload under a reused idempotency key does not. The edge computed it once and carries it in the
+ * envelope (its shape checked by the envelope's schema at the boundary); only an envelope without
+ * one (from an edge older than the field) has it computed here, with the same function, so the
+ * ledger's stored fingerprints stay comparable across deploys.
  */
-export function eventFingerprintOf(record: ScoredEvent): string {
-  return hash("sha256", canonicalJson(record.event), "hex").slice(0, 32);
+export async function fingerprintsOf(records: readonly ScoredEvent[]): Promise<string[]> {
+  const out = records.map((r) => r.fingerprint ?? "");
+  await Promise.all(
+    records.map(async (r, i) => {
+      if (r.fingerprint === undefined) out[i] = await eventFingerprint(r.event);
+    }),
+  );
+  return out;
 }

@@ -12,7 +12,7 @@ import { INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { withDeadline } from "../deadline.js";
 import { idempotencyKeyOf } from "./idempotency-key.js";
 import { envelope, type DeadLetter } from "../bus/envelope.js";
-import { eventFingerprintOf } from "./fingerprint.js";
+import { fingerprintsOf } from "./fingerprint.js";
 import type { ClaimResult, IngestLedger, LedgerEntry } from "./ledger.js";
 import { toMessages } from "./messages.js";
 import { ReplayGuard, type ReplayStore } from "./replay-guard.js";
@@ -129,8 +129,10 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         // One copy per key even inside a batch; another payload under a key already seen is a conflict.
         const byKey = new Map<string, Keyed>();
         const conflicting = new Map<string, Keyed>(); // one per (key, payload)
-        for (const record of records) {
-          const k: Keyed = { record, key: idempotencyKeyOf(record), fingerprint: eventFingerprintOf(record) };
+        // Carried by the edge; computed only for envelopes without one.
+        const fingerprints = await fingerprintsOf(records);
+        for (const [i, record] of records.entries()) {
+          const k: Keyed = { record, key: idempotencyKeyOf(record), fingerprint: fingerprints[i] as string };
           const first = byKey.get(k.key);
           if (!first) byKey.set(k.key, k);
           else if (first.fingerprint !== k.fingerprint) conflicting.set(conflictEntry(k).key, k);

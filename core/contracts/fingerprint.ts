@@ -1,6 +1,9 @@
 import type { TransactionEvent } from "../schemas.js";
 import { canonicalJson } from "./canonical-json.js";
 
+// The pattern lives beside the envelope schema that validates a carried fingerprint (no cycle).
+export { FINGERPRINT_PATTERN } from "../schemas.js";
+
 // What makes two copies of an event "the same payload", for the edge and the aggregator alike:
 // the first 128 bits of SHA-256 over the canonical validated event, hex. The validated event (not
 // the raw body) is hashed, so whitespace, key order and spellings zod normalises do not count as a
@@ -16,6 +19,3 @@ export async function eventFingerprint(event: TransactionEvent): Promise<string>
   for (let i = 0; i < 16; i++) out += (digest[i] as number).toString(16).padStart(2, "0");
   return out;
 }
-
-/** The shape of a fingerprint: 32 lowercase hex digits. */
-export const FINGERPRINT_PATTERN = /^[0-9a-f]{32}$/;

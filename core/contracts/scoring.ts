@@ -1,4 +1,4 @@
-import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ShadowResult, ShadowRulesResult, TransactionEvent } from "../schemas.js";
+import type { Decision, FeatureVector, ModelFeatures, ReferenceSignals, ResidencyZone, ShadowResult, ShadowRulesResult, TransactionEvent } from "../schemas.js";
 
 // The per-card scoring port: what the edge app asks of whoever owns a card's state (a Durable
 // Object on Workers, Deno KV on Deno) and what it answers.
@@ -30,8 +30,8 @@ export interface ForwardContext {
   region: string;
   /** ISO time of receipt (ScoredEvent.received_at; also the start of latency_ms). */
   receivedAt: string;
-  /** The card's residency zone (edge/residency.ts): picks the queue the outbox sends to. */
-  zone: "default" | "eu";
+  /** The card's residency zone (edge/residency.ts): picks the queue the outbox sends to; carried in the envelope. */
+  zone: ResidencyZone;
 }
 
 /**

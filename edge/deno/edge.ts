@@ -1,7 +1,11 @@
 import { configFailureResponse, createApp } from "../app.js";
-import { ConfigError, loadEdgeConfig } from "../config.js";
-import { consoleLogger, type Logger } from "../ports.js";
-import { referenceFor } from "../reference-source.js";
+import { ConfigError } from "../../core/contracts/config-error.js";
+import { scoringConfigFor } from "../../core/kernel/engines.js";
+import { createEngineRegistry } from "../../core/kernel/registry.js";
+import { loadEdgeConfig } from "../config.js";
+import type { Logger } from "../ports.js";
+import { consoleLogger } from "../console-logger.js";
+import { artefactSource, referenceFor } from "../reference-source.js";
 import { createKvCardStore } from "./kv-card-store.js";
 import { kvDeadLetterStore, zonedDeadLetterStore } from "./kv-dead-letters.js";
 import { createKvForwarder, listenForScoredEvents } from "./kv-queue.js";
@@ -46,12 +50,17 @@ export function createDenoEdge(o: DenoEdgeOptions): DenoEdge {
     const config = loadEdgeConfig(env);
     if (config.REFERENCE_SOURCE === "none") log.warn("REFERENCE_SOURCE_NONE", { region: config.REGION });
     const rules = { euBins: config.EU_CARD_BINS };
+    // One reference source for the process: the route reads signals and active versions from it,
+    // and the stores' engines load the rule sets and models those versions name through the same
+    // instance (one cache; a snapshot the route loaded serves the artefacts too).
+    const reference = referenceFor(config, log);
+    const registry = createEngineRegistry(artefactSource(reference), { config: scoringConfigFor(env), clock: () => Date.now(), log });
     // Each zone's store enqueues its events on its own KV's queue, in the commit of the state.
-    const store = createKvCardStore({ kv: o.kv, env, log, region: config.REGION });
+    const store = createKvCardStore({ kv: o.kv, env, log, registry, region: config.REGION });
     const app = createApp({
       config,
-      scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log, region: config.REGION }) : store }, rules),
-      reference: referenceFor(config, log),
+      scorer: residentScorer({ default: store, eu: o.kvEu ? createKvCardStore({ kv: o.kvEu, env, log, registry, region: config.REGION }) : store }, rules),
+      reference,
       // /v1/ops/dead-letters over every zone's parked letters; a redrive puts each record back on
       // its own zone's queue (EU-home events never leave the EU store).
       deadLetters: {

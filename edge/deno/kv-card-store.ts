@@ -2,11 +2,11 @@ import { CardWindow, decodeCardState, encodeCardState, type Engine } from "../..
 import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
 import type { Decision, FeatureVector } from "../../core/schemas.js";
 import type { CardStateStore, Logger } from "../ports.js";
-import { IDLE_TTL_MS, keyOf, SEEN_RETENTION_MS, scoreCardItems } from "../scoring/card-items.js";
-import { defaultForwardContext, scoredEnvelope } from "../scoring/envelope.js";
+import { IDLE_TTL_MS, keyOf, SEEN_RETENTION_MS, scoreCardItems } from "../../core/kernel/card-items.js";
+import { defaultForwardContext, scoredEnvelope } from "../../core/kernel/envelope.js";
+import { resolveEngines, scoringConfigFor, type EngineEnv } from "../../core/kernel/engines.js";
+import { createEngineRegistry, type EngineRegistry } from "../../core/kernel/registry.js";
 import { chunkForKv, kvMessage } from "./kv-queue.js";
-import { registryFromEnv, resolveEngines, type EngineEnv } from "../scoring/engines.js";
-import type { EngineRegistry } from "../scoring/registry.js";
 
 // The Deno CardStateStore: a card's window state in Deno KV, scored with the same engines as the
 // CardState Durable Object. Each read-score-write is one atomic check-and-set on the card key's
@@ -58,7 +58,11 @@ export interface KvCardStoreOptions {
   kv: Deno.Kv;
   /** Engine settings (REFERENCE_FAILURE_POLICY), as the Durable Object reads them from its env. */
   env: EngineEnv;
-  /** Default: the env's registry, as the Durable Object builds it. */
+  /**
+   * Engines for the versions the route names; edge.ts builds it over the route's own reference
+   * source, so rule sets and models come through the one source the route reads. Default: the
+   * bundled engine only (versions it cannot load fall back, with a reason).
+   */
   registry?: EngineRegistry | undefined;
   log: Logger;
   /** Check-and-set attempts per slice before CardStateConflictError (default 8). */
@@ -77,7 +81,7 @@ export function createKvCardStore(o: KvCardStoreOptions): CardStateStore {
   const maxAttempts = o.maxAttempts ?? 8;
   const random = o.random ?? Math.random;
   const tails = new Map<string, Promise<unknown>>();
-  const registry = o.registry ?? registryFromEnv(o.env);
+  const registry = o.registry ?? createEngineRegistry(undefined, { config: scoringConfigFor(o.env), clock: () => Date.now(), log: o.log });
 
   /** Runs fn after every earlier call for the same card has settled. */
   const exclusive = <T>(card: string, fn: () => Promise<T>): Promise<T> => {

@@ -1,6 +1,7 @@
 /// <reference path="./queue-types.d.ts" />
 import { z } from "zod";
-import { letterOf, type DeadLetterStore, type ParkInput, type ParkedLetter } from "../forwarding/dead-letters.js";
+import type { DeadLetterStore, ParkInput, ParkedLetter } from "../../core/contracts/forwarding.js";
+import { letterOf } from "../forwarding/dead-letters.js";
 
 // The Deno DeadLetterStore (issue 13, item 2): the same port the Workers DeadLetterBox implements,
 // so /v1/ops/dead-letters and `vigil dlq list|redrive` work on Deno too. Layout in the zone's KV:

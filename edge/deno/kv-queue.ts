@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { handleScoredEventBatch, type BatchSummary, type DeadLetter, type ForwardDeps, type ForwardEnv } from "../forwarding/consumer.js";
 import { letterOf } from "../forwarding/dead-letters.js";
-import { RecordTooLargeError } from "../workers/queue-producer.js";
+import { RecordTooLargeError } from "../forwarding/record-too-large.js";
 import { kvDeadLetterStore } from "./kv-dead-letters.js";
 import type { Forwarder, Logger } from "../ports.js";
 
@@ -37,7 +37,7 @@ export function chunkForKv(records: readonly unknown[], transactionIdOf: (r: unk
   let bytes = 0;
   records.forEach((r, i) => {
     const size = encoder.encode(JSON.stringify(r)).byteLength + 16;
-    if (size > MAX_MESSAGE_BYTES) throw new RecordTooLargeError(transactionIdOf(r, i), size);
+    if (size > MAX_MESSAGE_BYTES) throw new RecordTooLargeError(transactionIdOf(r, i), size, MAX_MESSAGE_BYTES);
     if (current.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
       chunks.push(current);
       current = [];

@@ -1,4 +1,4 @@
-import { consoleLogger } from "../ports.js";
+import { consoleLogger } from "../console-logger.js";
 import { createDenoEdge } from "./edge.js";
 
 // Deno entry: `Deno.serve` the same Hono app as the Workers entry (edge/workers/entry.ts), built over the

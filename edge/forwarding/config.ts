@@ -1,11 +1,14 @@
 import { z } from "zod";
+import { ConfigError, configProblems, type ConfigProblem } from "../../core/contracts/config-error.js";
 import { forwardTimeoutProblem, INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { KEY_ID_PATTERN } from "../../core/signing.js";
 import { BinTableSetting } from "../residency.js";
 import { productionIssues, VigilEnvSetting } from "../production-settings.js";
 
 // Settings of the queue consumer that forwards scored events to the aggregator, parsed once from
-// the Worker's env. Errors name the setting, never its value (the secret is one of them).
+// the Worker's env. Errors name the setting, never its value (the secret is one of them): core's
+// ConfigError, retriable in the queue's sense (fixing the setting and redeploying lets the
+// messages through), so the consumer keeps them instead of dead-lettering.
 
 const keyId = z.preprocess(
   (v) => (v === "" ? undefined : v),
@@ -57,25 +60,13 @@ export const ForwardConfigSchema = z.object({
 });
 export type ForwardConfig = z.infer<typeof ForwardConfigSchema>;
 
-export class ForwardConfigError extends Error {
-  readonly code = "FORWARD_CONFIG_INVALID";
-  /** Retriable in the queue's sense: fixing the setting and redeploying lets the messages through. */
-  readonly retriable = true;
-  constructor(readonly settings: string[]) {
-    super(`invalid forwarding configuration: ${settings.join(", ")}`);
-    this.name = "ForwardConfigError";
-  }
-}
-
 export function loadForwardConfig(env: Record<string, unknown>): ForwardConfig {
   const r = ForwardConfigSchema.safeParse(env);
-  const production = productionIssues(env).map((i) => `${i.setting} (${i.message})`);
+  const problems: ConfigProblem[] = [...(r.success ? [] : configProblems(r.error)), ...productionIssues(env)];
   const late = r.success ? forwardTimeoutProblem(r.data.FORWARD_TIMEOUT_MS, r.data.AGGREGATOR_INGEST_DEADLINE_MS) : undefined;
-  if (late) production.push(`FORWARD_TIMEOUT_MS (${late})`);
-  if (r.success && production.length === 0) return r.data;
-  throw new ForwardConfigError([
-    ...new Set([...(r.success ? [] : r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")} (${i.message})`)), ...production]),
-  ]);
+  if (late) problems.push({ setting: "FORWARD_TIMEOUT_MS", message: late });
+  if (r.success && problems.length === 0) return r.data;
+  throw new ConfigError("forwarding", problems, true);
 }
 
 /**

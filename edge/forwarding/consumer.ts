@@ -1,6 +1,7 @@
 import { ScoredEventSchema, type ScoredEvent } from "../../core/schemas.js";
 import { signBody } from "../../core/signing.js";
-import { consoleLogger, type Logger } from "../ports.js";
+import type { Logger } from "../../core/contracts/logger.js";
+import { consoleLogger } from "../console-logger.js";
 import { backoffSeconds, loadForwardConfig, type ForwardConfig } from "./config.js";
 import { classifyIngestAnswer, type Outcome } from "./outcome.js";
 import { splitByZone } from "../residency.js";
@@ -164,7 +165,8 @@ export async function handleScoredEventBatch(
     : undefined;
   const parts: { target: Target; zone: string; items: typeof valid }[] = [];
   if (euTarget) {
-    const byZone = splitByZone(valid.map((v) => ({ ...v, event: v.record.event })), { euBins: cfg.EU_CARD_BINS });
+    // The zone the route decided travels in the envelope; older envelopes have it computed.
+    const byZone = splitByZone(valid.map((v) => ({ ...v, event: v.record.event, zone: v.record.zone })), { euBins: cfg.EU_CARD_BINS });
     if (byZone.default.length > 0) parts.push({ target: central, zone: "default", items: byZone.default });
     if (byZone.eu.length > 0) parts.push({ target: euTarget, zone: "eu", items: byZone.eu });
   } else {

@@ -7,7 +7,8 @@ import { TEST_OPS_TOKEN } from "../testing/tokens.js";
 import { deadLetterBoxStore } from "../workers/dead-letter-store.js";
 import { loadForwardConfig, retryHorizonSeconds } from "./config.js";
 import type { DeadLetter } from "./consumer.js";
-import { parkDeadLetterBatch, type ParkedLetter } from "./dead-letters.js";
+import type { ParkedLetter } from "../../core/contracts/forwarding.js";
+import { parkDeadLetterBatch } from "./dead-letters.js";
 
 // Nothing in a dead-letter queue is stranded (issue 13, item 2): the DLQ's consumer parks every
 // letter in the region's DeadLetterBox (real object, SQLite), the ops routes list and redrive them,

@@ -1,11 +1,7 @@
 import { z } from "zod";
 import { ScoredEventSchema, type ScoredEvent } from "../../core/schemas.js";
+import type { DeadLetterStore, Forwarder, ParkInput } from "../../core/contracts/forwarding.js";
 import type { Logger } from "../../core/contracts/logger.js";
-
-/** The Forwarder port (edge/ports.ts), named structurally: ports.ts imports this file. */
-interface Forwarder {
-  forward(records: ScoredEvent[]): Promise<void>;
-}
 
 // The dead-letter queue's consumer and the redrive (issue 13, item 2). Nothing in a DLQ is
 // stranded: the DLQ's one consumer parks every message in a store the edge owns (on Workers the
@@ -13,32 +9,6 @@ interface Forwarder {
 // store committed it. Operators list the parked letters and redrive them (ops endpoint
 // /v1/ops/dead-letters, `npm run vigil -- dlq list|redrive`): a letter's record goes back on the
 // scored-events queue and leaves the store only once the queue accepted it.
-
-/** A dead letter as the store keeps it. */
-export interface ParkedLetter {
-  id: string;
-  parked_at: string;
-  reason: string;
-  transaction_id: string | null;
-  /** The DeadLetter the forwarding consumer wrote (edge/forwarding/consumer.ts), or a wrapper of a platform dead letter. */
-  letter: unknown;
-}
-
-export interface ParkInput {
-  id: string;
-  reason: string;
-  transaction_id: string | null;
-  letter: unknown;
-}
-
-/** The port over the store (Workers: DeadLetterBox; others may add theirs). */
-export interface DeadLetterStore {
-  /** Idempotent by id: a redelivered DLQ message is parked once. Answers how many were new. */
-  park(letters: ParkInput[]): Promise<number>;
-  /** Oldest first: the first `limit`, or the letters named by `ids`. */
-  list(opts: { limit?: number; ids?: string[] }): Promise<{ total: number; letters: ParkedLetter[] }>;
-  remove(ids: string[]): Promise<number>;
-}
 
 /** Our consumer's DeadLetter (only the fields the box needs to index it). */
 const OwnLetterSchema = z.looseObject({

@@ -1,4 +1,5 @@
-import { consoleLogger, type Logger } from "../ports.js";
+import type { Logger } from "../ports.js";
+import { consoleLogger } from "../console-logger.js";
 import {
   CacheSettingsSchema,
   createCachedReferenceData,

@@ -1,5 +1,6 @@
 import { Redis } from "@upstash/redis/cloudflare";
-import { consoleLogger, type Logger } from "../ports.js";
+import type { Logger } from "../ports.js";
+import { consoleLogger } from "../console-logger.js";
 import {
   CacheSettingsSchema,
   createCachedReferenceData,

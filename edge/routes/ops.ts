@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import { z } from "zod";
 import { authenticate } from "../auth.js";
-import { HttpError } from "../errors.js";
+import { edgeError } from "../errors.js";
 import { redrive } from "../forwarding/dead-letters.js";
 import type { EdgeDeps } from "../ports.js";
 import { parseJson, readBody, requireJson } from "./validate.js";
@@ -27,14 +27,14 @@ function issuesOf(err: z.ZodError, prefix = "") {
 export function opsRoutes<E extends { Variables: { requestId: string } }>(app: Hono<E>, deps: EdgeDeps): void {
   const guard = async (c: Context<E>) => {
     await authenticate(c.req.header("authorization"), deps.config.EDGE_OPS_TOKENS ?? []);
-    if (!deps.deadLetters) throw new HttpError("NOT_FOUND", "no dead-letter store in this runtime");
+    if (!deps.deadLetters) throw edgeError("NOT_FOUND", "no dead-letter store in this runtime");
     return deps.deadLetters;
   };
 
   app.get("/v1/ops/dead-letters", async (c) => {
     const ops = await guard(c);
     const limit = LimitSchema.safeParse(c.req.query("limit") ?? undefined);
-    if (!limit.success) throw new HttpError("VALIDATION_FAILED", "limit must be an integer 1–1000", issuesOf(limit.error, "limit"));
+    if (!limit.success) throw edgeError("VALIDATION_FAILED", "limit must be an integer 1–1000", issuesOf(limit.error, "limit"));
     const listed = await ops.store.list({ limit: limit.data });
     return c.json(listed);
   });
@@ -43,7 +43,7 @@ export function opsRoutes<E extends { Variables: { requestId: string } }>(app: H
     const ops = await guard(c);
     requireJson(c.req.header("content-type"));
     const body = RedriveSchema.safeParse(parseJson(await readBody(c.req.raw, MAX_OPS_BODY)));
-    if (!body.success) throw new HttpError("VALIDATION_FAILED", "expected {ids?: string[], limit?: 1–1000}", issuesOf(body.error));
+    if (!body.success) throw edgeError("VALIDATION_FAILED", "expected {ids?: string[], limit?: 1–1000}", issuesOf(body.error));
     const result = await redrive(ops.store, ops.queue, body.data);
     deps.log.warn("DEAD_LETTERS_REDRIVEN", { request_id: c.get("requestId"), redriven: result.redriven.length, skipped: result.skipped.length, remaining: result.remaining });
     return c.json(result);

@@ -1,5 +1,5 @@
 import { findCardNumberInRequest, safeRequestPath } from "../../core/pan-guard.js";
-import { HttpError } from "../errors.js";
+import { edgeError } from "../errors.js";
 
 // The PAN guard over what is not the body: the path, the query string and the headers. Runs
 // before auth and routing, so a card number in X-Request-Id, a query parameter or a path is
@@ -9,7 +9,7 @@ import { HttpError } from "../errors.js";
 export function refuseCardNumbersOutsideBody(req: Request): void {
   const where = findCardNumberInRequest(req.url, req.headers.entries());
   if (where === undefined) return;
-  throw new HttpError("CARD_NUMBER_REFUSED", `a raw card number was sent in ${where}; send card_number_hash only`, [
+  throw edgeError("CARD_NUMBER_REFUSED", `a raw card number was sent in ${where}; send card_number_hash only`, [
     { path: where, message: "looks like a raw card number (13–19 digits passing Luhn)" },
   ]);
 }

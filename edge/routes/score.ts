@@ -1,8 +1,9 @@
 import type { FieldIssue, ReferenceSignals, TransactionEvent, VerdictResponse } from "../../core/schemas.js";
-import { HttpError } from "../errors.js";
+import { edgeError } from "../errors.js";
 import type { EdgeDeps, ReferenceLookup } from "../ports.js";
 import type { ScoreAnswer, ScoreItem } from "../../core/contracts/scoring.js";
-import { eventFingerprint, idempotencyKey } from "../idempotency.js";
+import { eventFingerprint } from "../../core/contracts/fingerprint.js";
+import { idempotencyKey } from "../idempotency.js";
 import { cardZone } from "../residency.js";
 
 // The scoring path shared by the single and batch routes: reference lookups, one scorer call per
@@ -89,7 +90,7 @@ export async function scoreEvents(
     );
   } catch (err) {
     deps.log.error("SCORING_FAILED", { request_id: requestId, events: events.length, error: describe(err) });
-    throw new HttpError("SCORING_UNAVAILABLE", "card state is unavailable; retry the request");
+    throw edgeError("SCORING_UNAVAILABLE", "card state is unavailable; retry the request");
   }
 
   const conflicts: FieldIssue[] = [];
@@ -100,7 +101,7 @@ export async function scoreEvents(
   });
   if (conflicts.length > 0) {
     deps.log.info("IDEMPOTENCY_CONFLICT", { request_id: requestId, items: conflicts.length });
-    throw new HttpError(
+    throw edgeError(
       "IDEMPOTENCY_CONFLICT",
       "a transaction_id was reused with a different payload; the first request's verdict stands (nothing of this card's events was applied)",
       conflicts,

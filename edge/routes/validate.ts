@@ -8,16 +8,17 @@ import {
   type TransactionEvent,
 } from "../../core/schemas.js";
 import type { EdgeConfig } from "../config.js";
-import { HttpError, prefixIssues } from "../errors.js";
+import type { VigilError } from "../../core/contracts/errors.js";
+import { edgeError, prefixIssues } from "../errors.js";
 
-// Untrusted input → TransactionEvents, or an HttpError naming the field. Order: media type, size,
+// Untrusted input → TransactionEvents, or a VigilError naming the field. Order: media type, size,
 // JSON, raw card numbers anywhere, schema, event-time bounds. Nothing downstream runs on failure.
 
 const JSON_MEDIA = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 export function requireJson(contentType: string | null | undefined): void {
   if (!contentType || !JSON_MEDIA.test(contentType.trim())) {
-    throw new HttpError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json (UTF-8)");
+    throw edgeError("UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json (UTF-8)");
   }
 }
 
@@ -29,12 +30,12 @@ function decodeUtf8(bytes: Uint8Array | ArrayBuffer): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new HttpError("INVALID_JSON", "body is not valid UTF-8");
+    throw edgeError("INVALID_JSON", "body is not valid UTF-8");
   }
 }
 
 export async function readBody(req: Request, limit: number): Promise<string> {
-  const tooLarge = () => new HttpError("PAYLOAD_TOO_LARGE", `request body larger than ${limit} bytes`);
+  const tooLarge = () => edgeError("PAYLOAD_TOO_LARGE", `request body larger than ${limit} bytes`);
   const declared = req.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge();
   if (req.body === null) return "";
@@ -71,7 +72,7 @@ export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new HttpError("INVALID_JSON", "body is not valid JSON");
+    throw edgeError("INVALID_JSON", "body is not valid JSON");
   }
 }
 
@@ -104,7 +105,7 @@ export function refuseCardNumbers(body: unknown): void {
   const found = findCardNumber(body) ?? findNumericCardNumber(body);
   if (found !== undefined) {
     const path = maskPath(found);
-    throw new HttpError("CARD_NUMBER_REFUSED", `a raw card number was sent at ${path}; send card_number_hash only`, [
+    throw edgeError("CARD_NUMBER_REFUSED", `a raw card number was sent at ${path}; send card_number_hash only`, [
       { path, message: "looks like a raw card number (13–19 digits passing Luhn)" },
     ]);
   }
@@ -129,11 +130,11 @@ function toEvent(item: unknown, receivedMs: number, config: EdgeConfig): { event
   return issues.length > 0 ? { issues } : { event, issues };
 }
 
-function validationFailed(issues: FieldIssue[]): HttpError {
+function validationFailed(issues: FieldIssue[]): VigilError {
   const first = issues[0];
   const summary = first ? `${first.path}: ${first.message}` : "invalid request";
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
-  return new HttpError("VALIDATION_FAILED", `${summary}${more}`, issues.slice(0, 50));
+  return edgeError("VALIDATION_FAILED", `${summary}${more}`, issues.slice(0, 50));
 }
 
 export function parseSingle(body: unknown, receivedMs: number, config: EdgeConfig): TransactionEvent {
@@ -155,7 +156,7 @@ export function parseBatch(body: unknown, receivedMs: number, config: EdgeConfig
   const items = env.data.transactions;
   if (items.length === 0) throw validationFailed([{ path: "transactions", message: "at least one transaction" }]);
   if (items.length > config.MAX_BATCH) {
-    throw new HttpError("BATCH_TOO_LARGE", `at most ${config.MAX_BATCH} transactions per batch, got ${items.length}`, [
+    throw edgeError("BATCH_TOO_LARGE", `at most ${config.MAX_BATCH} transactions per batch, got ${items.length}`, [
       { path: "transactions", message: `at most ${config.MAX_BATCH} items` },
     ]);
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cardHash, testEnv, txn } from "../testing/helpers.js";
 import type { ScoreItem } from "../../core/contracts/scoring.js";
-import type { CardState } from "../../durable-objects/card-state.js";
+import type { CardState } from "./card-state.js";
 import { durableObjectScorer } from "./card-scorer.js";
 
 afterEach(() => vi.restoreAllMocks());

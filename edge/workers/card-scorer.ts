@@ -1,5 +1,5 @@
 import type { CardScorer, ScoreAnswer, ScoreItem } from "../../core/contracts/scoring.js";
-import type { CardState } from "../../durable-objects/card-state.js";
+import type { CardState } from "./card-state.js";
 import { residentScorer, type ResidencyRules } from "../residency.js";
 
 // The Workers CardScorer: one Durable Object per card hash, reached by RPC, in ONE namespace

@@ -1,5 +1,5 @@
 import type { DeadLetterBox } from "../../durable-objects/dead-letter-box.js";
-import type { DeadLetterStore, ParkedLetter } from "../forwarding/dead-letters.js";
+import type { DeadLetterStore, ParkedLetter } from "../../core/contracts/forwarding.js";
 
 // The Workers DeadLetterStore: the region's DeadLetterBox object (name `dlq:<region>`) in the
 // namespace the vigil-card-state Worker owns (bound with script_name, like CARD_STATE). The EU

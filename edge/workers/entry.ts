@@ -1,16 +1,18 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { ScoredEvent } from "../../core/schemas.js";
-import { CardState } from "../../durable-objects/card-state.js";
 import { DeadLetterBox } from "../../durable-objects/dead-letter-box.js";
+import { CardState } from "./card-state.js";
 import { parkDeadLetterBatch } from "../forwarding/dead-letters.js";
 import { createQueueForwarder } from "./queue-producer.js";
 import { regionDeadLetters } from "./dead-letter-store.js";
-import type { EngineEnv } from "../scoring/engines.js";
+import type { EngineEnv } from "../../core/kernel/engines.js";
 import { residentDurableObjectScorer } from "./card-scorer.js";
 import { configFailureResponse, createApp } from "../app.js";
-import { ConfigError, loadEdgeConfig, type EdgeConfig } from "../config.js";
+import { ConfigError } from "../../core/contracts/config-error.js";
+import { loadEdgeConfig, type EdgeConfig } from "../config.js";
 import { handleScoredEventBatch, type ForwardEnv } from "../forwarding/consumer.js";
-import { consoleLogger, type ReferenceData } from "../ports.js";
+import type { ReferenceData } from "../ports.js";
+import { consoleLogger } from "../console-logger.js";
 import type { CardScorer } from "../../core/contracts/scoring.js";
 import { referenceFor } from "../reference-source.js";
 
@@ -51,7 +53,7 @@ function placedScorer(env: Env, config: EdgeConfig): CardScorer {
     });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new ConfigError(["EU_CARD_JURISDICTION"], `EU_CARD_JURISDICTION=${config.EU_CARD_JURISDICTION}: ${why} (local workerd: set "none")`);
+    throw new ConfigError("edge", [{ setting: "EU_CARD_JURISDICTION", message: `${config.EU_CARD_JURISDICTION}: ${why} (local workerd: set "none")` }]);
   }
 }
 

@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { scoredEvent, scoredEvents } from "../../tests/testing/scored-events.js";
-import { chunkForQueue, createQueueForwarder, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, RecordTooLargeError } from "./queue-producer.js";
+import { MAX_BATCH_BYTES, MAX_BATCH_MESSAGES } from "../../durable-objects/queue-sender.js";
+import { RecordTooLargeError } from "../forwarding/record-too-large.js";
+import { chunkForQueue, createQueueForwarder } from "./queue-producer.js";
 
 // The producer against a real queue binding of the local runtime, which enforces the platform's
 // sendBatch limits itself. The DLQ queue is used as the target because nothing consumes it in

@@ -103,6 +103,8 @@ describe("one card state worldwide, residency by the card's home", () => {
     // One window: the Paris event sees the New York one (two events in the hour, impossible travel).
     const forwarded = w.euQueue.records.filter((r) => r.event.card_number_hash === card);
     expect(forwarded.map((r) => r.region)).toEqual(["us", "eu"]);
+    // The zone the route decided travels with each envelope: the forwarder does not decide again.
+    expect(forwarded.map((r) => r.zone)).toEqual(["eu", "eu"]);
     expect(forwarded[1]?.features.tx_count_1hr).toBe(2);
     expect(forwarded[1]?.features.geo_velocity_kmh).toBeGreaterThan(900);
     expect(JSON.stringify(second)).toContain("IMPOSSIBLE_TRAVEL");

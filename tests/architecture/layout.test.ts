@@ -60,7 +60,7 @@ const rules = {
 describe("layout", () => {
   it("sees the repository (the scan is not empty)", () => {
     expect(FILES.length).toBeGreaterThan(200);
-    expect(GRAPH.get("edge/workers/entry.ts")).toContain("durable-objects/card-state.ts");
+    expect(GRAPH.get("edge/workers/card-state.ts")).toContain("durable-objects/card-state.ts");
   });
 
   it("reads the rules from docs/architecture.md", () => {

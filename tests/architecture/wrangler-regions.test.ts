@@ -51,7 +51,7 @@ describe("wrangler.toml: regions and residency", () => {
     expect(owners).toEqual(["state"]);
     const owner = deployed.state;
     expect(owner?.name).toBe("vigil-card-state");
-    expect(owner?.main).toBe("durable-objects/worker.ts");
+    expect(owner?.main).toBe("edge/workers/state-entry.ts");
     expect(owner?.migrations.flatMap((m) => [...(m.new_sqlite_classes ?? []), ...(m.new_classes ?? [])])).toEqual(["CardState", "DeadLetterBox"]);
     for (const r of regions) {
       const e = deployed[r];

@@ -21,7 +21,7 @@ import { MODEL_FEATURE_LAYOUT } from "../../core/features/model-features.js";
 import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
 import { CardWindow } from "../../core/window/card-window.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
-import { createEngineRegistry } from "../../edge/scoring/registry.js";
+import { createEngineRegistry } from "../../core/kernel/registry.js";
 import { ev } from "../../core/testing/features.js";
 
 // The learning loop on real servers: the feature store written by the production archive sink as
@@ -144,7 +144,7 @@ describe("model publication through the Upstash bridge", () => {
     expect(file.model_version).toBe(a.version);
     expect(file.feature_layout).toBe(MODEL_FEATURE_LAYOUT);
 
-    const engines = createEngineRegistry(edgeRef, { log: quiet });
+    const engines = createEngineRegistry(edgeRef, { clock: () => Date.now(), log: quiet });
     const engine = await engines.resolve(seen.rulesVersion, seen.modelVersion, seen.shadowModelVersion);
     expect(engine.modelVersion).toBe(a.version);
     expect(engine.shadowVersion).toBe(b.version);
@@ -159,7 +159,7 @@ describe("model publication through the Upstash bridge", () => {
     expect(after.modelVersion).toBe(b.version);
     expect(after.shadowModelVersion).toBeUndefined();
     expect((await models.get(a.version))?.model.status).toBe("retired");
-    const e2 = await createEngineRegistry(edgeAfter, { log: quiet }).resolve(after.rulesVersion, after.modelVersion, after.shadowModelVersion);
+    const e2 = await createEngineRegistry(edgeAfter, { clock: () => Date.now(), log: quiet }).resolve(after.rulesVersion, after.modelVersion, after.shadowModelVersion);
     expect(e2.score(event, CardWindow.empty(), after.signals).decision.model_version).toBe(b.version);
   });
 });

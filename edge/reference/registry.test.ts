@@ -1,10 +1,13 @@
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { CardWindow, defaultEngine, defaultRuleSet, type RuleSet, type TransactionEvent } from "../../core/index.js";
 import { fixtureRedis } from "../../tests/testing/reference-fixture.js";
-import type { Logger } from "../ports.js";
+import { silentLogger, type Logger } from "../../core/contracts/logger.js";
 import { REDIS_KEYS } from "../../core/contracts/reference.js";
-import { createUpstashReferenceData } from "../reference/upstash.js";
-import { createEngineRegistry, MODEL_VERSION_UNAVAILABLE, RULES_VERSION_UNAVAILABLE, type RuleSetSource } from "./registry.js";
+import { createUpstashReferenceData } from "./upstash.js";
+import { createEngineRegistry, MODEL_VERSION_UNAVAILABLE, RULES_VERSION_UNAVAILABLE, type EngineRegistryOptions, type RuleSetSource } from "../../core/kernel/registry.js";
+
+/** The registry's options with a wall clock and no log lines unless a test wants them. */
+const opts = (o: Partial<EngineRegistryOptions> = {}): EngineRegistryOptions => ({ clock: () => Date.now(), log: silentLogger, ...o });
 
 // Engines for the active versions named by reference data, with rule sets read from the real Redis
 // (through the Upstash bridge) and compiled once per version.
@@ -70,7 +73,7 @@ beforeAll(async () => {
 
 describe("createEngineRegistry", () => {
   it("uses the bundled engine when no other version is named", async () => {
-    const reg = createEngineRegistry(countingSource());
+    const reg = createEngineRegistry(countingSource(), opts());
     const e = await reg.resolve(undefined, undefined);
     expect(e).toBe(defaultEngine());
     expect(await reg.resolve(defaultEngine().rulesVersion, defaultEngine().modelVersion)).toBe(defaultEngine());
@@ -78,7 +81,7 @@ describe("createEngineRegistry", () => {
 
   it("scores with a rule set fetched by version from Redis, compiled once per version", async () => {
     const source = countingSource();
-    const reg = createEngineRegistry(source);
+    const reg = createEngineRegistry(source, opts());
     const e = await reg.resolve(CUSTOM_VERSION);
     expect(e.rulesVersion).toBe(CUSTOM_VERSION);
     const r = e.score(event(950), CardWindow.empty(), { status: "OK" });
@@ -92,7 +95,7 @@ describe("createEngineRegistry", () => {
 
   it("falls back to the bundled rules with a SYSTEM reason for a version never stored, and does not ask again at once", async () => {
     const source = countingSource();
-    const reg = createEngineRegistry(source, { retryAfterMs: 60_000 });
+    const reg = createEngineRegistry(source, opts({ retryAfterMs: 60_000 }));
     const e = await reg.resolve("rules-never-published");
     expect(e.rulesVersion).toBe(defaultEngine().rulesVersion);
     const d = e.score(event(20), CardWindow.empty(), { status: "OK" }).decision;
@@ -103,7 +106,7 @@ describe("createEngineRegistry", () => {
 
   it("refuses an invalid stored rule set (logged), scoring with the bundled rules and saying so", async () => {
     const { log, codes } = captureLog();
-    const reg = createEngineRegistry(countingSource(), { log });
+    const reg = createEngineRegistry(countingSource(), opts({ log }));
     const d = (await reg.resolve("rules-test-invalid")).score(event(20), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.rules_version).toBe(defaultEngine().rulesVersion);
     expect(d.reasons.find((r) => r.code === RULES_VERSION_UNAVAILABLE)?.detail).toContain("invalid");
@@ -111,7 +114,7 @@ describe("createEngineRegistry", () => {
   });
 
   it("scores an unknown model version with the bundled model, noting it on every decision", async () => {
-    const reg = createEngineRegistry(countingSource());
+    const reg = createEngineRegistry(countingSource(), opts());
     const e = await reg.resolve(CUSTOM_VERSION, "model-from-the-future");
     const d = e.process(event(30), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.rules_version).toBe(CUSTOM_VERSION);
@@ -122,7 +125,7 @@ describe("createEngineRegistry", () => {
   it("treats an unreadable source as unavailable: bundled rules and a reason, never a throw", async () => {
     const { log, codes } = captureLog();
     const dead = createUpstashReferenceData({ url: inject("deadUrl"), token });
-    const reg = createEngineRegistry(dead, { log });
+    const reg = createEngineRegistry(dead, opts({ log }));
     const d = (await reg.resolve(CUSTOM_VERSION)).score(event(20), CardWindow.empty(), { status: "OK" }).decision;
     expect(d.reasons.find((r) => r.code === RULES_VERSION_UNAVAILABLE)?.detail).toContain("unreadable");
     expect(codes).toContain("RULESET_LOAD_FAILED");

@@ -1,7 +1,7 @@
-import type { CardWindow, Engine } from "../../core/index.js";
-import type { ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
-import type { Decision, FeatureVector } from "../../core/schemas.js";
-import { parseEventTime } from "../../core/window/time.js";
+import type { CardWindow, Engine } from "../index.js";
+import type { ScoreItem, ScoreOutcome } from "../contracts/scoring.js";
+import type { Decision, FeatureVector } from "../schemas.js";
+import { parseEventTime } from "../window/time.js";
 
 // The per-item loop every card-state owner runs (the CardState Durable Object, the Deno KV store):
 // duplicate check → engine.process → record, in the items' order, on one card's window. Where

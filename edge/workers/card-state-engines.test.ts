@@ -4,7 +4,8 @@ import { REDIS_KEYS } from "../../core/contracts/reference.js";
 import type { ScoreItem } from "../../core/contracts/scoring.js";
 import { cardHash, stubFor, testEnv, txn } from "../testing/helpers.js";
 import { fixtureRedis } from "../../tests/testing/reference-fixture.js";
-import { registryFromEnv, resolveEngines } from "./engines.js";
+import { resolveEngines } from "../../core/kernel/engines.js";
+import { registryFromEnv } from "./card-state.js";
 
 // The card object scores with the rule set version the reference data names, read from the real
 // Redis (Upstash bridge); an unknown version falls back to the bundled engine and says so.

@@ -1,17 +1,15 @@
 import { z } from "zod";
-import { CHANNELS, defaultConfig, type CardWindow, type Engine, type ReferenceSignals, type ScoringConfig, type ShadowRulesResult, type TransactionEvent } from "../../core/index.js";
-import { ruleIdsOf } from "../../core/rules/hits.js";
-import type { ScoreItem } from "../../core/contracts/scoring.js";
-import { loadReferenceSettings } from "../config.js";
-import { consoleLogger } from "../ports.js";
-import { referenceFor } from "../reference-source.js";
-import { createEngineRegistry, type EngineRegistry } from "./registry.js";
+import { CHANNELS, defaultConfig, type CardWindow, type Engine, type ReferenceSignals, type ScoringConfig, type ShadowRulesResult, type TransactionEvent } from "../index.js";
+import { ruleIdsOf } from "../rules/hits.js";
+import type { ScoreItem } from "../contracts/scoring.js";
+import type { EngineRegistry } from "./registry.js";
 
 // Which engine scores each item, for whoever owns card state (the CardState Durable Object on
-// Workers, the KV store on Deno). The deployment's settings shape the scoring config; the
-// registry is built once per env (isolate) from the same reference source the worker reads.
+// Workers, the KV store on Deno). The deployment's settings shape the scoring config; where the
+// registry's rule sets and models come from is the runtime's business (it hands the owner a
+// registry built over its own artefact source).
 
-/** Bindings/vars the engines read (REFERENCE_FAILURE_POLICY, the reference source settings). */
+/** Bindings/vars the engines read (REFERENCE_FAILURE_POLICY; the runtime adds its reference source settings). */
 export type EngineEnv = Record<string, unknown>;
 
 const PolicyOverride = z.partialRecord(z.enum(CHANNELS), z.enum(["FAIL_OPEN", "FAIL_CLOSED"]));
@@ -19,7 +17,7 @@ const PolicyOverride = z.partialRecord(z.enum(CHANNELS), z.enum(["FAIL_OPEN", "F
 let configCache: { raw: unknown; config: ScoringConfig } | undefined;
 
 /** The default config with the deployment's per-channel reference-failure policy laid over it. */
-export function edgeScoringConfig(env: EngineEnv): ScoringConfig {
+export function scoringConfigFor(env: EngineEnv): ScoringConfig {
   const raw = env.REFERENCE_FAILURE_POLICY;
   if (configCache && configCache.raw === raw) return configCache.config;
   const base = defaultConfig();
@@ -31,28 +29,6 @@ export function edgeScoringConfig(env: EngineEnv): ScoringConfig {
   }
   configCache = { raw, config };
   return config;
-}
-
-const log = consoleLogger({ service: "vigil-edge", component: "engines" });
-let cached: { env: EngineEnv; registry: EngineRegistry } | undefined;
-
-/** The registry of this env; without a readable reference source it still scores (bundled engine, with reasons). */
-export function registryFromEnv(env: EngineEnv): EngineRegistry {
-  if (cached?.env === env) return cached.registry;
-  const config = edgeScoringConfig(env);
-  let registry: EngineRegistry;
-  try {
-    const source = referenceFor(loadReferenceSettings(env), log);
-    const loadRuleSet = source.loadRuleSet?.bind(source);
-    const loadModel = source.loadModel?.bind(source);
-    registry = createEngineRegistry(loadRuleSet ? { loadRuleSet, ...(loadModel ? { loadModel } : {}) } : undefined, { config, log });
-  } catch (err) {
-    // Decisions still say they were scored by the bundled engine (fallback reason); this says why.
-    log.error("ENGINE_REGISTRY_UNAVAILABLE", { error: err instanceof Error ? err.message.slice(0, 300) : "unknown" });
-    registry = createEngineRegistry(undefined, { config, log });
-  }
-  cached = { env, registry };
-  return registry;
 }
 
 /**

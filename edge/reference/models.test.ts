@@ -6,8 +6,9 @@ import { serializeGbdt } from "../../core/ml/gbdt/serialize.js";
 import { handModel } from "../../core/testing/learned-model.js";
 import { cardHash, stubFor, txn } from "../testing/helpers.js";
 import { fixtureRedis } from "../../tests/testing/reference-fixture.js";
-import { createUpstashReferenceData } from "../reference/upstash.js";
-import { MODEL_VERSION_UNAVAILABLE, createEngineRegistry } from "./registry.js";
+import { silentLogger } from "../../core/contracts/logger.js";
+import { createUpstashReferenceData } from "./upstash.js";
+import { MODEL_VERSION_UNAVAILABLE, createEngineRegistry } from "../../core/kernel/registry.js";
 
 // Promotion as the edge sees it: the aggregator writes the model file under vigil:model:<version>
 // (real Redis through the Upstash bridge) and names the version as active; a CardState object in
@@ -52,7 +53,7 @@ describe("learned champion published by version", () => {
   it("loads a model once per isolate, scores the shadow beside it, and falls back with a reason for a missing or invalid file", async () => {
     const ref = createUpstashReferenceData({ url: inject("upstashUrl"), token: inject("upstashToken") });
     const calls: string[] = [];
-    const reg = createEngineRegistry({ loadRuleSet: (v) => ref.loadRuleSet(v), loadModel: (v) => (calls.push(v), ref.loadModel(v)) }, { retryAfterMs: 60_000 });
+    const reg = createEngineRegistry({ loadRuleSet: (v) => ref.loadRuleSet(v), loadModel: (v) => (calls.push(v), ref.loadModel(v)) }, { retryAfterMs: 60_000, clock: () => Date.now(), log: silentLogger });
     const e = await reg.resolve(undefined, CHAMPION, SHADOW);
     expect(e.modelVersion).toBe(CHAMPION);
     expect(e.shadowVersion).toBe(SHADOW);

@@ -1,9 +1,10 @@
-import type { ForwardContext, ScoreItem, ScoreOutcome } from "../../core/contracts/scoring.js";
-import { SCORED_EVENT_SCHEMA_VERSION, SCORED_EVENT_SCHEMA_VERSION_V2, type ScoredEvent } from "../../core/schemas.js";
+import type { ForwardContext, ScoreItem, ScoreOutcome } from "../contracts/scoring.js";
+import { FINGERPRINT_PATTERN, SCORED_EVENT_SCHEMA_VERSION, SCORED_EVENT_SCHEMA_VERSION_V2, type ScoredEvent } from "../schemas.js";
 
 // The forwarded envelope (core ScoredEvent) of one newly scored event, built by the card-state
 // owner inside the commit that applies the event, so the outbox row (Durable Object) or queue
 // message (Deno KV) is written atomically with the state: an event is never scored-but-unsent.
+// The zone and the fingerprint the route computed travel in it (nobody downstream recomputes them).
 
 type Fresh = Extract<ScoreOutcome, { duplicate: false }>;
 
@@ -25,6 +26,11 @@ export function scoredEnvelope(item: ScoreItem, o: Fresh, ctx: ForwardContext, n
     region: ctx.region,
     received_at: ctx.receivedAt,
     ...(item.idempotencyKey !== undefined ? { idempotency_key: item.idempotencyKey } : {}),
+    // Carried only as the route decided them: a caller without a forward context (tests, an older
+    // edge mid-deploy) leaves the zone to be computed downstream, as before.
+    ...(item.forward !== undefined ? { zone: item.forward.zone } : {}),
+    // A fingerprint of another shape (direct calls in tests) would fail the envelope's schema downstream.
+    ...(item.fingerprint !== undefined && FINGERPRINT_PATTERN.test(item.fingerprint) ? { fingerprint: item.fingerprint } : {}),
   };
   return o.modelFeatures
     ? { schema_version: SCORED_EVENT_SCHEMA_VERSION_V2, ...base, model_features: o.modelFeatures, ...(o.shadow ? { shadow: o.shadow } : {}), ...(o.shadowRules ? { shadow_rules: o.shadowRules } : {}) }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CardWindow, type Engine, type ScoreResult } from "../../core/index.js";
-import type { ScoreItem } from "../../core/contracts/scoring.js";
-import type { Decision, FeatureVector } from "../../core/schemas.js";
-import { txn } from "../testing/helpers.js";
+import { CardWindow, type Engine, type ScoreResult } from "../index.js";
+import type { ScoreItem } from "../contracts/scoring.js";
+import type { Decision, FeatureVector } from "../schemas.js";
+import { ev } from "../testing/features.js";
 import { scoreCardItems, type SeenLedger } from "./card-items.js";
 
 // What each card-state owner answers per item: the model vector and the shadow travel with a new
@@ -28,8 +28,7 @@ function ledger(): SeenLedger & { size: () => number } {
 
 describe("scoreCardItems", () => {
   it("reports the model vector (NaN as null) and the shadow's call; a duplicate reports neither", () => {
-    const t = txn();
-    const item = { event: t as unknown as ScoreItem["event"], refs: { status: "OK" as const } };
+    const item = { event: ev(0), refs: { status: "OK" as const } };
     const shadow = { model_version: "gbdt-2", fraud_score: 64, verdict: "REVIEW" as const };
     const engine = fakeEngine({ modelFeatures: new Float64Array([1, Number.NaN, 2.5]), modelFeatureLayout: "mf1-test", shadow });
     const { outcomes, fresh } = scoreCardItems([item, item], [engine, engine], CardWindow.empty(), ledger());
@@ -41,7 +40,7 @@ describe("scoreCardItems", () => {
   });
 
   it("leaves them out when the engine does not report them", () => {
-    const item = { event: txn() as unknown as ScoreItem["event"], refs: { status: "OK" as const } };
+    const item = { event: ev(1), refs: { status: "OK" as const } };
     const { outcomes } = scoreCardItems([item], [fakeEngine({})], CardWindow.empty(), ledger());
     expect(outcomes[0]).not.toHaveProperty("modelFeatures");
     expect(outcomes[0]).not.toHaveProperty("shadow");
@@ -50,10 +49,10 @@ describe("scoreCardItems", () => {
   it("a key reused with another payload refuses the whole call: nothing applied, nothing recorded", () => {
     const seen = ledger();
     const window = CardWindow.empty();
-    const t = txn() as unknown as ScoreItem["event"];
+    const t = ev(2);
     const first = { event: t, refs: { status: "OK" as const }, idempotencyKey: "tok:a/1", fingerprint: "f1" };
     expect(scoreCardItems([first], [fakeEngine({})], window, seen).fresh).toBe(1);
-    const other = { event: txn() as unknown as ScoreItem["event"], refs: { status: "OK" as const }, idempotencyKey: "tok:a/2", fingerprint: "f2" };
+    const other = { event: ev(3), refs: { status: "OK" as const }, idempotencyKey: "tok:a/2", fingerprint: "f2" };
     const changed = { ...first, fingerprint: "f1-changed" };
     const r = scoreCardItems([other, changed], [fakeEngine({}), fakeEngine({})], window, seen);
     expect(r.refused).toBe(true);

@@ -10,21 +10,27 @@ import {
   type RuleSet,
   type ScoreResult,
   type ScoringConfig,
-} from "../../core/index.js";
-import { compileGbdt, type CompiledGbdt } from "../../core/ml/gbdt/compiled.js";
-import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
-import { consoleLogger, type Logger } from "../ports.js";
+} from "../index.js";
+import { compileGbdt, type CompiledGbdt } from "../ml/gbdt/compiled.js";
+import { GbdtModelSchema } from "../ml/gbdt/model.js";
+import type { Logger } from "../contracts/logger.js";
 
-// Engines for the versions the reference data names (one registry per isolate, every runtime). Rule sets are fetched by version from the
-// reference source (`vigil:ruleset:<version>`), validated with core's RuleSetSchema, compiled
-// once per version (rule sets are immutable per version) and cached per isolate. Learned models
-// (the champion and the shadow the aggregator publishes) are loaded the same way by version
-// (`vigil:model:<version>` or the snapshot's `models`), validated with core's GbdtModelSchema and
-// compiled once; until one is published the bundled forest decides. A named model that cannot be
-// had is scored with the bundled one, and every decision says so with a SYSTEM reason. A rule set that cannot be had falls back to the bundled rules, with
-// a reason too: never a silent substitution.
+// Engines for the versions the reference data names (one registry per isolate, every runtime).
+// Rule sets are loaded by version through the runtime's RuleSetSource (on the edge the reference
+// source: `vigil:ruleset:<version>` or the snapshot's rule sets), validated with core's
+// RuleSetSchema, compiled once per version (rule sets are immutable per version) and cached per
+// isolate. Learned models (the champion and the shadow the aggregator publishes) are loaded the
+// same way by version (`vigil:model:<version>` or the snapshot's `models`), validated with core's
+// GbdtModelSchema and compiled once; until one is published the bundled forest decides. A named
+// model that cannot be had is scored with the bundled one, and every decision says so with a
+// SYSTEM reason. A rule set that cannot be had falls back to the bundled rules, with a reason
+// too: never a silent substitution.
 
-/** Where rule sets and model files come from: both reference adapters implement it. */
+/**
+ * Where rule sets and model files come from, by version only: immutable artefacts, never the
+ * reference signals or the active versions (those reach the owner inside each ScoreItem, read
+ * once by the route). Both edge reference adapters implement it.
+ */
 export interface RuleSetSource {
   /** The stored rule set (unvalidated), undefined when none is stored; throws when unreadable. */
   loadRuleSet(version: string): Promise<unknown>;
@@ -40,8 +46,9 @@ export interface EngineRegistryOptions {
   config?: ScoringConfig;
   /** How long a missing, invalid or unreadable rule set is not asked for again. */
   retryAfterMs?: number;
-  clock?: () => number;
-  log?: Logger;
+  /** Wall clock in ms, for the retry-after of failed loads (core reads no clock of its own). */
+  clock: () => number;
+  log: Logger;
 }
 
 type Loaded = { ok: true; ruleSet: RuleSet } | { ok: false; why: string; until: number };
@@ -75,11 +82,10 @@ export interface EngineRegistry {
 }
 
 /** `source` undefined: no rule sets can be read here (REFERENCE_SOURCE none); every other version falls back, with a reason. */
-export function createEngineRegistry(source: RuleSetSource | undefined, opts: EngineRegistryOptions = {}): EngineRegistry {
+export function createEngineRegistry(source: RuleSetSource | undefined, opts: EngineRegistryOptions): EngineRegistry {
   const config = opts.config ?? defaultConfig();
-  const clock = opts.clock ?? (() => Date.now());
+  const { clock, log } = opts;
   const retryAfterMs = opts.retryAfterMs ?? 30_000;
-  const log = opts.log ?? consoleLogger({ component: "engines" });
   const bundled = config === defaultConfig() ? defaultEngine() : createEngine({ config, ruleSet: defaultRuleSet(), model: defaultModel() });
   const ruleSets = new Map<string, Loaded>();
   const pending = new Map<string, Promise<Loaded>>();
