@@ -15,10 +15,15 @@
  *   pipeline items carry their own {"error"} with HTTP 200;
  * - Redis unreachable: HTTP 500 {"error":"ERR redis unavailable: ..."}.
  *
+ * With `tls` (UPSTASH_BRIDGE_TLS_CERT and UPSTASH_BRIDGE_TLS_KEY, PEM files) it serves https only,
+ * as Upstash itself does: the secured stack (infra/stack.sh up --secure) runs it that way.
+ *
  * Commands that would block or re-purpose a shared pooled connection (SUBSCRIBE, BLPOP, SELECT,
  * raw MULTI, ...) are refused: the bridge multiplexes many HTTP callers over a few connections.
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import { fileURLToPath } from "node:url";
 import { RespConnectionError, RespError, RespPool, SimpleString, type RespValue } from "./resp.js";
 
@@ -34,6 +39,8 @@ export interface BridgeOptions {
   replyTimeoutMs?: number;
   /** Largest accepted request body. Upstash's own limit is in this range. */
   maxBodyBytes?: number;
+  /** PEM certificate (chain) and key: serve https instead of http. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface Bridge {
@@ -205,13 +212,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     res.end(text);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) send(res, err.status, { error: err.message });
       else if (err instanceof RespConnectionError) send(res, 500, { error: `ERR redis unavailable: ${err.message}` });
       else send(res, 500, { error: `ERR bridge failure: ${err instanceof Error ? err.message : String(err)}` });
     });
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(listener) : https.createServer({ ...options.tls }, listener);
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -221,7 +229,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 8079);
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
@@ -239,8 +247,19 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/** Both files or neither: half a TLS setting is a mistake, not a reason to fall back to http. */
+function tlsFromEnv(): BridgeOptions["tls"] {
+  const cert = process.env.UPSTASH_BRIDGE_TLS_CERT || "";
+  const key = process.env.UPSTASH_BRIDGE_TLS_KEY || "";
+  if (cert === "" && key === "") return undefined;
+  if (cert === "" || key === "") throw new Error("set both UPSTASH_BRIDGE_TLS_CERT and UPSTASH_BRIDGE_TLS_KEY, or neither");
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
 async function main(): Promise<void> {
+  const tls = tlsFromEnv();
   const bridge = await startBridge({
+    ...(tls === undefined ? {} : { tls }),
     host: process.env.UPSTASH_BRIDGE_HOST || "127.0.0.1",
     port: envInt("UPSTASH_BRIDGE_PORT", 8079),
     token: process.env.UPSTASH_BRIDGE_TOKEN || "vigil-local-token",
