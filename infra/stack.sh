@@ -159,7 +159,10 @@ main() {
     up) select_services "$@"; cmd_up ;;
     down) select_services "$@"; cmd_down ;;
     status) select_services "$@"; cmd_status ;;
-    init) bash "$SCRIPTS/init-schemas.sh" "$@" ;;
+    init)
+      # init-schemas connects without TLS or credentials; say so rather than fail on a handshake.
+      if secure_mode; then die "init --secure is not supported: create topics with 'VIGIL_SECURE=1 bash infra/scripts/kafka.sh topics --create ...' (admin); the aggregator applies its schemas with secure.env"; fi
+      bash "$SCRIPTS/init-schemas.sh" "$@" ;;
     *) echo "usage: $0 up|down|status [--secure] [service...] | init [kafka|cassandra|s3|postgres...]" >&2; exit 2 ;;
   esac
 }
