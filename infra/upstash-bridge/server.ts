@@ -16,7 +16,8 @@
  * - Redis unreachable: HTTP 500 {"error":"ERR redis unavailable: ..."}.
  *
  * With `tls` (UPSTASH_BRIDGE_TLS_CERT and UPSTASH_BRIDGE_TLS_KEY, PEM files) it serves https only,
- * as Upstash itself does: the secured stack (infra/stack.sh up --secure) runs it that way.
+ * as Upstash itself does; with REDIS_PASSWORD_FILE each Redis connection sends AUTH first. The
+ * secured stack (infra/stack.sh up --secure) runs it both ways.
  *
  * Commands that would block or re-purpose a shared pooled connection (SUBSCRIBE, BLPOP, SELECT,
  * raw MULTI, ...) are refused: the bridge multiplexes many HTTP callers over a few connections.
@@ -34,6 +35,8 @@ export interface BridgeOptions {
   token: string;
   redisHost: string;
   redisPort: number;
+  /** Redis `requirepass`; each pooled connection authenticates first. */
+  redisPassword?: string;
   poolSize?: number;
   /** Fail a Redis connection that leaves replies outstanding this long (default 10 s). */
   replyTimeoutMs?: number;
@@ -139,7 +142,12 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | undefined {
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const pool = new RespPool(
-    { host: options.redisHost, port: options.redisPort, ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }) },
+    {
+      host: options.redisHost,
+      port: options.redisPort,
+      ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }),
+      ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
+    },
     options.poolSize ?? 4,
   );
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -256,10 +264,18 @@ function tlsFromEnv(): BridgeOptions["tls"] {
   return { cert: readFileSync(cert), key: readFileSync(key) };
 }
 
+// A file, so the password shows neither in `ps` nor in the environment of child processes.
+function redisPasswordFromEnv(): string | undefined {
+  const file = process.env.REDIS_PASSWORD_FILE || "";
+  return file === "" ? undefined : readFileSync(file, "utf8").trim();
+}
+
 async function main(): Promise<void> {
   const tls = tlsFromEnv();
+  const redisPassword = redisPasswordFromEnv();
   const bridge = await startBridge({
     ...(tls === undefined ? {} : { tls }),
+    ...(redisPassword === undefined ? {} : { redisPassword }),
     host: process.env.UPSTASH_BRIDGE_HOST || "127.0.0.1",
     port: envInt("UPSTASH_BRIDGE_PORT", 8079),
     token: process.env.UPSTASH_BRIDGE_TOKEN || "vigil-local-token",
