@@ -25,7 +25,7 @@ set -- ${ARGS[@]+"${ARGS[@]}"}
 source "$SCRIPTS/lib.sh"
 
 ALL=(postgres redis kafka cassandra s3proxy upstash-bridge prometheus)
-# The secured stack has no Prometheus of its own, and shares the machine's Redis (bridge only).
+# The secured stack has no Prometheus; its Redis (infra/secure/redis.sh) is its own, with a password.
 if secure_mode; then ALL=(postgres redis kafka cassandra s3proxy upstash-bridge); SERVICE=stack-secure; fi
 FETCHABLE=(kafka cassandra s3proxy)
 # Started together first; the rest after, because they depend on one of these (bridge -> redis).

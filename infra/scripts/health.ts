@@ -9,6 +9,7 @@
  * stack) every check connects the way a client of that stack must: TLS and credentials, from the
  * secure.env settings infra/secure/secure.sh exports.
  */
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { bridgeCommand, cassandraSecurity, kafkaSecurity, s3Security } from "../secure/client-options.js";
 
@@ -94,8 +95,8 @@ const checkS3: Check = async (init) => {
   }
 };
 
-/** One RESP command over a fresh socket; enough for a PING. */
-const respOnce = (host: string, port: number, payload: string): Promise<string> =>
+/** Inline RESP commands over a fresh socket, until `lines` reply lines arrived; enough for a PING. */
+const respOnce = (host: string, port: number, payload: string, lines = 1): Promise<string> =>
   new Promise((resolve, reject) => {
     const socket = net.createConnection({ host, port });
     let data = "";
@@ -103,7 +104,7 @@ const respOnce = (host: string, port: number, payload: string): Promise<string> 
     socket.on("connect", () => socket.write(payload));
     socket.on("data", (chunk: Buffer) => {
       data += chunk.toString("utf8");
-      if (data.includes("\r\n")) {
+      if (data.split("\r\n").length > lines) {
         socket.end();
         resolve(data.trim());
       }
@@ -112,6 +113,12 @@ const respOnce = (host: string, port: number, payload: string): Promise<string> 
   });
 
 const checkRedis: Check = async () => {
+  if (secure) {
+    const password = readFileSync(env("REDIS_PASSWORD_FILE", ""), "utf8").trim();
+    const reply = await respOnce(env("REDIS_HOST", "127.0.0.1"), Number(env("REDIS_PORT", "6379")), `AUTH ${password}\r\nPING\r\n`, 2);
+    if (reply !== "+OK\r\n+PONG") throw new Error(`unexpected reply ${reply}`);
+    return "PONG (authenticated)";
+  }
   const reply = await respOnce(env("REDIS_HOST", "127.0.0.1"), Number(env("REDIS_PORT", "6379")), "PING\r\n");
   if (reply !== "+PONG") throw new Error(`unexpected reply ${reply}`);
   return "PONG";

@@ -16,6 +16,7 @@
 : "${SECURE_S3_PORT:=29000}"
 : "${SECURE_PGPORT:=25432}"
 : "${SECURE_UPSTASH_BRIDGE_PORT:=28079}"
+: "${SECURE_REDIS_PORT:=26379}"          # our own Redis with a password, behind the bridge
 
 # --- users (secrets are generated, never chosen) ---
 SECURE_KAFKA_ADMIN=vigil-admin        # broker-to-broker and topic administration (super user)
@@ -37,7 +38,7 @@ secret() { cat "$(secret_file "$1")"; }
 
 SECRET_NAMES=(store.password kafka-admin.password kafka-app.password cassandra-admin.password
   cassandra-app.password postgres-admin.password postgres-app.password s3-access-key-id
-  s3-secret-access-key bridge-token)
+  s3-secret-access-key bridge-token redis.password)
 
 # x509 extensions per certificate; the server one also signs in as a client (Kafka's controller link).
 tls_ext() { # server|client
@@ -112,11 +113,12 @@ secure_overrides() {
   S3_ENDPOINT="https://${S3_HOST}:${SECURE_S3_PORT}"
   PGPORT="$SECURE_PGPORT"
   UPSTASH_BRIDGE_PORT="$SECURE_UPSTASH_BRIDGE_PORT"
+  REDIS_PORT="$SECURE_REDIS_PORT"
   UPSTASH_BRIDGE_TLS_CERT="$SECURE_TLS_DIR/server.crt"
   UPSTASH_BRIDGE_TLS_KEY="$SECURE_TLS_DIR/server.key"
   UPSTASH_REDIS_REST_URL="https://${UPSTASH_BRIDGE_HOST}:${SECURE_UPSTASH_BRIDGE_PORT}"
   export KAFKA_PORT KAFKA_CONTROLLER_PORT KAFKA_BROKERS CASSANDRA_PORT CASSANDRA_STORAGE_PORT \
-    CASSANDRA_HEAP_OPTS S3_PORT S3_ENDPOINT PGPORT UPSTASH_BRIDGE_PORT UPSTASH_BRIDGE_TLS_CERT \
+    CASSANDRA_HEAP_OPTS S3_PORT S3_ENDPOINT PGPORT UPSTASH_BRIDGE_PORT REDIS_PORT UPSTASH_BRIDGE_TLS_CERT \
     UPSTASH_BRIDGE_TLS_KEY UPSTASH_REDIS_REST_URL
 }
 
@@ -160,6 +162,9 @@ KAFKA_ADMIN_PASSWORD_FILE=$(secret_file kafka-admin.password)
 KAFKA_ADMIN_PROPERTIES=${STACK_DIR}/kafka/admin.properties
 CASSANDRA_ADMIN_USERNAME=${SECURE_CASSANDRA_ADMIN}
 CASSANDRA_ADMIN_PASSWORD_FILE=$(secret_file cassandra-admin.password)
+REDIS_HOST=${REDIS_HOST}
+REDIS_PORT=${SECURE_REDIS_PORT}
+REDIS_PASSWORD_FILE=$(secret_file redis.password)
 EOF
 }
 
@@ -167,7 +172,7 @@ write_secure_env() {
   (umask 077
    { echo "# Client settings for the secure stack, written by infra/stack.sh up --secure. Secrets: $SECURE_SECRETS_DIR"
      secure_client_settings
-     echo "# administration: topics (the app user may not create them), ACLs, roles"
+     echo "# administration: topics (the app user may not create them), ACLs, roles; the bridge's Redis"
      secure_admin_settings; } >"$SECURE_ENV_FILE.tmp")
   mv "$SECURE_ENV_FILE.tmp" "$SECURE_ENV_FILE"
 }
