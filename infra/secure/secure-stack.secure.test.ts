@@ -7,9 +7,11 @@ import { CreateBucketCommand, ListBucketsCommand, S3Client } from "@aws-sdk/clie
 import cassandra from "cassandra-driver";
 import { Kafka, logLevel, type KafkaConfig } from "kafkajs";
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import pg from "pg";
 import { beforeAll, describe, expect, it } from "vitest";
+import { startBridge } from "../upstash-bridge/server.js";
 import {
   bridgeCommand,
   cassandraSecurity,
@@ -245,6 +247,37 @@ describe("Upstash REST bridge: https with a bearer token", () => {
   it("answers 401 without the token or with the plaintext stack's", async () => {
     expect((await bridgeCommand(env, ["PING"], "")).status).toBe(401);
     expect((await bridgeCommand(env, ["PING"], "vigil-local-token")).status).toBe(401);
+  });
+
+  it("sits in front of a Redis that wants a password", async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.createConnection({ host: setting(env, "REDIS_HOST"), port: Number(setting(env, "REDIS_PORT")) });
+      socket.setTimeout(5000, () => socket.destroy(new Error("redis did not answer")));
+      socket.on("connect", () => socket.write("PING\r\n"));
+      socket.on("data", (chunk: Buffer) => {
+        socket.end();
+        resolve(chunk.toString("utf8"));
+      });
+      socket.on("error", reject);
+    });
+    expect(reply).toMatch(/^-NOAUTH/);
+  });
+
+  it("authenticates each Redis connection with the password file, and reports a wrong one", async () => {
+    const redis = { redisHost: setting(env, "REDIS_HOST"), redisPort: Number(setting(env, "REDIS_PORT")) };
+    const ping = async (redisPassword: string): Promise<{ status: number; body: unknown }> => {
+      const bridge = await startBridge({ port: 0, token: "t", ...redis, redisPassword, poolSize: 1 });
+      try {
+        const res = await fetch(bridge.url, { method: "POST", headers: { authorization: "Bearer t" }, body: JSON.stringify(["PING"]) });
+        return { status: res.status, body: await res.json() };
+      } finally {
+        await bridge.close();
+      }
+    };
+    expect(await ping(readFileSync(setting(env, "REDIS_PASSWORD_FILE"), "utf8").trim())).toEqual({ status: 200, body: { result: "PONG" } });
+    const wrong = await ping("wrong");
+    expect(wrong.status).toBe(500);
+    expect(JSON.stringify(wrong.body)).toMatch(/AUTH failed/);
   });
 
   it("does not speak http", async () => {
