@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["core/**/*.test.ts", "aggregator/**/*.test.ts", "cli/**/*.test.ts", "tests/architecture/**/*.test.ts", "tests/contracts/**/*.test.ts", "infra/**/*.test.ts"],
-    exclude: ["**/*.int.test.ts", "**/node_modules/**"],
+    exclude: ["**/*.int.test.ts", "**/*.secure.test.ts", "**/node_modules/**"],
     environment: "node",
     testTimeout: 60_000,
   },

@@ -8,19 +8,35 @@
 #   infra/stack.sh init                  create topics, CQL schema and bucket (init-schemas.sh)
 #
 # Services: postgres redis kafka cassandra s3proxy upstash-bridge prometheus (default: all).
+# --secure (anywhere on the line, with up/down/status): the secured stack instead, beside the
+# plaintext one: TLS and authentication everywhere, own ports and folders (infra/secure/secure.sh);
+# `up --secure` writes the client settings to $VIGIL_STACK_DIR/secure.env.
 # Startup time matters (CI budget), so independent services start (and download) in parallel;
 # only the first Maven download runs alone, because concurrent Maven runs into a fresh ~/.m2 race
 # on the shared plugin files.
 set -euo pipefail
 SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/scripts"
 SERVICE=stack
+ARGS=()
+for a in "$@"; do
+  if [[ "$a" == --secure ]]; then export VIGIL_SECURE=1; else ARGS+=("$a"); fi
+done
+set -- ${ARGS[@]+"${ARGS[@]}"}
 source "$SCRIPTS/lib.sh"
 
 ALL=(postgres redis kafka cassandra s3proxy upstash-bridge prometheus)
+# The secured stack has no Prometheus; its Redis (infra/secure/redis.sh) is its own, with a password.
+if secure_mode; then ALL=(postgres redis kafka cassandra s3proxy upstash-bridge); SERVICE=stack-secure; fi
 FETCHABLE=(kafka cassandra s3proxy)
 # Started together first; the rest after, because they depend on one of these (bridge -> redis).
 WAVE1=(postgres redis kafka cassandra s3proxy)
 WAVE2=(upstash-bridge prometheus)
+
+# A service's script: infra/secure/<service>.sh when the secured stack has its own, else the shared one.
+script_for() {
+  if secure_mode && [[ -f "$VIGIL_ROOT/infra/secure/$1.sh" ]]; then printf '%s' "$VIGIL_ROOT/infra/secure/$1.sh"
+  else printf '%s' "$SCRIPTS/$1.sh"; fi
+}
 
 declare -A WANTED=()
 EXPLICIT=0
@@ -49,7 +65,7 @@ run_parallel() {
   for s in "$@"; do
     t0s[$s]=$(now_ms)
     # Each job records its own end time, so a slow neighbour does not inflate its duration.
-    { rc=0; bash "$SCRIPTS/$s.sh" "$action" >"$RUN_DIR/$s.$action.log" 2>&1 || rc=$?
+    { rc=0; bash "$(script_for "$s")" "$action" >"$RUN_DIR/$s.$action.log" 2>&1 || rc=$?
       echo "$rc $(now_ms)" >"$RUN_DIR/$s.$action.end"; } &
     pids[$s]=$!
   done
@@ -97,6 +113,12 @@ cmd_up() {
   local secs; secs=$(awk "BEGIN{printf \"%.1f\", ($(now_ms) - ${t0})/1000}")
   if ((failed)); then die "stack up failed after ${secs}s (logs: $STACK_DIR/<service>/logs)"; fi
   log "stack up in ${secs}s"
+  if secure_mode; then
+    write_secure_env
+    log "  kafka $KAFKA_BROKERS (SASL_SSL) | cassandra $CASSANDRA_CONTACT_POINTS (TLS) | s3 $S3_ENDPOINT | postgres ${PGHOST}:${PGPORT} (hostssl) | upstash $UPSTASH_REDIS_REST_URL"
+    log "  client settings: $SECURE_ENV_FILE (secrets in $SECURE_SECRETS_DIR)"
+    return 0
+  fi
   log "  kafka $KAFKA_BROKERS | cassandra $CASSANDRA_HOST:$CASSANDRA_PORT | s3 $S3_ENDPOINT (bucket $S3_BUCKET)"
   log "  postgres $DATABASE_URL | redis $REDIS_HOST:$REDIS_PORT | upstash $UPSTASH_REDIS_REST_URL | prometheus http://$PROMETHEUS_HOST:$PROMETHEUS_PORT"
 }
@@ -119,7 +141,7 @@ cmd_status() {
       printf '  %-15s skip  no config at %s yet\n' "$s" "$PROMETHEUS_CONFIG"
       continue
     fi
-    if out="$(bash "$SCRIPTS/$s.sh" status 2>&1)"; then
+    if out="$(bash "$(script_for "$s")" status 2>&1)"; then
       printf '  %-15s up    %s\n' "$s" "$(grep -v '^\[' <<<"$out" | head -n1)"
     else
       failed=1
@@ -137,8 +159,11 @@ main() {
     up) select_services "$@"; cmd_up ;;
     down) select_services "$@"; cmd_down ;;
     status) select_services "$@"; cmd_status ;;
-    init) bash "$SCRIPTS/init-schemas.sh" "$@" ;;
-    *) echo "usage: $0 up|down|status [service...] | init [kafka|cassandra|s3|postgres...]" >&2; exit 2 ;;
+    init)
+      # init-schemas connects without TLS or credentials; say so rather than fail on a handshake.
+      if secure_mode; then die "init --secure is not supported: create topics with 'VIGIL_SECURE=1 bash infra/scripts/kafka.sh topics --create ...' (admin); the aggregator applies its schemas with secure.env"; fi
+      bash "$SCRIPTS/init-schemas.sh" "$@" ;;
+    *) echo "usage: $0 up|down|status [--secure] [service...] | init [kafka|cassandra|s3|postgres...]" >&2; exit 2 ;;
   esac
 }
 

@@ -5,9 +5,13 @@
  *   tsx infra/scripts/health.ts <kafka|cassandra|s3|redis|postgres|bridge|prometheus> [--wait SECONDS] [--init]
  *
  * --wait retries until the deadline (default: one attempt). --init (s3 only) creates the bucket.
- * Settings come from the environment that infra/stack.env exports.
+ * Settings come from the environment that infra/stack.env exports. With VIGIL_SECURE=1 (the secured
+ * stack) every check connects the way a client of that stack must: TLS and credentials, from the
+ * secure.env settings infra/secure/secure.sh exports.
  */
+import { readFileSync } from "node:fs";
 import net from "node:net";
+import { bridgeCommand, cassandraSecurity, kafkaSecurity, s3Security } from "../secure/client-options.js";
 
 // Client libraries are imported per check: loading all of them costs seconds on a busy 2-core box.
 
@@ -18,11 +22,14 @@ const env = (name: string, fallback: string): string => {
 
 type Check = (init: boolean) => Promise<string>;
 
+const secure = process.env.VIGIL_SECURE === "1";
+
 const checkKafka: Check = async () => {
   const { default: kafkajs } = await import("kafkajs");
   const kafka = new kafkajs.Kafka({
     clientId: "vigil-health",
     brokers: env("KAFKA_BROKERS", "127.0.0.1:9092").split(","),
+    ...(secure ? kafkaSecurity(process.env) : {}),
     logLevel: kafkajs.logLevel.NOTHING,
     connectionTimeout: 2000,
     requestTimeout: 5000,
@@ -41,9 +48,13 @@ const checkKafka: Check = async () => {
 
 const checkCassandra: Check = async () => {
   const { default: cassandra } = await import("cassandra-driver");
+  const auth = secure ? cassandraSecurity(process.env) : undefined;
   const client = new cassandra.Client({
     contactPoints: [`${env("CASSANDRA_HOST", "127.0.0.1")}:${env("CASSANDRA_PORT", "9042")}`],
     localDataCenter: env("CASSANDRA_DC", "datacenter1"),
+    ...(auth === undefined
+      ? {}
+      : { authProvider: new cassandra.auth.PlainTextAuthProvider(auth.username, auth.password), sslOptions: auth.sslOptions }),
     socketOptions: { connectTimeout: 2000, readTimeout: 5000 },
     // One attempt per call: the outer loop does the retrying.
     policies: { reconnection: new cassandra.policies.reconnection.ConstantReconnectionPolicy(60_000) },
@@ -69,6 +80,7 @@ const checkS3: Check = async (init) => {
       secretAccessKey: env("S3_SECRET_ACCESS_KEY", "vigil-local-secret"),
     },
     maxAttempts: 1,
+    ...(secure ? s3Security(process.env) : {}),
   });
   try {
     const bucket = env("S3_BUCKET", "fraud-detection-datalake");
@@ -83,8 +95,8 @@ const checkS3: Check = async (init) => {
   }
 };
 
-/** One RESP command over a fresh socket; enough for a PING. */
-const respOnce = (host: string, port: number, payload: string): Promise<string> =>
+/** Inline RESP commands over a fresh socket, until `lines` reply lines arrived; enough for a PING. */
+const respOnce = (host: string, port: number, payload: string, lines = 1): Promise<string> =>
   new Promise((resolve, reject) => {
     const socket = net.createConnection({ host, port });
     let data = "";
@@ -92,7 +104,7 @@ const respOnce = (host: string, port: number, payload: string): Promise<string> 
     socket.on("connect", () => socket.write(payload));
     socket.on("data", (chunk: Buffer) => {
       data += chunk.toString("utf8");
-      if (data.includes("\r\n")) {
+      if (data.split("\r\n").length > lines) {
         socket.end();
         resolve(data.trim());
       }
@@ -101,6 +113,12 @@ const respOnce = (host: string, port: number, payload: string): Promise<string> 
   });
 
 const checkRedis: Check = async () => {
+  if (secure) {
+    const password = readFileSync(env("REDIS_PASSWORD_FILE", ""), "utf8").trim();
+    const reply = await respOnce(env("REDIS_HOST", "127.0.0.1"), Number(env("REDIS_PORT", "6379")), `AUTH ${password}\r\nPING\r\n`, 2);
+    if (reply !== "+OK\r\n+PONG") throw new Error(`unexpected reply ${reply}`);
+    return "PONG (authenticated)";
+  }
   const reply = await respOnce(env("REDIS_HOST", "127.0.0.1"), Number(env("REDIS_PORT", "6379")), "PING\r\n");
   if (reply !== "+PONG") throw new Error(`unexpected reply ${reply}`);
   return "PONG";
@@ -108,7 +126,8 @@ const checkRedis: Check = async () => {
 
 const checkPostgres: Check = async () => {
   const { default: pg } = await import("pg");
-  const client = new pg.Client({
+  // secure.env's DATABASE_URL carries the user, password, sslmode=verify-full and sslrootcert.
+  const client = new pg.Client(secure ? { connectionString: env("DATABASE_URL", ""), connectionTimeoutMillis: 2000 } : {
     host: env("PGHOST", "127.0.0.1"),
     port: Number(env("PGPORT", "5432")),
     user: env("PGUSER", "postgres"),
@@ -125,6 +144,11 @@ const checkPostgres: Check = async () => {
 };
 
 const checkBridge: Check = async () => {
+  if (secure) {
+    const reply = await bridgeCommand(process.env, ["PING"]);
+    if (reply.status !== 200 || !reply.body.includes('"PONG"')) throw new Error(`HTTP ${reply.status} ${reply.body}`);
+    return "PONG through the bridge over https";
+  }
   const url = `http://${env("UPSTASH_BRIDGE_HOST", "127.0.0.1")}:${env("UPSTASH_BRIDGE_PORT", "8079")}/`;
   const res = await fetch(url, {
     method: "POST",

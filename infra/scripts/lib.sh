@@ -191,6 +191,14 @@ apt_install() {
   retry_once $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
 }
 
+# VIGIL_SECURE=1 (`infra/stack.sh ... --secure`): the same scripts run the secured stack instead,
+# on its own ports under $VIGIL_STACK_DIR/secure (see infra/secure/secure.sh).
+secure_mode() { [[ "${VIGIL_SECURE:-0}" == 1 ]]; }
+if secure_mode; then
+  # shellcheck source=../secure/secure.sh
+  source "$VIGIL_ROOT/infra/secure/secure.sh"
+fi
+
 # Standard dispatch: the sourcing script defines do_start, do_stop, do_status.
 dispatch() {
   local cmd="${1:-status}"

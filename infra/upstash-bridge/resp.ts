@@ -93,6 +93,8 @@ export interface RespConnectionOptions {
   connectTimeoutMs?: number;
   /** A connection with replies outstanding and no bytes from Redis for this long is failed. */
   replyTimeoutMs?: number;
+  /** Sent as `AUTH <password>` before anything else on every new connection. */
+  password?: string;
 }
 
 /** One TCP connection to Redis. Dead after any socket error; the pool replaces it. */
@@ -114,6 +116,7 @@ export class RespConnection {
       const timer = setTimeout(() => this.fail(new RespConnectionError(`connect to ${options.host}:${options.port} timed out`)), timeout);
       this.socket.once("connect", () => {
         clearTimeout(timer);
+        if (options.password !== undefined) this.authenticate(options.password);
         resolve();
       });
       this.socket.once("close", () => {
@@ -154,6 +157,21 @@ export class RespConnection {
 
   close(): void {
     this.fail(new RespConnectionError("connection closed by the bridge"));
+  }
+
+  // Queued first, so the callers' commands pipeline behind it; a refusal fails them all.
+  private authenticate(password: string): void {
+    const refused = (reason: string): void => this.fail(new RespConnectionError(`redis AUTH failed: ${reason}`));
+    this.pending.push({
+      remaining: 1,
+      replies: [],
+      resolve: ([reply]) => {
+        if (reply instanceof RespError) refused(reply.message);
+      },
+      reject: () => undefined,
+    });
+    this.socket.setTimeout(this.replyTimeoutMs);
+    this.socket.write(encodeCommand(["AUTH", password]));
   }
 
   private onData(chunk: Buffer): void {

@@ -15,10 +15,16 @@
  *   pipeline items carry their own {"error"} with HTTP 200;
  * - Redis unreachable: HTTP 500 {"error":"ERR redis unavailable: ..."}.
  *
+ * With `tls` (UPSTASH_BRIDGE_TLS_CERT and UPSTASH_BRIDGE_TLS_KEY, PEM files) it serves https only,
+ * as Upstash itself does; with REDIS_PASSWORD_FILE each Redis connection sends AUTH first. The
+ * secured stack (infra/stack.sh up --secure) runs it both ways.
+ *
  * Commands that would block or re-purpose a shared pooled connection (SUBSCRIBE, BLPOP, SELECT,
  * raw MULTI, ...) are refused: the bridge multiplexes many HTTP callers over a few connections.
  */
+import { readFileSync } from "node:fs";
 import http from "node:http";
+import https from "node:https";
 import { fileURLToPath } from "node:url";
 import { RespConnectionError, RespError, RespPool, SimpleString, type RespValue } from "./resp.js";
 
@@ -29,11 +35,15 @@ export interface BridgeOptions {
   token: string;
   redisHost: string;
   redisPort: number;
+  /** Redis `requirepass`; each pooled connection authenticates first. */
+  redisPassword?: string;
   poolSize?: number;
   /** Fail a Redis connection that leaves replies outstanding this long (default 10 s). */
   replyTimeoutMs?: number;
   /** Largest accepted request body. Upstash's own limit is in this range. */
   maxBodyBytes?: number;
+  /** PEM certificate (chain) and key: serve https instead of http. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface Bridge {
@@ -132,7 +142,12 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | undefined {
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const pool = new RespPool(
-    { host: options.redisHost, port: options.redisPort, ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }) },
+    {
+      host: options.redisHost,
+      port: options.redisPort,
+      ...(options.replyTimeoutMs === undefined ? {} : { replyTimeoutMs: options.replyTimeoutMs }),
+      ...(options.redisPassword === undefined ? {} : { password: options.redisPassword }),
+    },
     options.poolSize ?? 4,
   );
   const maxBody = options.maxBodyBytes ?? 10 * 1024 * 1024;
@@ -205,13 +220,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     res.end(text);
   };
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) send(res, err.status, { error: err.message });
       else if (err instanceof RespConnectionError) send(res, 500, { error: `ERR redis unavailable: ${err.message}` });
       else send(res, 500, { error: `ERR bridge failure: ${err instanceof Error ? err.message : String(err)}` });
     });
-  });
+  };
+  const server = options.tls === undefined ? http.createServer(listener) : https.createServer({ ...options.tls }, listener);
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
@@ -221,7 +237,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const address = server.address();
   const port = typeof address === "object" && address !== null ? address.port : (options.port ?? 8079);
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url: `${options.tls === undefined ? "http" : "https"}://${options.host ?? "127.0.0.1"}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
@@ -239,8 +255,27 @@ function envInt(name: string, fallback: number): number {
   return n;
 }
 
+/** Both files or neither: half a TLS setting is a mistake, not a reason to fall back to http. */
+function tlsFromEnv(): BridgeOptions["tls"] {
+  const cert = process.env.UPSTASH_BRIDGE_TLS_CERT || "";
+  const key = process.env.UPSTASH_BRIDGE_TLS_KEY || "";
+  if (cert === "" && key === "") return undefined;
+  if (cert === "" || key === "") throw new Error("set both UPSTASH_BRIDGE_TLS_CERT and UPSTASH_BRIDGE_TLS_KEY, or neither");
+  return { cert: readFileSync(cert), key: readFileSync(key) };
+}
+
+// A file, so the password shows neither in `ps` nor in the environment of child processes.
+function redisPasswordFromEnv(): string | undefined {
+  const file = process.env.REDIS_PASSWORD_FILE || "";
+  return file === "" ? undefined : readFileSync(file, "utf8").trim();
+}
+
 async function main(): Promise<void> {
+  const tls = tlsFromEnv();
+  const redisPassword = redisPasswordFromEnv();
   const bridge = await startBridge({
+    ...(tls === undefined ? {} : { tls }),
+    ...(redisPassword === undefined ? {} : { redisPassword }),
     host: process.env.UPSTASH_BRIDGE_HOST || "127.0.0.1",
     port: envInt("UPSTASH_BRIDGE_PORT", 8079),
     token: process.env.UPSTASH_BRIDGE_TOKEN || "vigil-local-token",
