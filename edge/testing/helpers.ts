@@ -23,7 +23,9 @@ let seq = 0;
 export function txn(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   seq++;
   return {
-    transaction_id: `TXN-${Date.now().toString(36)}-${seq}-${crypto.randomUUID().slice(0, 8)}`,
+    // A letter before each numeric part: separators join digit groups for the PAN guard, and
+    // "<time>-<seq>-<hex>" could otherwise line up 13+ digits that pass Luhn (a rare 400).
+    transaction_id: `TXN-${Date.now().toString(36)}-n${seq}-u${crypto.randomUUID().slice(0, 8)}`,
     card_number_hash: cardHash(),
     merchant_id: "MCH-0022",
     merchant_category_code: "5411",
