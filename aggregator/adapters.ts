@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { loadTopicSpecs } from "../infra/kafka/topics.js";
+import { loadTopicSpecs } from "./schema/topics.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { createEmbeddedBus } from "./bus/embedded-bus.js";
 import { createKafkaBusFor } from "./bus/kafka-client.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySqlMigrations } from "../aggregator/migrate.js";
+import { applySqlMigrations } from "../aggregator/schema/migrate.js";
 import { createTokenAuth, sha256Hex } from "../aggregator/ops/auth.js";
 import { createRiskJob, type RiskJob } from "../aggregator/ops/job.js";
 import { listEventsOf } from "../aggregator/ops/lists.js";

@@ -1,6 +1,6 @@
 import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "../bus/kafka-client.js";
 import { toMessages } from "../ingest/messages.js";
 import { privateEventHour } from "../testing/stack-harness.js";

@@ -2,7 +2,7 @@ import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
 import { Kafka } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { TOPICS, type EventBus } from "../ports.js";
 import { runBusContract, type BusHarness } from "../testing/bus.contract.js";
 import type { KafkaBus, KafkaBusOptions } from "./kafka-bus.js";

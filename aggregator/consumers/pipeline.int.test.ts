@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { createApp } from "../app.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";
 import { createKafkaBusFor } from "../bus/kafka-client.js";

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/contracts/logger.js";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";
 import { createKafkaBusFor } from "../bus/kafka-client.js";
 import { loadConfig } from "../config.js";

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { silentLogger } from "../../core/contracts/logger.js";
 import { createApp } from "../app.js";
 import { createEmbeddedBus, type EmbeddedBus } from "../bus/embedded-bus.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS, type EventBus, type IncomingMessage, type TopicName } from "../ports.js";
 import { createSqlArchiveClaims } from "../sinks/archive-claims.js";
 import { createArchiveSink } from "../sinks/archive-sink.js";

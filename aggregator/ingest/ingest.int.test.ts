@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { createApp } from "../app.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { silentLogger } from "../../core/contracts/logger.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { pgSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";

@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";

@@ -13,7 +13,7 @@ import { iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { CQL_DIR, MIGRATIONS_DIR } from "../testing/paths.js";
 import { freshPgDatabase } from "../testing/pg-harness.js";
 import { deletePrefix, ensureBucket, s3Config } from "../testing/s3-harness.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS, type MessageBatch } from "../ports.js";
 import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, pgliteSqlClient, pgSqlClient, s3ClientFrom } from "../stores/index.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink, type BatchHandler } from "./index.js";

@@ -10,7 +10,7 @@ import { HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { CQL_DIR, MIGRATIONS_DIR } from "../testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../testing/pg-harness.js";
 import { deletePrefix, ensureBucket, s3Config } from "../testing/s3-harness.js";
-import { applyCqlDir, applySqlMigrations } from "../migrate.js";
+import { applyCqlDir, applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS } from "../ports.js";
 import { createCassandraVerdictStore } from "../stores/cassandra-verdict-store.js";
 import { createS3Archive, s3ClientFrom } from "../stores/s3-archive.js";

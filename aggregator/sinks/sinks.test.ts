@@ -9,7 +9,7 @@ import { batchOf, env } from "../testing/batches.js";
 import { readParquetWithDuckDb } from "../testing/duckdb.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS, type Archive, type Envelope, type SummaryStore, type VerdictStore } from "../ports.js";
 import { createCassandraVerdictStore } from "../stores/cassandra-verdict-store.js";
 import { createLocalArchive } from "../stores/local-archive.js";

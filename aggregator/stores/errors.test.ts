@@ -1,7 +1,7 @@
 import { S3ServiceException } from "@aws-sdk/client-s3";
 import cassandra from "cassandra-driver";
 import { describe, expect, it } from "vitest";
-import { splitCql } from "../migrate.js";
+import { splitCql } from "../schema/migrate.js";
 import { checkArchiveKey } from "./archive-keys.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { toFsPortError } from "./local-archive.js";

@@ -3,7 +3,7 @@ import { freshPgDatabase, unreachablePool, type FreshDatabase } from "../testing
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { summaryStoreContract } from "../testing/summary-store.contract.js";
 import { verdictStoreContract } from "../testing/verdict-store.contract.js";
-import { applySqlMigrations, listSqlMigrations } from "../migrate.js";
+import { applySqlMigrations, listSqlMigrations } from "../schema/migrate.js";
 import { pgSqlClient, type SqlClient } from "./sql-client.js";
 import { createSqlSummaryStore } from "./sql-summary-store.js";
 import { createSqlVerdictStore } from "./sql-verdict-store.js";

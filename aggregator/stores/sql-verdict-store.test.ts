@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { verdictStoreContract } from "../testing/verdict-store.contract.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { pgliteSqlClient, type SqlClient } from "./sql-client.js";
 import { createSqlVerdictStore, pruneSqlHotStore } from "./sql-verdict-store.js";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_FEATURE_LAYOUT } from "../../core/features/model-features.js";
 import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
 import { createRiskJob } from "../ops/job.js";
 import { sqlProbe } from "../ops/health.js";

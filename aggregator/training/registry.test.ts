@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
 import { MODEL_STATUSES, ModelNotFoundError, ModelTransitionError, nextStatus, type ModelAction } from "./lifecycle.js";
 import { activeModels, createTraining, getModel, markFailed, markTrained, modelEvents, promote, shadow, type TrainingCounts } from "./registry.js";

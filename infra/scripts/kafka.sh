@@ -31,7 +31,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=${DIR}/data
-# topics are created explicitly from infra/kafka/topics.json, never by a stray producer
+# topics are created explicitly from aggregator/schema/topics.json, never by a stray producer
 auto.create.topics.enable=false
 num.partitions=${KAFKA_NUM_PARTITIONS}
 default.replication.factor=1

@@ -5,7 +5,7 @@ import type { TransactionEvent } from "../../core/schemas.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../../aggregator/testing/pg-harness.js";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
 import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";

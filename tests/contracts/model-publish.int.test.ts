@@ -1,7 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
 import type { Archive } from "../../aggregator/ports.js";
 import { createS3Archive, s3ClientFrom } from "../../aggregator/stores/s3-archive.js";
 import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";

@@ -3,7 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Redis } from "@upstash/redis";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
 import { rulesRoutes } from "../../aggregator/rules/routes.js";
 import { redisRulesTarget } from "../../aggregator/rules/publish.js";

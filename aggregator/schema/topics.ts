@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 
 /**
- * Kafka topic specs from infra/kafka/topics.json, the one place the topic layout is written down.
+ * Kafka topic specs from aggregator/schema/topics.json, the one place the topic layout is written down.
  * The aggregator creates its topics from these at start, and infra/scripts/init-schemas.sh uses
  * them for manual set-up, so both always agree.
  *
@@ -49,7 +49,7 @@ export interface TopicLoadOptions {
   localPartitions?: number | undefined;
   /** Upper bound on the replication factor (local profile: 1 for a single broker). */
   localReplication?: number | undefined;
-  /** Another topics file (tests). Defaults to infra/kafka/topics.json. */
+  /** Another topics file (tests). Defaults to aggregator/schema/topics.json. */
   file?: string | undefined;
 }
 

@@ -3,8 +3,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { PortError } from "./ports.js";
-import type { SqlClient } from "./stores/sql-client.js";
+import { PortError } from "../ports.js";
+import type { SqlClient } from "../stores/sql-client.js";
 
 // Schema set-up, the one migrator of the repo: the aggregator runs it at start and
 // infra/scripts/init-schemas.ts runs it by hand. SQL: numbered files applied in name order, each
@@ -12,8 +12,8 @@ import type { SqlClient } from "./stores/sql-client.js";
 // re-run each time.
 
 // Resolved from this file, not the working directory, so the service starts from anywhere.
-export const DEFAULT_SQL_MIGRATIONS_DIR = fileURLToPath(new URL("../infra/postgres/migrations", import.meta.url));
-export const DEFAULT_CQL_DIR = fileURLToPath(new URL("../infra/cassandra", import.meta.url));
+export const DEFAULT_SQL_MIGRATIONS_DIR = fileURLToPath(new URL("./postgres", import.meta.url));
+export const DEFAULT_CQL_DIR = fileURLToPath(new URL("./cassandra", import.meta.url));
 
 /** Arbitrary constant shared by every Vigil process: the advisory lock that serialises migrators. */
 const MIGRATION_LOCK_KEY = 7_240_517_001;
