@@ -6,19 +6,8 @@ import { createKafkaBusFor } from "./bus/kafka-client.js";
 import type { TopicAdmin } from "./bus/topics.js";
 import type { AggregatorConfig } from "./config.js";
 import { cassandraProbe, sqlProbe, type HealthProbe } from "./ops/health.js";
-import type { Archive, EventBus, SummaryStore, VerdictStore } from "./ports.js";
-import {
-  createCassandraVerdictStore,
-  createLocalArchive,
-  createS3Archive,
-  createSqlSummaryStore,
-  createSqlVerdictStore,
-  openCassandra,
-  openPglite,
-  openPostgres,
-  s3ClientFrom,
-  type SqlClient,
-} from "./stores/index.js";
+import type { Archive, EventBus, SummaryStore, VerdictStore, SqlClient } from "./ports/index.js";
+import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, openPglite, openPostgres, s3ClientFrom } from "./stores/index.js";
 
 // The one place where the profile becomes adapters:
 //   embedded: in-process bus, PGlite (hot store, summaries, ops tables) and a local folder

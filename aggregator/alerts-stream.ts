@@ -4,7 +4,7 @@ import type { Alert } from "../core/schemas.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { validateEnvelope } from "./bus/envelope.js";
 import { requireRole, type OpsEnv, type TokenAuth } from "./ops/auth.js";
-import { TOPICS, type EventBus, type MessageBatch, type Subscription } from "./ports.js";
+import { TOPICS, type EventBus, type MessageBatch, type Subscription } from "./ports/index.js";
 
 // GET /v1/alerts/stream: BLOCKED alerts as Server-Sent Events (`data: <Alert JSON>`), for the CLI's
 // consume-alerts and dashboards on any profile. Each connection reads the fraud-alerts topic with

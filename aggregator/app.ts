@@ -5,7 +5,7 @@ import type { Logger } from "../core/contracts/logger.js";
 import { jsonLogger } from "./log.js";
 import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
 import { noopMetrics, type Metrics, type PromMetrics } from "./metrics.js";
-import type { EventBus } from "./ports.js";
+import type { EventBus } from "./ports/index.js";
 
 // The aggregator's HTTP app, on Web Request/Response so it runs under any Hono adapter. Routes are
 // mounted from a deps object; more (the ops API) are added with `app.route(...)` on the result.

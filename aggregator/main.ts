@@ -8,7 +8,7 @@ import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "
 import { jsonLogger } from "./log.js";
 import { createMetrics, type PromMetrics } from "./metrics.js";
 import { attachOps } from "./ops/wire.js";
-import { TOPICS, type EventBus, type TopicName } from "./ports.js";
+import { TOPICS, type EventBus, type TopicName } from "./ports/index.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "./sinks/index.js";
 import { createSqlArchiveClaims } from "./sinks/archive-claims.js";
 import { createSqlIngestLedger, createSqlReplayStore } from "./ingest/ledger.js";

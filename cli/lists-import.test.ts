@@ -11,11 +11,12 @@ import { createTokenAuth, sha256Hex } from "../aggregator/ops/auth.js";
 import { createRiskJob, type RiskJob } from "../aggregator/ops/job.js";
 import { listEventsOf } from "../aggregator/ops/lists.js";
 import { createOpsRoutes } from "../aggregator/ops/routes.js";
-import { pgliteSqlClient, type SqlClient } from "../aggregator/stores/sql-client.js";
+import { pgliteSqlClient } from "../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../aggregator/stores/sql-verdict-store.js";
 import { MIGRATIONS_DIR } from "../aggregator/testing/paths.js";
 import { parseCsv } from "./commands/lists.js";
+import type { SqlClient } from "../aggregator/ports/index.js";
 
 // `npm run vigil -- lists import` as an operator runs it (a child process through tsx) against the
 // ops API served over HTTP on PGlite: CSV and JSON, bad rows reported by line and skipped, a second

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { Kafka } from "kafkajs";
 import { describe, expect, it } from "vitest";
 import { loadTopicSpecs } from "../schema/topics.js";
-import { TOPICS, type EventBus } from "../ports.js";
+import { TOPICS, type EventBus } from "../ports/index.js";
 import { runBusContract, type BusHarness } from "../testing/bus.contract.js";
 import type { KafkaBus, KafkaBusOptions } from "./kafka-bus.js";
 import { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "./kafka-client.js";

@@ -1,4 +1,4 @@
-import type { TopicName } from "../ports.js";
+import type { TopicName } from "../ports/index.js";
 
 /**
  * What a bus needs to create a topic. Shaped like aggregator/schema/topics.ts's specs so those can be

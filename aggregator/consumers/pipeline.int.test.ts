@@ -14,7 +14,7 @@ import { loadConfig } from "../config.js";
 import { reportDateOf } from "../stores/index.js";
 import { toMessages } from "../ingest/messages.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
-import { TOPICS, type IncomingMessage } from "../ports.js";
+import { TOPICS, type IncomingMessage } from "../ports/index.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "../sinks/index.js";
 import { startSinkConsumer, type SinkConsumer } from "./sink-consumer.js";
 import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour, summaryTotal, type StackStores } from "../testing/stack-harness.js";

@@ -8,7 +8,7 @@ import { loadConfig } from "../config.js";
 import { toMessages } from "../ingest/messages.js";
 import { createMetrics } from "../metrics.js";
 import { checkHealth } from "../ops/health.js";
-import { TOPICS } from "../ports.js";
+import { TOPICS } from "../ports/index.js";
 import { createArchiveSink, createSummarySink } from "../sinks/index.js";
 import { createS3Archive, createSqlSummaryStore, openPostgres, s3ClientFrom } from "../stores/index.js";
 import { scoredRecords } from "../testing/ingest-fixtures.js";

@@ -9,7 +9,7 @@ import { validateEnvelope } from "../bus/envelope.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";
 import { createKafkaBusFor } from "../bus/kafka-client.js";
 import { loadConfig } from "../config.js";
-import { TOPICS, type IncomingMessage, type TopicName } from "../ports.js";
+import { TOPICS, type IncomingMessage, type TopicName } from "../ports/index.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
 
 // The Kafka client behind the bus follows the config (KAFKA_CLIENT=kafkajs|platformatic).

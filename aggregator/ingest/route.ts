@@ -6,7 +6,7 @@ import type { Logger } from "../../core/contracts/logger.js";
 import { IngestBatchSchema, parseWith, type FieldIssue, type ScoredEvent } from "../../core/schemas.js";
 import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBodyWithKeys, type SigningKey } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
-import { PortError, TOPICS, type EventBus, type OutgoingMessage } from "../ports.js";
+import { PortError, TOPICS, type EventBus, type OutgoingMessage } from "../ports/index.js";
 import { randomUUID } from "node:crypto";
 import { INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { withDeadline } from "../deadline.js";

@@ -2,8 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { withDeadline } from "../deadline.js";
-import type { SqlQuery } from "./sql.js";
 import { problem } from "./http.js";
+import type { SqlQuery } from "../ports/index.js";
 
 // Bearer tokens for the ops API. Only SHA-256 hex digests are kept (PostgreSQL table
 // fraud_ops.api_tokens, plus OPS_BOOTSTRAP_TOKENS from the environment); a presented token is

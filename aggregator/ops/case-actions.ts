@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AddToListSchema } from "./case-lists.js";
 import { writeLabel, type LabelOutcome } from "./labels.js";
 import { CASE_COLUMNS, PrincipalNameSchema, toCase, type CaseClock, type CaseRow, type CaseStatus, type ReviewCase } from "./review.js";
-import type { OpsSql, SqlQuery } from "./sql.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // What analysts do to a case: claim, assign, release, annotate, decide. Each runs in one
 // transaction that first locks the case row (SELECT … FOR UPDATE), so of any number of analysts

@@ -1,5 +1,5 @@
 import type { ScoredEvent } from "../../core/schemas.js";
-import type { OpsSql, SqlQuery } from "./sql.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // Case intake: every REVIEW or BLOCKED verdict joins its card's undecided (OPEN or CLAIMED) case,
 // or opens one. Idempotent per transaction id (a re-delivered verdict changes nothing). A card's

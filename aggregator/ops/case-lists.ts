@@ -2,9 +2,8 @@ import { z } from "zod";
 import { ListNameSchema, listValueProblem, parseListName, type ListKind, type ListName } from "../../core/contracts/lists.js";
 import { containsCardNumber } from "../../core/pan-guard.js";
 import type { FieldIssue, TransactionEvent } from "../../core/schemas.js";
-import type { VerdictStore } from "../ports.js";
+import type { VerdictStore, SqlQuery } from "../ports/index.js";
 import { writeListEntry, type ListEntry } from "./lists.js";
-import type { SqlQuery } from "./sql.js";
 
 // A case decision can add the case's card, device, merchant (or terminal, IP, BIN) to a list in
 // the same transaction as closing the case and writing its label: all or nothing. Card, merchant

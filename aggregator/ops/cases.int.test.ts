@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { silentLogger } from "../../core/contracts/logger.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { pgSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { freshPgDatabase, type FreshDatabase } from "../testing/pg-harness.js";
@@ -13,6 +13,7 @@ import { createReviewCases } from "./case-intake.js";
 import { createRiskJob } from "./job.js";
 import { caseEvents, caseTransactions } from "./review.js";
 import { createOpsRoutes } from "./routes.js";
+import type { SqlClient } from "../ports/index.js";
 
 // Case handling under real concurrency: a PostgreSQL database of its own, a pool of 24
 // connections, twenty analysts (tokens) acting on one case at the same moment through the ops API.

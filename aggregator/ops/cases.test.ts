@@ -2,13 +2,14 @@ import { PGlite } from "@electric-sql/pglite";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { addCaseNote, assignCase, claimCase, decideCase, releaseCase } from "./case-actions.js";
 import { createReviewCases } from "./case-intake.js";
 import { labelHistory } from "./labels.js";
 import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
+import type { SqlClient } from "../ports/index.js";
 
 // Cases per card on an embedded PostgreSQL (PGlite): intake groups a card's flagged verdicts,
 // migration 020 turns per-transaction cases into per-card ones, assignment rules and their audit,

@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { EntityRiskAccumulator } from "../../core/features/entity-risk.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { applyOpsMigrations } from "../testing/ops.js";
 import { recomputeEntityStats, StatsConfigSchema } from "./entity-stats.js";
@@ -10,6 +10,7 @@ import { applyFeedback } from "./labels.js";
 import { buildSnapshot, publishReference, REDIS_HASH, type ReferenceDelta } from "./publish.js";
 import { recomputeRisk, RiskConfigSchema } from "./risk.js";
 import { insertScoredTransactions } from "./sinks.js";
+import type { SqlClient } from "../ports/index.js";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-06-30T12:00:00Z");

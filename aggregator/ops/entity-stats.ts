@@ -2,7 +2,7 @@ import { z } from "zod";
 import { encodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { DEFAULT_LABEL_DELAY_MS, ENTITY_WINDOW_MS, smoothedRate } from "../../core/features/entity-risk.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
-import type { SqlQuery } from "./sql.js";
+import type { SqlQuery } from "../ports/index.js";
 
 // Terminal and merchant statistics for learned models: per entity, transactions, frauds and the
 // smoothed fraud rate over 1, 7 and 30 days of event time ending at now − D (D = label delay), the

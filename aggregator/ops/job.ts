@@ -2,7 +2,7 @@ import type { Logger } from "../../core/contracts/logger.js";
 import { publishReference, type PublishResult, type ReferenceTarget } from "./publish.js";
 import { DEFAULT_RISK_CONFIG, recomputeRisk, type RecomputeResult, type RiskConfig } from "./risk.js";
 import type { OpsMetrics } from "./metrics.js";
-import type { OpsSql } from "./sql.js";
+import type { OpsSql } from "../ports/index.js";
 
 // The labels → risk → reference-data job: runs on a timer and after each accepted feedback batch.
 // Runs never overlap; a trigger during a run schedules exactly one more run after it.

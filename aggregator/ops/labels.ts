@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { OpsSql, SqlQuery } from "./sql.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // Labels: the ground truth fed back by chargebacks, analysts and customers. Writing the same
 // label again changes nothing; a different value or source becomes a new audited version.

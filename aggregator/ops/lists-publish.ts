@@ -1,6 +1,6 @@
 import { LIST_ACTIONS, parseListName, type ListAction, type ListName } from "../../core/contracts/lists.js";
 import type { ListsSnapshot } from "../../core/contracts/reference.js";
-import type { SqlQuery } from "./sql.js";
+import type { SqlQuery } from "../ports/index.js";
 
 // The list part of a reference publish. What the edge should hold: every entry not expired at
 // publish time (expired ones are pruned here; the edge's engine also ignores any it still holds,

@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
@@ -15,6 +15,7 @@ import { insertScoredTransactions } from "./sinks.js";
 import { listEventsOf } from "./lists.js";
 import type { ReferenceDelta } from "./publish.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
+import type { SqlClient } from "../ports/index.js";
 
 // The allow/block list API on PGlite: auth and bad input of each route, idempotent writes with an
 // audit trail, publication to the edge (a recording target: the Redis layout is exercised in

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { LIST_NAMES, ListNameSchema, listValueProblem, parseListName, type ListName } from "../../core/contracts/lists.js";
 import { containsCardNumber } from "../../core/pan-guard.js";
 import type { FieldIssue } from "../../core/schemas.js";
-import { isoOf, isoOrNull, type OpsSql, type SqlQuery } from "./sql.js";
+import { isoOf, isoOrNull, type OpsSql, type SqlQuery } from "../ports/index.js";
 
 // Allow and block list entries (fraud_ops.list_entries, migration 019). Writing the same entry
 // again changes nothing; a new reason or expiry is an audited UPDATE; every change is a row of

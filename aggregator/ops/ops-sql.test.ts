@@ -1,6 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { applyFeedback, labelHistory } from "./labels.js";
 import { buildSnapshot, computeDelta, publishReference, type ReferenceDelta, type ReferenceTarget } from "./publish.js";
@@ -10,6 +10,7 @@ import { claimCase, decideCase } from "./case-actions.js";
 import { falsePositiveStats, recomputeRisk, RiskConfigSchema } from "./risk.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { applyOpsMigrations } from "../testing/ops.js";
+import type { SqlClient } from "../ports/index.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,8 +2,8 @@ import type { Redis } from "@upstash/redis";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { REDIS_KEYS, ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
-import type { OpsSql, SqlQuery } from "./sql.js";
 import { computeListDelta, recordListDelta, snapshotLists, type ListDelta } from "./lists-publish.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // Publishing label-derived risk into the edge's reference data. Only differences from what was
 // last published are sent (so values written by other tools, e.g. seeded merchant risk, stay),

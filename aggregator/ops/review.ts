@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CardHashSchema, CHANNELS } from "../../core/schemas.js";
-import { isoOf, isoOrNull, type SqlQuery } from "./sql.js";
+import { isoOf, isoOrNull, type SqlQuery } from "../ports/index.js";
 
 // The review queue, read side. A case groups one card's flagged transactions (REVIEW and BLOCKED;
 // at most one OPEN or CLAIMED case per card, migration 020); its priority (0..100, from the highest

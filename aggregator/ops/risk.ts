@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { recomputeEntityStats, StatsConfigSchema, type StatsResult } from "./entity-stats.js";
-import type { OpsSql } from "./sql.js";
+import type { OpsSql } from "../ports/index.js";
 
 // Labels fed back into risk. Merchant and terminal risk = fraud rate over a trailing window of
 // *matured* transactions: those younger than the label delay are left out of numerator and

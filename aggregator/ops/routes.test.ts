@@ -2,7 +2,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
@@ -13,6 +13,7 @@ import { createOpsRoutes } from "./routes.js";
 import { createReviewCases } from "./case-intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { registeredRoutes } from "../openapi/coverage.js";
+import type { SqlClient } from "../ports/index.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();

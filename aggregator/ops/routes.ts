@@ -10,10 +10,10 @@ import { modelRoutes } from "./model-routes.js";
 import { rulesRoutes } from "../rules/routes.js";
 import { listRoutes } from "./list-routes.js";
 import { falsePositiveStats } from "./risk.js";
-import { isoOf } from "./sql.js";
 import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
 import type { z } from "zod";
 import type { FraudSummaryResponseSchema, FraudVerdictResponseSchema } from "./schemas.js";
+import { isoOf } from "../ports/index.js";
 
 // The fraud-operations API (/v1). Every route authenticates (401/403 per role); inputs are
 // validated with zod (400 naming field and problem, nothing changed).

@@ -3,8 +3,7 @@ import { ruleSetFigures, type RuleSetFigures } from "../../core/backtest/rule-fi
 import { createEngine } from "../../core/engine.js";
 import { defaultConfig, defaultModel } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import type { Archive } from "../ports.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { Archive, SqlQuery } from "../ports/index.js";
 import { readArchiveEvents } from "../stores/archive-events.js";
 
 // A rule set replayed over the archived events of [from, to) — the raw/transactions/ Parquet the

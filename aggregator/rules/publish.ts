@@ -1,8 +1,8 @@
 import type { Redis } from "@upstash/redis";
 import { REDIS_KEYS, type ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import type { OpsSql, SqlQuery } from "../ops/sql.js";
 import { loadRuleSet, ruleState } from "./store.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // Publishing the active and shadow rule sets to the edge as reference data, the way models are
 // (aggregator/training/publish.ts). Redis (stack): the rule sets first (vigil:ruleset:<version>,

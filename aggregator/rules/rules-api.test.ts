@@ -14,7 +14,7 @@ import { createOpsRoutes } from "../ops/routes.js";
 import { createRuleHitsSink } from "../ops/sinks.js";
 import { envelope } from "../bus/envelope.js";
 import { createLocalArchive } from "../stores/local-archive.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
@@ -22,6 +22,7 @@ import { archiveEvents, fixtureEvents, liveRecords } from "../testing/rule-traff
 import { createRuleMetrics } from "./metrics.js";
 import type { ActiveRuleSets, RulesTarget } from "./publish.js";
 import { createRuleService } from "./service.js";
+import type { SqlClient } from "../ports/index.js";
 
 // The rules API end to end in one process: registry and labels in PGlite (migration 018 applied
 // by the real migrator), archived events in a local folder written as the archive sink writes

@@ -1,7 +1,6 @@
 import { defaultRuleSet } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import type { Archive } from "../ports.js";
-import type { OpsSql } from "../ops/sql.js";
+import type { Archive, OpsSql } from "../ports/index.js";
 import { backtestRuleSets, type BacktestResult } from "./backtest.js";
 import { liveStats, type LiveStats } from "./live.js";
 import { activeRuleSets, snapshotRules, type RulesTarget } from "./publish.js";

@@ -3,8 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Client as CassandraClient } from "cassandra-driver";
-import { PortError } from "../ports.js";
-import type { SqlClient } from "../stores/sql-client.js";
+import { PortError, type SqlClient } from "../ports/index.js";
 
 // Schema set-up, the one migrator of the repo: the aggregator runs it at start and
 // infra/scripts/init-schemas.ts runs it by hand. SQL: numbered files applied in name order, each

@@ -1,6 +1,6 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports.js";
+import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports/index.js";
 import type { FeatureRow } from "../bus/envelope.js";
 import { ALERT_COLUMNS, FEATURE_ROW_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
 import { parseBatch, type SinkSchema } from "./parse.js";

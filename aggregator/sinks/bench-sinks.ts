@@ -14,7 +14,7 @@ import { CQL_DIR, MIGRATIONS_DIR } from "../testing/paths.js";
 import { freshPgDatabase } from "../testing/pg-harness.js";
 import { deletePrefix, ensureBucket, s3Config } from "../testing/s3-harness.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { TOPICS, type MessageBatch } from "../ports.js";
+import { TOPICS, type MessageBatch } from "../ports/index.js";
 import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, pgliteSqlClient, pgSqlClient, s3ClientFrom } from "../stores/index.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink, type BatchHandler } from "./index.js";
 

@@ -1,5 +1,5 @@
 import { parquetReadObjects } from "hyparquet";
-import type { Archive } from "../ports.js";
+import type { Archive } from "../ports/index.js";
 import { DEFAULT_ARCHIVE_PREFIXES } from "../sinks/archive-sink.js";
 import { parseWith, TransactionEventSchema, type TransactionEvent } from "../../core/index.js";
 

@@ -1,4 +1,4 @@
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 /**
  * Object keys are the same on S3 and in the local folder: relative, '/'-separated, no empty,

@@ -1,6 +1,6 @@
 import cassandra from "cassandra-driver";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports.js";
+import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports/index.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { activityOf, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
 

@@ -6,7 +6,7 @@ import { checkArchiveKey } from "./archive-keys.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { toFsPortError } from "./local-archive.js";
 import { toS3PortError } from "./s3-archive.js";
-import { isMessageFault } from "../ports.js";
+import { isMessageFault } from "../ports/index.js";
 import { isRetriableSqlState, toSqlPortError } from "./sql-client.js";
 
 // Classification tables of the error mappers (the adapters' contract suites cover the paths a

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { applyCqlDir, applySqlMigrations, DEFAULT_CQL_DIR, DEFAULT_SQL_MIGRATIONS_DIR, type MigrationResult } from "../schema/migrate.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
-import { pgliteSqlClient, pgSqlClient, toSqlPortError, type SqlClient } from "./sql-client.js";
+import { pgliteSqlClient, pgSqlClient, toSqlPortError } from "./sql-client.js";
+import type { SqlClient } from "../ports/index.js";
 
 // Openers for the wiring code: each returns a client with its schema applied, ready for the
 // store factories. Config values come from the caller's zod-parsed config.

@@ -1,7 +1,6 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports.js";
+import type { StoredVerdict, UserRiskState, VerdictStore, SqlClient, SqlQueryable } from "../ports/index.js";
 import { activityOf, cardsIn, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
-import type { SqlClient, SqlQueryable } from "./sql-client.js";
 
 // VerdictStore on SQL (schema fraud_hot, aggregator/schema/postgres/005_hot_store.sql): PGlite in
 // the embedded profile, and PostgreSQL where the contract suite checks it. Batches go in as one

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SqlQueryable } from "../stores/sql-client.js";
+import type { SqlQueryable } from "../ports/index.js";
 
 // Test helper: applies only the ops migrations (*_ops_*.sql) so ops tests run on a fresh PGlite
 // or schema. Production applies every migration through aggregator/schema/migrate.ts.

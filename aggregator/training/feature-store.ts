@@ -1,6 +1,6 @@
 import { parquetReadObjects } from "hyparquet";
 import { DEFAULT_ARCHIVE_PREFIXES } from "../sinks/archive-sink.js";
-import type { Archive } from "../ports.js";
+import type { Archive } from "../ports/index.js";
 import type { StoredFeatureRow } from "./dataset.js";
 
 // Reads the feature store back from the archive (local folder or S3, same keys): the date

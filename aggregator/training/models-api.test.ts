@@ -12,7 +12,7 @@ import { createRiskJob } from "../ops/job.js";
 import { sqlProbe } from "../ops/health.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { createLocalArchive } from "../stores/local-archive.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { loadTrainingConfig } from "./config.js";
@@ -20,7 +20,7 @@ import type { ActiveModelFiles, ModelTarget } from "./publish.js";
 import { createModelService, type ModelService } from "./service.js";
 import { runTraining } from "./train-run.js";
 import { seedFeatureStore } from "../testing/feature-store-fixture.js";
-import type { Archive } from "../ports.js";
+import type { Archive, SqlClient } from "../ports/index.js";
 
 // The model API end to end in one process: feature store in a local folder archive written by the
 // real archive sink, labels and registry in PGlite, training in the background, publication to a

@@ -1,8 +1,8 @@
 import type { Redis } from "@upstash/redis";
 import { REDIS_KEYS, type ReferenceSnapshot } from "../../core/contracts/reference.js";
-import type { OpsSql, SqlQuery } from "../ops/sql.js";
 import type { ModelFiles } from "./model-store.js";
 import { activeModels } from "./registry.js";
+import type { OpsSql, SqlQuery } from "../ports/index.js";
 
 // Publishing the champion and the shadow to the edge, as reference data. Redis (stack): the model
 // files first (vigil:model:<version>, immutable), then the active versions, then INCR

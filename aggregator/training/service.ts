@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { ReferenceSnapshot } from "../../core/contracts/reference.js";
-import type { Archive } from "../ports.js";
-import type { OpsSql } from "../ops/sql.js";
+import type { Archive, OpsSql } from "../ports/index.js";
 import { compareModels, type Comparison } from "./compare.js";
 import type { TrainingConfig } from "./config.js";
 import { TrainingDataError } from "./dataset.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import type { RawTransaction } from "../../aggregator/ports.js";
+import type { RawTransaction } from "../../aggregator/ports/index.js";
 import { archiveKey } from "../../aggregator/sinks/archive-sink.js";
 import { RAW_TRANSACTION_COLUMNS, toParquet, type Positioned } from "../../aggregator/sinks/parquet.js";
 import { createLocalArchive } from "../../aggregator/stores/local-archive.js";

@@ -5,10 +5,10 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeLabel, type LabelWrite } from "../../aggregator/ops/labels.js";
 import { openPglite } from "../../aggregator/stores/open.js";
-import type { SqlClient } from "../../aggregator/stores/sql-client.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { runBacktest } from "../commands/backtest.js";
 import { readPgLabels } from "./labels-pg.js";
+import type { SqlClient } from "../../aggregator/ports/index.js";
 
 // The fixture's labels written through the ops label path into an embedded PostgreSQL (PGlite,
 // the real migrations), then read back by the backtest.

@@ -1,6 +1,6 @@
 import pg from "pg";
-import type { SqlQuery } from "../../aggregator/ops/sql.js";
 import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
+import type { SqlQuery } from "../../aggregator/ports/index.js";
 
 // Labels from the ops database (aggregator/ops/labels.ts): the current version of each label,
 // asked for only the replayed transactions, in chunks, so a long history of labels stays on the

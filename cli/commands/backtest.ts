@@ -3,7 +3,6 @@ import { parseArgs } from "node:util";
 import { createEngine, defaultConfig, defaultModel, defaultRuleSet, parseRuleSet, parseScoringConfig, type Engine } from "../../core/index.js";
 import { createLocalArchive } from "../../aggregator/stores/local-archive.js";
 import { compileGbdt } from "../../core/ml/gbdt/index.js";
-import type { SqlQuery } from "../../aggregator/ops/sql.js";
 import { readArchiveEvents } from "../../aggregator/stores/archive-events.js";
 import { readPgLabels, readPgLabelsFrom } from "../backtest/labels-pg.js";
 import { parseEventsJsonl, parseLabels, type ParsedEvents } from "../backtest/inputs.js";
@@ -11,6 +10,7 @@ import { replay } from "../../core/backtest/replay.js";
 import { formatReport, reportJson, summarize, type BacktestReport } from "../backtest/report.js";
 import { progress } from "../progress.js";
 import { UsageError, num, type Command } from "./common.js";
+import type { SqlQuery } from "../../aggregator/ports/index.js";
 
 // `vigil backtest`: a model and rule-set version replayed over recorded events with fresh card
 // state, graded against labels. Reference lookups (BIN/IP lists, risk tiers) are not part of an

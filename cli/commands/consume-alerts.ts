@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
 import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
-import { TOPICS, type Envelope } from "../../aggregator/ports.js";
+import { TOPICS, type Envelope } from "../../aggregator/ports/index.js";
 import type { Alert } from "../../core/schemas.js";
 import { num, type Command } from "./common.js";
 

@@ -10,12 +10,13 @@ import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { applyOpsMigrations } from "../../aggregator/testing/ops.js";
-import { pgliteSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { pgliteSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
 import { labelsCommand } from "../commands/labels.js";
 import { parseLabelsFile } from "./file.js";
 import { ImportError, importLabels } from "./import.js";
+import type { SqlClient } from "../../aggregator/ports/index.js";
 
 // `vigil labels import FILE` against the ops API served over HTTP on a random port (PGlite behind
 // it), with real files: counts, idempotent re-import, a changed label, refused rows and tokens.

@@ -5,7 +5,7 @@ import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../../aggregator/testing/pg-harness.js";
 import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
-import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
@@ -17,6 +17,7 @@ import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from ".
 import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { insertScoredTransactions } from "../../aggregator/ops/sinks.js";
+import type { SqlClient } from "../../aggregator/ports/index.js";
 
 // Labels → recomputeRisk → published risk: in Redis through the real Upstash REST bridge (stack
 // profile), read back by the edge's own Upstash adapter, and in the snapshot endpoint (embedded
