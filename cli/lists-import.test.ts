@@ -7,7 +7,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applySqlMigrations } from "../aggregator/schema/migrate.js";
-import { createTokenAuth, sha256Hex } from "../aggregator/ops/auth.js";
+import { createTokenAuth, sha256Hex } from "../aggregator/http/auth.js";
 import { createRiskJob, type RiskJob } from "../aggregator/ops/job.js";
 import { listEventsOf } from "../aggregator/ops/lists.js";
 import { createOpsRoutes } from "../aggregator/ops/routes.js";

@@ -1,7 +1,6 @@
-import type { Context } from "hono";
 import type { CaseRefusal } from "./case-actions.js";
 import type { OpsDeps } from "./deps.js";
-import { problem } from "./http.js";
+import { problem } from "../http/respond.js";
 import { DEFAULT_SLA_HOURS, type CaseClock } from "./review.js";
 
 // How the case routes answer a refused action, and the clock (now, SLA) cases are shown with.
@@ -17,10 +16,10 @@ export const CASE_REFUSALS: Record<Exclude<CaseRefusal, "NOT_FOUND">, { status: 
 };
 
 /** The answer to a refused case action: 404, or 403/409 with the refusal's code. */
-export function refused(c: Context, caseId: number, reason: CaseRefusal) {
-  if (reason === "NOT_FOUND") return problem(c, 404, "NOT_FOUND", `no case ${caseId}`);
+export function refused(caseId: number, reason: CaseRefusal) {
+  if (reason === "NOT_FOUND") return problem(404, "NOT_FOUND", `no case ${caseId}`);
   const r = CASE_REFUSALS[reason];
-  return problem(c, r.status, reason, r.message);
+  return problem(r.status, reason, r.message);
 }
 
 export function caseClock(deps: OpsDeps): CaseClock {

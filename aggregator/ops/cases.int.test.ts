@@ -7,7 +7,7 @@ import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { freshPgDatabase, type FreshDatabase } from "../testing/pg-harness.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
-import { createTokenAuth, sha256Hex } from "./auth.js";
+import { createTokenAuth, sha256Hex } from "../http/auth.js";
 import { decideCase } from "./case-actions.js";
 import { createReviewCases } from "./case-intake.js";
 import { createRiskJob } from "./job.js";

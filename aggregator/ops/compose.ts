@@ -6,7 +6,7 @@ import type { Registry } from "prom-client";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import { openApiRoutes } from "../openapi/routes.js";
 import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore, type SqlClient } from "../ports/index.js";
-import { createTokenAuth, type TokenAuth } from "./auth.js";
+import { createTokenAuth, type TokenAuth } from "../http/auth.js";
 import type { OpsConfig } from "./config.js";
 import { createRateMeter, redisProbe, type HealthProbe, type LagEntry, type SinkHealth } from "./health.js";
 import { createRiskJob, type RiskJob } from "./job.js";

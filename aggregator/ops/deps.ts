@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/contracts/logger.js";
 import type { SummaryStore, VerdictStore, OpsSql } from "../ports/index.js";
-import type { TokenAuth } from "./auth.js";
+import type { TokenAuth } from "../http/auth.js";
 import type { HealthSources } from "./health.js";
 import type { RiskJob } from "./job.js";
 import type { OpsMetrics } from "./metrics.js";

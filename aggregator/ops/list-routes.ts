@@ -1,8 +1,8 @@
 import { Hono, type Context } from "hono";
 import { parseWith } from "../../core/schemas.js";
-import { requireRole, type OpsEnv } from "./auth.js";
+import { requireRole, type OpsEnv } from "../http/auth.js";
 import type { OpsDeps } from "./deps.js";
-import { invalid, parseRequest, problem } from "./http.js";
+import { invalid, parseRequest, problem } from "../http/respond.js";
 import {
   checkEntries,
   deleteListEntry,
@@ -39,7 +39,7 @@ export function listRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const body = await readEntries(c);
     if (!body.ok) return body.response;
     const issues = checkEntries(p.value.list, body.entries, deps.now(), body.prefix);
-    if (issues.length > 0) return invalid(c, issues);
+    if (issues.length > 0) return invalid(issues);
     const who = c.get("principal").name;
     const source = c.req.header("x-vigil-source") === "import" ? "import" : "api";
     const r = await writeListEntries(deps.sql, p.value.list, body.entries, { name: who, source }, nowIso());
@@ -55,7 +55,7 @@ export function listRoutes(deps: OpsDeps): Hono<OpsEnv> {
     if (!q.ok) return q.response;
     const who = c.get("principal").name;
     const gone = await deleteListEntry(deps.sql, p.value.list, q.value.value, { name: who, source: "api" }, nowIso());
-    if (!gone) return problem(c, 404, "NOT_FOUND", `no entry ${q.value.value} in ${p.value.list}`);
+    if (!gone) return problem(404, "NOT_FOUND", `no entry ${q.value.value} in ${p.value.list}`);
     deps.log.info("LIST_ENTRY_DELETED", { list: p.value.list, by: who });
     deps.riskJob.trigger();
     return c.json({ list: p.value.list, deleted: gone });
@@ -72,12 +72,12 @@ async function readEntries(c: Context): Promise<Entries> {
   try {
     input = await c.req.json();
   } catch {
-    return { ok: false, response: invalid(c, [{ path: "(body)", message: "not valid JSON" }]) };
+    return { ok: false, response: invalid([{ path: "(body)", message: "not valid JSON" }]) };
   }
   if (typeof input === "object" && input !== null && "entries" in input) {
     const r = parseWith(ListBatchSchema, input);
-    return r.ok ? { ok: true, entries: r.value.entries, prefix: (i) => `entries.${i}.` } : { ok: false, response: invalid(c, r.issues) };
+    return r.ok ? { ok: true, entries: r.value.entries, prefix: (i) => `entries.${i}.` } : { ok: false, response: invalid(r.issues) };
   }
   const r = parseWith(ListEntryInputSchema, input);
-  return r.ok ? { ok: true, entries: [r.value], prefix: () => "" } : { ok: false, response: invalid(c, r.issues) };
+  return r.ok ? { ok: true, entries: [r.value], prefix: () => "" } : { ok: false, response: invalid(r.issues) };
 }

@@ -10,7 +10,7 @@ import { loadConfig } from "../config.js";
 import { compose, type Runtime } from "../main.js";
 import { aggregatorOpenApi } from "../openapi/aggregator-api.js";
 import { undocumented } from "../openapi/coverage.js";
-import { sha256Hex } from "./auth.js";
+import { sha256Hex } from "../http/auth.js";
 import { REDIS_HASH } from "./publish.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { hasRole, requireRole, type OpsEnv } from "./auth.js";
-import { invalid, parseRequest, problem } from "./http.js";
+import { hasRole, requireRole, type OpsEnv } from "../http/auth.js";
+import { invalid, parseRequest, problem } from "../http/respond.js";
 import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
 import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import { claimCase, decideCase, DecisionRequestSchema } from "./case-actions.js";
@@ -25,9 +25,9 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     if (!q.ok) return q.response;
     const after = q.value.cursor === undefined ? undefined : decodeCursor(q.value.cursor, q.value.sort);
     if (q.value.cursor !== undefined && after === undefined) {
-      return problem(c, 400, "VALIDATION_FAILED", "query.cursor: not a cursor from a previous page of this sort", false, [
-        { path: "query.cursor", message: "not a cursor from a previous page of this sort" },
-      ]);
+      return problem(400, "VALIDATION_FAILED", "query.cursor: not a cursor from a previous page of this sort", {
+        issues: [{ path: "query.cursor", message: "not a cursor from a previous page of this sort" }],
+      });
     }
     return c.json(await listCases(deps.sql, q.value, after, caseClock(deps)));
   });
@@ -36,7 +36,7 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const p = await parseRequest(c, "params", CaseParamsSchema);
     if (!p.ok) return p.response;
     const found = await getCase(deps.sql, p.value.id, caseClock(deps));
-    if (!found) return problem(c, 404, "NOT_FOUND", `no case ${p.value.id}`);
+    if (!found) return problem(404, "NOT_FOUND", `no case ${p.value.id}`);
     const [transactions, notes, events] = await Promise.all([
       caseTransactions(deps.sql, p.value.id),
       caseNotes(deps.sql, p.value.id),
@@ -50,7 +50,7 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     if (!p.ok) return p.response;
     const who = c.get("principal").name;
     const r = await claimCase(deps.sql, p.value.id, who, nowIso(), caseClock(deps));
-    if (!r.ok) return refused(c, p.value.id, r.reason);
+    if (!r.ok) return refused(p.value.id, r.reason);
     deps.log.info("CASE_CLAIMED", { case_id: p.value.id, by: who });
     return c.json({ case: r.case });
   });
@@ -64,7 +64,7 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
     // Optional add_to_list (the lists' part): checked first, written in the decision's transaction.
     const add = b.value.add_to_list;
     const prep = add ? await prepareCaseListAdd(add, (await getCase(deps.sql, p.value.id, caseClock(deps)))?.transaction_id, deps.verdicts, deps.now()) : undefined;
-    if (prep && !prep.ok) return invalid(c, prep.issues);
+    if (prep && !prep.ok) return invalid(prep.issues);
     let listed: ListEntry | undefined;
     const also = prep ? async (tx: Parameters<typeof prep.write>[0], cs: Parameters<typeof prep.write>[1]) => {
       listed = await prep.write(tx, cs, b.value, principal.name, nowIso());
@@ -75,10 +75,10 @@ export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
       r = await decideCase(deps.sql, p.value.id, actor, b.value, nowIso(), caseClock(deps), also);
     } catch (e) {
       const missing = listValueUnavailable(e);
-      if (missing) return problem(c, 409, "LIST_VALUE_UNAVAILABLE", missing.message);
+      if (missing) return problem(409, "LIST_VALUE_UNAVAILABLE", missing.message);
       throw e;
     }
-    if (!r.ok) return refused(c, p.value.id, r.reason);
+    if (!r.ok) return refused(p.value.id, r.reason);
     deps.log.info("CASE_DECIDED", { case_id: p.value.id, by: principal.name, decision: b.value.decision, transactions: r.labels.length });
     for (const o of ["CREATED", "UPDATED", "UNCHANGED"] as const) {
       deps.metrics?.labels(o === "CREATED" ? "created" : o === "UPDATED" ? "updated" : "unchanged", r.labels.filter((l) => l.outcome === o).length);

@@ -5,7 +5,7 @@ import { applySqlMigrations } from "../schema/migrate.js";
 import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { sqlProbe } from "./health.js";
 import { createRiskJob } from "./job.js";

@@ -1,9 +1,9 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireRole, type OpsEnv } from "./auth.js";
+import { requireRole, type OpsEnv } from "../http/auth.js";
 import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
-import { parseRequest, problem } from "./http.js";
+import { parseRequest, problem } from "../http/respond.js";
 import { buildSnapshot } from "./publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
@@ -31,7 +31,7 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
   const limit = bodyLimit({
     maxSize: maxBodyBytes,
-    onError: (c) => problem(c, 413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
+    onError: (c) => problem(413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
   });
   app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)));
 
@@ -41,7 +41,7 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const p = await parseRequest(c, "params", TransactionParamsSchema);
     if (!p.ok) return p.response;
     const stored = await deps.verdicts.getVerdict(p.value.transaction_id);
-    if (!stored) return problem(c, 404, "NOT_FOUND", `no verdict for transaction ${p.value.transaction_id}`);
+    if (!stored) return problem(404, "NOT_FOUND", `no verdict for transaction ${p.value.transaction_id}`);
     const { event, verdict, region, received_at } = stored.record;
     const labels = await deps.sql.query<{ is_fraud: boolean; source: string; version: number; labelled_at: unknown }>(
       "SELECT is_fraud, source, version, labelled_at FROM fraud_ops.current_labels WHERE transaction_id = $1",

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { pgSqlClient } from "../stores/sql-client.js";
-import { ROLES, sha256Hex, type Role } from "./auth.js";
+import { ROLES, sha256Hex, type Role } from "../http/auth.js";
 
 // Admin CLI for ops API tokens (PostgreSQL at DATABASE_URL):
 //   tsx aggregator/ops/tokens-cli.ts create <name> <viewer|analyst|admin>   prints the token ONCE

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRuleSet } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { sqlProbe } from "../ops/health.js";
 import { createRiskJob } from "../ops/job.js";
 import { createOpsRoutes } from "../ops/routes.js";

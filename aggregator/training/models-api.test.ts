@@ -7,7 +7,7 @@ import { MODEL_FEATURE_LAYOUT } from "../../core/features/model-features.js";
 import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../schema/migrate.js";
-import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { createRiskJob } from "../ops/job.js";
 import { sqlProbe } from "../ops/health.js";
 import { createOpsRoutes } from "../ops/routes.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../core/contracts/logger.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { applyOpsMigrations } from "../../aggregator/testing/ops.js";

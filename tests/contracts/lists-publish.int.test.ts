@@ -9,7 +9,7 @@ import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
 import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
 import { redisReferenceTarget } from "../../aggregator/ops/publish.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";

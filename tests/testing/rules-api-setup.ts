@@ -4,7 +4,7 @@ import { Redis } from "@upstash/redis";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { rulesRoutes } from "../../aggregator/rules/routes.js";
 import { redisRulesTarget } from "../../aggregator/rules/publish.js";
 import { createRuleService } from "../../aggregator/rules/service.js";

@@ -1,19 +1,19 @@
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
-import { errorBody } from "../../core/contracts/errors.js";
+import { errorResponse, VigilError, type VigilErrorOptions } from "../../core/contracts/errors.js";
 import { parseWith, type FieldIssue } from "../../core/schemas.js";
 
-// Error bodies of the ops API (core/contracts/errors.ts): {error: {code, message, retriable,
-// issues?}}. 400 answers name each field and its problem; nothing is stored when input is refused.
+// Every refusal of the aggregator's HTTP API is core's VigilError answered by core's
+// errorResponse: {error: {code, message, retriable, issues?, reason?}}. 400 answers name each
+// field and its problem; nothing is stored when input is refused.
 
-export function problem(c: Context, status: ContentfulStatusCode, code: string, message: string, retriable = false, issues?: FieldIssue[]) {
-  return c.json(errorBody(code, message, { retriable, issues }), status);
+export function problem(status: number, code: string, message: string, options: VigilErrorOptions = {}): Response {
+  return errorResponse(new VigilError(status, code, message, options));
 }
 
-export function invalid(c: Context, issues: FieldIssue[]) {
+export function invalid(issues: FieldIssue[]): Response {
   const message = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  return problem(c, 400, "VALIDATION_FAILED", message, false, issues);
+  return problem(400, "VALIDATION_FAILED", message, { issues });
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
@@ -31,10 +31,10 @@ export async function parseRequest<T>(c: Context, where: "query" | "params" | "b
     try {
       input = await c.req.json();
     } catch {
-      return { ok: false, response: invalid(c, [{ path: "(body)", message: "not valid JSON" }]) };
+      return { ok: false, response: invalid([{ path: "(body)", message: "not valid JSON" }]) };
     }
   }
   const r = parseWith(schema, input);
   if (r.ok) return r;
-  return { ok: false, response: invalid(c, where === "body" ? r.issues : prefixed(where, r.issues)) };
+  return { ok: false, response: invalid(where === "body" ? r.issues : prefixed(where, r.issues)) };
 }

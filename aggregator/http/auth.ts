@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { withDeadline } from "../deadline.js";
-import { problem } from "./http.js";
+import { problem } from "./respond.js";
 import type { SqlQuery } from "../ports/index.js";
 
 // Bearer tokens for the ops API. Only SHA-256 hex digests are kept (PostgreSQL table
@@ -150,12 +150,13 @@ export function requireRole(auth: TokenAuth, min: Role): MiddlewareHandler<OpsEn
   return async (c, next) => {
     const r = await auth.authenticate(c.req.header("authorization"));
     if (!r.ok) {
-      if (r.reason === "TOKEN_STORE_UNAVAILABLE") return problem(c, 503, "TOKEN_STORE_UNAVAILABLE", "token store unavailable; retry", true);
-      c.header("WWW-Authenticate", 'Bearer realm="vigil-ops"');
-      return problem(c, 401, r.reason, r.reason === "MISSING_TOKEN" ? "bearer token required" : "unknown or revoked token");
+      if (r.reason === "TOKEN_STORE_UNAVAILABLE") return problem(503, "TOKEN_STORE_UNAVAILABLE", "token store unavailable; retry", { retriable: true });
+      return problem(401, r.reason, r.reason === "MISSING_TOKEN" ? "bearer token required" : "unknown or revoked token", {
+        headers: { "WWW-Authenticate": 'Bearer realm="vigil-ops"' },
+      });
     }
     if (rank(r.principal.role) < rank(min)) {
-      return problem(c, 403, "FORBIDDEN", `requires role ${min} or higher`);
+      return problem(403, "FORBIDDEN", `requires role ${min} or higher`);
     }
     c.set("principal", r.principal);
     await next();
