@@ -34,7 +34,7 @@ beforeAll(async () => {
   db = new PGlite();
   sql = pgliteSqlClient(db);
   await applySqlMigrations(sql, MIGRATIONS_DIR);
-  riskJob = createRiskJob({ sql, targets: [], now: () => Date.now() });
+  riskJob = createRiskJob({ sql, now: () => Date.now() });
   const app = createOpsRoutes({
     sql, riskJob, now: () => Date.now(),
     verdicts: createSqlVerdictStore(sql, { now: () => Date.now() }),

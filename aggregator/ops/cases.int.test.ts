@@ -47,7 +47,7 @@ beforeAll(async () => {
     verdicts: createSqlVerdictStore(sql),
     summaries: createSqlSummaryStore(sql, { closeClient: false }),
     auth,
-    riskJob: createRiskJob({ sql, targets: [], now: Date.now }),
+    riskJob: createRiskJob({ sql, now: Date.now }),
     now: Date.now,
     log: silentLogger,
     health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: Date.now(), now: Date.now },

@@ -4,7 +4,7 @@ import type { TokenAuth } from "../http/auth.js";
 import type { HealthSources } from "./health.js";
 import type { RiskJob } from "./job.js";
 import type { OpsMetrics } from "./metrics.js";
-import type { SnapshotBase } from "./publish.js";
+import type { SnapshotBase } from "../reference/publish.js";
 import type { ModelService } from "../training/service.js";
 import type { RuleService } from "../rules/service.js";
 

@@ -7,10 +7,11 @@ import { scoredEvent } from "../testing/ops-fixtures.js";
 import { applyOpsMigrations } from "../testing/ops.js";
 import { recomputeEntityStats, StatsConfigSchema } from "./entity-stats.js";
 import { applyFeedback } from "./labels.js";
-import { buildSnapshot, publishReference, REDIS_HASH, type ReferenceDelta } from "./publish.js";
+import { buildSnapshot, publishReference } from "../reference/publish.js";
 import { recomputeRisk, RiskConfigSchema } from "./risk.js";
 import { insertScoredTransactions } from "./sinks.js";
 import type { SqlClient } from "../ports/index.js";
+import { REDIS_HASH, type ReferenceDelta, type ReferenceTarget } from "../reference/target.js";
 
 const DAY = 86_400_000;
 const NOW = Date.parse("2026-06-30T12:00:00Z");
@@ -96,8 +97,8 @@ describe("terminal and merchant statistics from matured labels", () => {
     expect(r.stats).toMatchObject({ terminals: 3, merchants: 2 });
 
     const sent: ReferenceDelta[] = [];
-    const target = { name: "memory", apply: async (d: ReferenceDelta) => void sent.push(d) };
-    const first = await publishReference(sql, [target], iso(NOW));
+    const target: ReferenceTarget = { name: "memory", apply: async (p) => void ("risk" in p && sent.push(p.risk)) };
+    const first = await publishReference(sql, target, iso(NOW));
     expect(first.changes).toBeGreaterThan(0);
     expect(Object.keys(sent[0]?.set.terminal_stats ?? {}).sort()).toEqual(["T-A", "T-B", "T-YOUNG"]);
     expect(decodeEntityStats(sent[0]?.set.merchant_stats["M-1"])).toMatchObject({ tx_30d: 10, fraud_30d: 2 });
@@ -105,7 +106,7 @@ describe("terminal and merchant statistics from matured labels", () => {
     expect(REDIS_HASH.merchant_stats).toBe("vigil:stats:merchant");
 
     await recomputeRisk(sql, NOW, cfg);
-    expect((await publishReference(sql, [target], iso(NOW))).changes).toBe(0);
+    expect((await publishReference(sql, target, iso(NOW))).changes).toBe(0);
 
     const snap = await buildSnapshot(sql);
     expect(snap.terminal_stats?.["T-A"]).toMatchObject({ tx_7d: 3, fraud_7d: 2 });

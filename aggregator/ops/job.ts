@@ -1,5 +1,6 @@
 import type { Logger } from "../../core/contracts/logger.js";
-import { publishReference, type PublishResult, type ReferenceTarget } from "./publish.js";
+import { publishReference, type PublishResult } from "../reference/publish.js";
+import type { ReferenceTarget } from "../reference/target.js";
 import { DEFAULT_RISK_CONFIG, recomputeRisk, type RecomputeResult, type RiskConfig } from "./risk.js";
 import type { OpsMetrics } from "./metrics.js";
 import type { OpsSql } from "../ports/index.js";
@@ -9,7 +10,8 @@ import type { OpsSql } from "../ports/index.js";
 
 export interface RiskJobDeps {
   sql: OpsSql;
-  targets: ReferenceTarget[];
+  /** Redis (stack); absent: the snapshot endpoint serves the edge (embedded). */
+  target?: ReferenceTarget;
   now: () => number;
   config?: RiskConfig;
   metrics?: OpsMetrics;
@@ -43,7 +45,7 @@ export function createRiskJob(deps: RiskJobDeps): RiskJob {
   const once = async (): Promise<RiskJobRun> => {
     try {
       const recompute = await recomputeRisk(deps.sql, deps.now(), cfg);
-      const publish = await publishReference(deps.sql, deps.targets, new Date(deps.now()).toISOString());
+      const publish = await publishReference(deps.sql, deps.target, new Date(deps.now()).toISOString());
       lastRun = { recompute, publish, finished_at: new Date(deps.now()).toISOString() };
       lastError = undefined;
       deps.metrics?.riskJob("ok", deps.now(), publish.version);

@@ -13,9 +13,9 @@ import { createOpsRoutes } from "./routes.js";
 import { createReviewCases } from "./case-intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { listEventsOf } from "./lists.js";
-import type { ReferenceDelta } from "./publish.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import type { SqlClient } from "../ports/index.js";
+import type { ReferenceDelta } from "../reference/target.js";
 
 // The allow/block list API on PGlite: auth and bad input of each route, idempotent writes with an
 // audit trail, publication to the edge (a recording target: the Redis layout is exercised in
@@ -40,7 +40,7 @@ beforeAll(async () => {
   await applySqlMigrations(sql, MIGRATIONS_DIR);
   const auth = createTokenAuth({ sql, now: () => now, bootstrap: (["viewer", "analyst", "admin"] as const).map((role) => ({ name: `${role}-alice`, role, sha256: sha256Hex(TOKENS[role]) })) });
   const verdicts = createSqlVerdictStore(sql, { now: () => now });
-  riskJob = createRiskJob({ sql, targets: [{ name: "recorder", apply: async (d) => void deltas.push(d) }], now: () => now });
+  riskJob = createRiskJob({ sql, target: { name: "recorder", apply: async (p) => void ("risk" in p && deltas.push(p.risk)) }, now: () => now });
   app = createOpsRoutes({
     sql, verdicts, auth, riskJob, now: () => now,
     summaries: createSqlSummaryStore(sql, { closeClient: false }),

@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   const verdicts = createSqlVerdictStore(sql, { now: () => NOW });
   const summaries = createSqlSummaryStore(sql, { closeClient: false });
-  const riskJob = createRiskJob({ sql, targets: [], now: () => NOW });
+  const riskJob = createRiskJob({ sql, now: () => NOW });
   app = createOpsRoutes({
     sql,
     verdicts,

@@ -4,7 +4,7 @@ import { requireRole, type OpsEnv } from "../http/auth.js";
 import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
 import { parseRequest, problem } from "../http/respond.js";
-import { buildSnapshot } from "./publish.js";
+import { buildSnapshot } from "../reference/publish.js";
 import { reviewRoutes } from "./review-routes.js";
 import { modelRoutes } from "./model-routes.js";
 import { rulesRoutes } from "../rules/routes.js";

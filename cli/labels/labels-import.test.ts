@@ -45,7 +45,7 @@ beforeAll(async () => {
         { name: "watcher", role: "viewer", sha256: sha256Hex(VIEWER) },
       ],
     }),
-    riskJob: createRiskJob({ sql, targets: [], now: Date.now }),
+    riskJob: createRiskJob({ sql, now: Date.now }),
     now: Date.now,
     log: silentLogger,
     health: { probes: [], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: Date.now(), now: Date.now },

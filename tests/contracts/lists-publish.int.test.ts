@@ -11,9 +11,9 @@ import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
-import { redisReferenceTarget } from "../../aggregator/ops/publish.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import type { SqlClient } from "../../aggregator/ports/index.js";
+import { redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // Lists on the stack profile: written through the ops API into real PostgreSQL, published by the
 // risk job to Redis through the Upstash REST bridge, read back by the edge's own Upstash adapter;
@@ -52,7 +52,7 @@ const event = (): TransactionEvent => ({
 
 describe("lists reach the edge through PostgreSQL and Redis", () => {
   it("publishes API-written entries, and prunes an expired one at the next publish", async () => {
-    const riskJob = createRiskJob({ sql, targets: [redisReferenceTarget(redis)], now: () => now });
+    const riskJob = createRiskJob({ sql, target: redisReferenceTarget(redis), now: () => now });
     const app = createOpsRoutes({
       sql, riskJob, now: () => now, log: quiet,
       verdicts: createSqlVerdictStore(sql, { now: () => now }),

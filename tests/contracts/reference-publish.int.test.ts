@@ -13,11 +13,12 @@ import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
 import { createRiskJob } from "../../aggregator/ops/job.js";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { applyFeedback } from "../../aggregator/ops/labels.js";
-import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from "../../aggregator/ops/publish.js";
+import { riskText } from "../../aggregator/reference/publish.js";
 import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { insertScoredTransactions } from "../../aggregator/ops/sinks.js";
 import type { SqlClient } from "../../aggregator/ports/index.js";
+import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // Labels → recomputeRisk → published risk: in Redis through the real Upstash REST bridge (stack
 // profile), read back by the edge's own Upstash adapter, and in the snapshot endpoint (embedded
@@ -68,7 +69,7 @@ describe("labels feed the edge's reference data", () => {
 
     const versionBefore = Number((await redis.get<number | string>(REDIS_VERSION_KEY)) ?? 0);
     const cfg = RiskConfigSchema.parse({ windowDays: 30, labelDelayDays: 3, smoothingWeight: 20 });
-    const job = createRiskJob({ sql, targets: [redisReferenceTarget(redis)], now: () => NOW, config: cfg });
+    const job = createRiskJob({ sql, target: redisReferenceTarget(redis), now: () => NOW, config: cfg });
     const run = await job.run();
     expect(run.publish.targets).toEqual(["redis"]);
 

@@ -1,43 +1,18 @@
-import type { Redis } from "@upstash/redis";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
-import { REDIS_KEYS, ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
+import { ReferenceSnapshotSchema, type ReferenceSnapshot } from "../../core/contracts/reference.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
-import { computeListDelta, recordListDelta, snapshotLists, type ListDelta } from "./lists-publish.js";
+import { computeListDelta, recordListDelta, snapshotLists } from "./lists.js";
+import { KINDS, type ActiveModelFiles, type ActiveRuleSets, type PublishedKind, type ReferenceDelta, type ReferenceTarget } from "./target.js";
 import type { OpsSql, SqlQuery } from "../ports/index.js";
 
-// Publishing label-derived risk into the edge's reference data. Only differences from what was
-// last published are sent (so values written by other tools, e.g. seeded merchant risk, stay),
-// and only once the target accepted them is `published_reference` updated: a failed publish is
-// simply retried by the next run. Redis: values first, then INCR vigil:refdata:version, which is
-// what tells the edge caches to reload. The embedded profile reads the same tables through
-// GET /v1/reference/snapshot, versioned by fraud_ops.refdata_state.
+// The one reference publisher. Risk: only differences from what was last published are sent (so
+// values written by other tools, e.g. seeded merchant risk, stay), and only once the target
+// accepted them is `published_reference` updated: a failed publish is simply retried by the next
+// run. Rule sets and models: the registry's current state, whatever it is, so a retry is safe.
+// Every publication bumps what tells edges to reload: vigil:refdata:version through the target,
+// or fraud_ops.refdata_state for the snapshot endpoint (embedded, no target).
 
-export type PublishedKind = "merchant" | "terminal" | "card_tier" | "terminal_stats" | "merchant_stats";
-const KINDS: readonly PublishedKind[] = ["merchant", "terminal", "card_tier", "terminal_stats", "merchant_stats"];
 const byKind = <T>(f: () => T): Record<PublishedKind, T> => ({ merchant: f(), terminal: f(), card_tier: f(), terminal_stats: f(), merchant_stats: f() });
-
-export const REDIS_HASH: Record<PublishedKind, string> = {
-  merchant: REDIS_KEYS.merchantRisk,
-  terminal: REDIS_KEYS.terminalRisk,
-  card_tier: REDIS_KEYS.cardTier,
-  terminal_stats: REDIS_KEYS.terminalStats,
-  merchant_stats: REDIS_KEYS.merchantStats,
-};
-export const REDIS_VERSION_KEY = REDIS_KEYS.refdataVersion;
-
-export interface ReferenceDelta {
-  set: Record<PublishedKind, Record<string, string>>;
-  del: Record<PublishedKind, string[]>;
-  changes: number;
-  /** Allow/block list changes (lists-publish.ts); absent = none. */
-  lists?: ListDelta;
-}
-
-/** Where published values go; resolves once they are durable there (rejects otherwise). */
-export interface ReferenceTarget {
-  name: string;
-  apply(delta: ReferenceDelta): Promise<void>;
-}
 
 /** Risk as text with at most 6 decimals: stable, so an unchanged value is never re-sent. */
 export const riskText = (r: number): string => String(Math.round(r * 1e6) / 1e6);
@@ -96,10 +71,10 @@ export interface PublishResult {
 }
 
 /** Sends the delta to every target, then records it and bumps the snapshot version. */
-export async function publishReference(sql: OpsSql, targets: ReferenceTarget[], nowIso: string): Promise<PublishResult> {
+export async function publishReference(sql: OpsSql, target: ReferenceTarget | undefined, nowIso: string): Promise<PublishResult> {
   const delta = await computeDelta(sql, nowIso);
   if (delta.changes === 0) return { changes: 0, version: await snapshotVersion(sql), targets: [] };
-  for (const t of targets) await t.apply(delta);
+  if (target) await target.apply({ risk: delta });
   const version = await sql.transaction(async (tx) => {
     for (const k of KINDS) {
       const sets = Object.entries(delta.set[k]).map(([entity_id, value]) => ({ entity_id, value }));
@@ -125,36 +100,25 @@ export async function publishReference(sql: OpsSql, targets: ReferenceTarget[], 
     );
     return v.rows[0]?.version ?? 0;
   });
-  return { changes: delta.changes, version, targets: targets.map((t) => t.name) };
+  return { changes: delta.changes, version, targets: target ? [target.name] : [] };
+}
+
+/**
+ * Publishes the registry's active rule sets or models: to the target, or (embedded) by bumping
+ * the snapshot's version so the edge's snapshot adapter reloads. Answers where it went.
+ */
+export async function publishActive(sql: OpsSql, target: ReferenceTarget | undefined, nowIso: string, p: { rules: ActiveRuleSets } | { models: ActiveModelFiles }): Promise<string[]> {
+  if (target) {
+    await target.apply(p);
+    return [target.name];
+  }
+  await sql.query("UPDATE fraud_ops.refdata_state SET version = version + 1, updated_at = $1 WHERE id = 1", [nowIso]);
+  return ["snapshot"];
 }
 
 export async function snapshotVersion(sql: SqlQuery): Promise<number> {
   const { rows } = await sql.query<{ version: number }>("SELECT version::float8 AS version FROM fraud_ops.refdata_state WHERE id = 1");
   return rows[0]?.version ?? 0;
-}
-
-/** The stack profile's target: the Redis layout the edge's Upstash adapter reads. */
-export function redisReferenceTarget(redis: Redis): ReferenceTarget {
-  return {
-    name: "redis",
-    async apply(delta) {
-      const p = redis.pipeline();
-      for (const k of KINDS) {
-        if (Object.keys(delta.set[k]).length > 0) p.hset(REDIS_HASH[k], delta.set[k]);
-        if (delta.del[k].length > 0) p.hdel(REDIS_HASH[k], ...delta.del[k]);
-      }
-      const lists = delta.lists;
-      if (lists) {
-        for (const [a, key] of [["block", REDIS_KEYS.listBlock], ["allow", REDIS_KEYS.listAllow]] as const) {
-          if (Object.keys(lists.set[a]).length > 0) p.hset(key, lists.set[a]);
-          if (lists.del[a].length > 0) p.hdel(key, ...lists.del[a]);
-        }
-      }
-      // Last, so an edge that sees the new version also sees the new values.
-      p.incr(REDIS_VERSION_KEY);
-      await p.exec();
-    },
-  };
 }
 
 /** Reference data the ops tables do not own (block lists, IP risk, active versions, rule sets). */
