@@ -6,10 +6,10 @@ import { createEmbeddedBus } from "./bus/embedded-bus.js";
 import { createKafkaBusFor } from "./bus/kafka-client.js";
 import type { TopicAdmin } from "./bus/topics.js";
 import type { AggregatorConfig } from "./config.js";
-import { cassandraProbe, redisProbe, sqlProbe, type HealthProbe } from "./ops/health.js";
 import { redisReferenceTarget, type ReferenceTarget } from "./reference/target.js";
 import type { Archive, EventBus, SummaryStore, VerdictStore, SqlClient } from "./ports/index.js";
 import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, openPglite, openPostgres, s3ClientFrom } from "./stores/index.js";
+import { cassandraProbe, redisProbe, sqlProbe, type HealthProbe } from "./ports/index.js";
 
 // The one place where the profile becomes adapters:
 //   embedded: in-process bus, PGlite (hot store, summaries, ops tables) and a local folder

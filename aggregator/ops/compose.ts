@@ -3,12 +3,11 @@ import { Hono } from "hono";
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
-import { openApiRoutes } from "../openapi/routes.js";
-import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore, type SqlClient } from "../ports/index.js";
+import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore, type SqlClient, type HealthProbe } from "../ports/index.js";
 import { createTokenAuth, type TokenAuth } from "../http/auth.js";
 import type { OpsConfig } from "./config.js";
-import { createRateMeter, type HealthProbe, type LagEntry, type SinkHealth } from "./health.js";
-import { createRiskJob, type RiskJob } from "./job.js";
+import { createRateMeter, type LagEntry, type SinkHealth } from "./health.js";
+import { createRiskJob, type RiskJob } from "../risk/job.js";
 import { createOpsMetrics, createVerdictMetrics, observingBus } from "./metrics.js";
 import type { SnapshotBase } from "../reference/publish.js";
 import type { ReferenceTarget } from "../reference/target.js";
@@ -185,7 +184,6 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     rules,
   });
   const routes = new Hono();
-  routes.route("/", openApiRoutes());
   routes.route("/", ops);
 
   const sinks: OpsRuntime["sinks"] = [

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DEV_EDGE_TOKEN_SHA256, isDevSecret, isPlainHttp } from "../../core/contracts/dev-defaults.js";
 import { parseBootstrapTokens, type TokenRecord } from "../http/auth.js";
-import { RiskConfigSchema, type RiskConfig } from "./risk.js";
+import { RiskConfigSchema, type RiskConfig } from "../risk/risk.js";
 
 // Settings of the ops module, parsed once from the environment (beside aggregator/config.ts).
 

@@ -7,13 +7,13 @@ import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
-import { sqlProbe } from "./health.js";
-import { createRiskJob } from "./job.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./case-intake.js";
+import { createReviewCases } from "../cases/intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { registeredRoutes } from "../openapi/coverage.js";
 import type { SqlClient } from "../ports/index.js";
+import { sqlProbe } from "../ports/index.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();

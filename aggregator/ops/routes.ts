@@ -5,15 +5,16 @@ import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
 import { parseRequest, problem } from "../http/respond.js";
 import { buildSnapshot } from "../reference/publish.js";
-import { reviewRoutes } from "./review-routes.js";
-import { modelRoutes } from "./model-routes.js";
+import { reviewRoutes } from "../cases/review-routes.js";
+import { modelRoutes } from "../training/routes.js";
 import { rulesRoutes } from "../rules/routes.js";
-import { listRoutes } from "./list-routes.js";
-import { falsePositiveStats } from "./risk.js";
-import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
+import { listRoutes } from "../lists/routes.js";
+import { falsePositiveStats } from "../risk/risk.js";
+import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema } from "./schemas.js";
 import type { z } from "zod";
 import type { FraudSummaryResponseSchema, FraudVerdictResponseSchema } from "./schemas.js";
 import { isoOf } from "../ports/index.js";
+import { TransactionParamsSchema } from "../http/schemas.js";
 
 // The fraud-operations API (/v1). Every route authenticates (401/403 per role); inputs are
 // validated with zod (400 naming field and problem, nothing changed).

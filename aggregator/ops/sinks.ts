@@ -3,7 +3,7 @@ import { positionText, validateEnvelope } from "../bus/envelope.js";
 import type { MessageBatch, OpsSql, SqlQuery } from "../ports/index.js";
 import { PoisonMessageError, type BatchHandler } from "../sinks/index.js";
 import { insertRuleHits } from "../rules/live.js";
-import { createReviewCases, FLAGGED } from "./case-intake.js";
+import { createReviewCases, FLAGGED } from "../cases/intake.js";
 
 // Sink handlers of the ops module for the consumer runner, each in a consumer group of its own:
 //  - review cases ← fraud-verdicts (vigil.scored-event): REVIEW and BLOCKED verdicts join their

@@ -6,3 +6,4 @@ export * from "./errors.js";
 export * from "./bus.js";
 export * from "./stores.js";
 export * from "./sql.js";
+export * from "./health.js";

@@ -8,8 +8,7 @@ import { defaultRuleSet } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
 import { applySqlMigrations } from "../schema/migrate.js";
 import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
-import { sqlProbe } from "../ops/health.js";
-import { createRiskJob } from "../ops/job.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { createRuleHitsSink } from "../ops/sinks.js";
 import { envelope } from "../bus/envelope.js";
@@ -23,6 +22,7 @@ import { createRuleMetrics } from "./metrics.js";
 import { createRuleService } from "./service.js";
 import type { SqlClient } from "../ports/index.js";
 import type { ActiveRuleSets, ReferenceTarget } from "../reference/target.js";
+import { sqlProbe } from "../ports/index.js";
 
 // The rules API end to end in one process: registry and labels in PGlite (migration 018 applied
 // by the real migrator), archived events in a local folder written as the archive sink writes

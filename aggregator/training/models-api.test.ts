@@ -8,8 +8,7 @@ import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { applySqlMigrations } from "../schema/migrate.js";
 import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
-import { createRiskJob } from "../ops/job.js";
-import { sqlProbe } from "../ops/health.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { createLocalArchive } from "../stores/local-archive.js";
 import { pgliteSqlClient } from "../stores/sql-client.js";
@@ -21,6 +20,7 @@ import { runTraining } from "./train-run.js";
 import { seedFeatureStore } from "../testing/feature-store-fixture.js";
 import type { Archive, SqlClient } from "../ports/index.js";
 import type { ActiveModelFiles, ReferenceTarget } from "../reference/target.js";
+import { sqlProbe } from "../ports/index.js";
 
 // The model API end to end in one process: feature store in a local folder archive written by the
 // real archive sink, labels and registry in PGlite, training in the background, publication to a

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeLabel, type LabelWrite } from "../../aggregator/ops/labels.js";
+import { writeLabel, type LabelWrite } from "../../aggregator/risk/labels.js";
 import { openPglite } from "../../aggregator/stores/open.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { runBacktest } from "../commands/backtest.js";

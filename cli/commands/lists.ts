@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ListNameSchema, type ListName } from "../../core/contracts/lists.js";
 import { parseWith } from "../../core/schemas.js";
-import { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "../../aggregator/ops/lists.js";
+import { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "../../aggregator/lists/lists.js";
 import { progress } from "../progress.js";
 import { num, UsageError, type Command } from "./common.js";
 

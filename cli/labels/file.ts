@@ -1,4 +1,4 @@
-import { LabelInputSchema, type LabelInput } from "../../aggregator/ops/labels.js";
+import { LabelInputSchema, type LabelInput } from "../../aggregator/risk/labels.js";
 
 // A chargeback (or other label) file for `vigil labels import`: CSV with a header row, a JSON
 // array (or {"labels": [...]}), or JSON lines. Columns / keys: transaction_id, is_fraud (also

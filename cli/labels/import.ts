@@ -1,4 +1,4 @@
-import { MAX_FEEDBACK_BATCH, type LabelInput } from "../../aggregator/ops/labels.js";
+import { MAX_FEEDBACK_BATCH, type LabelInput } from "../../aggregator/risk/labels.js";
 
 // Sends labels to the aggregator's ops API (POST /v1/feedback, analyst token) in batches of at
 // most 500: the API writes each batch in one transaction and answers created / updated / unchanged

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../core/contracts/logger.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
+import { createRiskJob } from "../../aggregator/risk/job.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { applyOpsMigrations } from "../../aggregator/testing/ops.js";
 import { pgliteSqlClient } from "../../aggregator/stores/sql-client.js";

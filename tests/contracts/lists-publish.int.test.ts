@@ -10,7 +10,7 @@ import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
+import { createRiskJob } from "../../aggregator/risk/job.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import type { SqlClient } from "../../aggregator/ports/index.js";
 import { redisReferenceTarget } from "../../aggregator/reference/target.js";

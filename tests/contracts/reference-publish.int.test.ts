@@ -10,11 +10,11 @@ import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
+import { createRiskJob } from "../../aggregator/risk/job.js";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
-import { applyFeedback } from "../../aggregator/ops/labels.js";
+import { applyFeedback } from "../../aggregator/risk/labels.js";
 import { riskText } from "../../aggregator/reference/publish.js";
-import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
+import { RiskConfigSchema } from "../../aggregator/risk/risk.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { insertScoredTransactions } from "../../aggregator/ops/sinks.js";
 import type { SqlClient } from "../../aggregator/ports/index.js";

@@ -8,11 +8,11 @@ import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { freshPgDatabase, type FreshDatabase } from "../testing/pg-harness.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { createTokenAuth, sha256Hex } from "../http/auth.js";
-import { decideCase } from "./case-actions.js";
-import { createReviewCases } from "./case-intake.js";
-import { createRiskJob } from "./job.js";
+import { decideCase } from "./actions.js";
+import { createReviewCases } from "./intake.js";
+import { createRiskJob } from "../risk/job.js";
 import { caseEvents, caseTransactions } from "./review.js";
-import { createOpsRoutes } from "./routes.js";
+import { createOpsRoutes } from "../ops/routes.js";
 import type { SqlClient } from "../ports/index.js";
 
 // Case handling under real concurrency: a PostgreSQL database of its own, a pool of 24

@@ -7,15 +7,15 @@ import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
-import { sqlProbe } from "./health.js";
-import { createRiskJob, type RiskJob } from "./job.js";
-import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./case-intake.js";
-import { insertScoredTransactions } from "./sinks.js";
+import { createRiskJob, type RiskJob } from "../risk/job.js";
+import { createOpsRoutes } from "../ops/routes.js";
+import { createReviewCases } from "../cases/intake.js";
+import { insertScoredTransactions } from "../ops/sinks.js";
 import { listEventsOf } from "./lists.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
 import type { SqlClient } from "../ports/index.js";
 import type { ReferenceDelta } from "../reference/target.js";
+import { sqlProbe } from "../ports/index.js";
 
 // The allow/block list API on PGlite: auth and bad input of each route, idempotent writes with an
 // audit trail, publication to the edge (a recording target: the Redis layout is exercised in

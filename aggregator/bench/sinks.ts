@@ -1,6 +1,6 @@
 /**
  * Sink throughput on this machine (figures, not a test):
- *   tsx aggregator/sinks/bench-sinks.ts [events=5000] [batch=500]
+ *   tsx aggregator/bench/sinks.ts [events=5000] [batch=500]
  * Archive (Parquet → local folder and → S3Proxy), summary (PostgreSQL, PGlite), hot store
  * (Cassandra, PGlite). Needs the stack for the S3/PostgreSQL/Cassandra lines (skipped if down).
  */
@@ -16,7 +16,7 @@ import { deletePrefix, ensureBucket, s3Config } from "../testing/s3-harness.js";
 import { applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS, type MessageBatch } from "../ports/index.js";
 import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, pgliteSqlClient, pgSqlClient, s3ClientFrom } from "../stores/index.js";
-import { createArchiveSink, createHotStoreSink, createSummarySink, type BatchHandler } from "./index.js";
+import { createArchiveSink, createHotStoreSink, createSummarySink, type BatchHandler } from "../sinks/index.js";
 
 const N = Number(process.argv[2] ?? 5000);
 const B = Number(process.argv[3] ?? 500);

@@ -3,7 +3,7 @@ import { ListNameSchema, listValueProblem, parseListName, type ListKind, type Li
 import { containsCardNumber } from "../../core/pan-guard.js";
 import type { FieldIssue, TransactionEvent } from "../../core/schemas.js";
 import type { VerdictStore, SqlQuery } from "../ports/index.js";
-import { writeListEntry, type ListEntry } from "./lists.js";
+import { writeListEntry, type ListEntry } from "../lists/lists.js";
 
 // A case decision can add the case's card, device, merchant (or terminal, IP, BIN) to a list in
 // the same transaction as closing the case and writing its label: all or nothing. Card, merchant

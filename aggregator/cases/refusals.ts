@@ -1,5 +1,5 @@
-import type { CaseRefusal } from "./case-actions.js";
-import type { OpsDeps } from "./deps.js";
+import type { CaseRefusal } from "./actions.js";
+import type { CaseDeps } from "./deps.js";
 import { problem } from "../http/respond.js";
 import { DEFAULT_SLA_HOURS, type CaseClock } from "./review.js";
 
@@ -22,6 +22,6 @@ export function refused(caseId: number, reason: CaseRefusal) {
   return problem(r.status, reason, r.message);
 }
 
-export function caseClock(deps: OpsDeps): CaseClock {
+export function caseClock(deps: CaseDeps): CaseClock {
   return { nowMs: deps.now(), slaHours: deps.cases?.slaHours ?? DEFAULT_SLA_HOURS };
 }

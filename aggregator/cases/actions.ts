@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { AddToListSchema } from "./case-lists.js";
-import { writeLabel, type LabelOutcome } from "./labels.js";
+import { AddToListSchema } from "./list-adds.js";
+import { writeLabel, type LabelOutcome } from "../risk/labels.js";
 import { CASE_COLUMNS, PrincipalNameSchema, toCase, type CaseClock, type CaseRow, type CaseStatus, type ReviewCase } from "./review.js";
 import type { OpsSql, SqlQuery } from "../ports/index.js";
 

@@ -1,14 +1,14 @@
 import { Hono } from "hono";
 import { hasRole, requireRole, type OpsEnv } from "../http/auth.js";
-import { addCaseNote, AssignRequestSchema, assignCase, NoteRequestSchema, releaseCase } from "./case-actions.js";
-import { caseClock, refused } from "./case-http.js";
-import type { OpsDeps } from "./deps.js";
+import { addCaseNote, AssignRequestSchema, assignCase, NoteRequestSchema, releaseCase } from "./actions.js";
+import { caseClock, refused } from "./refusals.js";
+import type { CaseDeps } from "./deps.js";
 import { invalid, parseRequest } from "../http/respond.js";
-import { CaseParamsSchema } from "./schemas.js";
+import { CaseParamsSchema } from "./review.js";
 
 // Assign, release and annotate cases (analyst; admins may assign and release anyone's case).
 
-export function caseRoutes(deps: OpsDeps): Hono<OpsEnv> {
+export function caseRoutes(deps: CaseDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const analyst = requireRole(deps.auth, "analyst");
   const nowIso = () => new Date(deps.now()).toISOString();

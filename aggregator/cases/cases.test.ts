@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgliteSqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { addCaseNote, assignCase, claimCase, decideCase, releaseCase } from "./case-actions.js";
-import { createReviewCases } from "./case-intake.js";
-import { labelHistory } from "./labels.js";
+import { addCaseNote, assignCase, claimCase, decideCase, releaseCase } from "./actions.js";
+import { createReviewCases } from "./intake.js";
+import { labelHistory } from "../risk/labels.js";
 import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
 import type { SqlClient } from "../ports/index.js";
 

@@ -1,7 +1,9 @@
 import { Hono, type Context } from "hono";
 import { parseWith } from "../../core/schemas.js";
-import { requireRole, type OpsEnv } from "../http/auth.js";
-import type { OpsDeps } from "./deps.js";
+import { requireRole, type OpsEnv, type TokenAuth } from "../http/auth.js";
+import type { Logger } from "../../core/contracts/logger.js";
+import type { OpsSql } from "../ports/index.js";
+import type { RiskJob } from "../risk/job.js";
 import { invalid, parseRequest, problem } from "../http/respond.js";
 import {
   checkEntries,
@@ -20,7 +22,17 @@ import {
 // can add to a list in the decision), every change attributed to the token's name and audited.
 // A change publishes to the edge through the risk job's publish (lists-publish.ts).
 
-export function listRoutes(deps: OpsDeps): Hono<OpsEnv> {
+/** What the list routes are built from (the ops API passes its whole deps object). */
+export interface ListRouteDeps {
+  sql: OpsSql;
+  auth: TokenAuth;
+  /** Re-run after a change, so the edge gets the lists with the next publication. */
+  riskJob: Pick<RiskJob, "trigger">;
+  now: () => number;
+  log: Pick<Logger, "info">;
+}
+
+export function listRoutes(deps: ListRouteDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const analyst = requireRole(deps.auth, "analyst");
   const nowIso = () => new Date(deps.now()).toISOString();

@@ -9,7 +9,7 @@ import { recomputeEntityStats, StatsConfigSchema } from "./entity-stats.js";
 import { applyFeedback } from "./labels.js";
 import { buildSnapshot, publishReference } from "../reference/publish.js";
 import { recomputeRisk, RiskConfigSchema } from "./risk.js";
-import { insertScoredTransactions } from "./sinks.js";
+import { insertScoredTransactions } from "../ops/sinks.js";
 import type { SqlClient } from "../ports/index.js";
 import { REDIS_HASH, type ReferenceDelta, type ReferenceTarget } from "../reference/target.js";
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
-import { ModelNotFoundError, ModelTransitionError } from "../training/lifecycle.js";
-import { CompareQuerySchema, ModelParamsSchema, TrainRequestSchema } from "../training/schemas.js";
-import { BadRequestError, type ModelService } from "../training/service.js";
+import { ModelNotFoundError, ModelTransitionError } from "./lifecycle.js";
+import { CompareQuerySchema, ModelParamsSchema, TrainRequestSchema } from "./schemas.js";
+import { BadRequestError, type ModelService } from "./service.js";
 import { requireRole, type OpsEnv, type TokenAuth } from "../http/auth.js";
 import { invalid, parseRequest, problem } from "../http/respond.js";
 

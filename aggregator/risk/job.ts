@@ -2,7 +2,6 @@ import type { Logger } from "../../core/contracts/logger.js";
 import { publishReference, type PublishResult } from "../reference/publish.js";
 import type { ReferenceTarget } from "../reference/target.js";
 import { DEFAULT_RISK_CONFIG, recomputeRisk, type RecomputeResult, type RiskConfig } from "./risk.js";
-import type { OpsMetrics } from "./metrics.js";
 import type { OpsSql } from "../ports/index.js";
 
 // The labels → risk → reference-data job: runs on a timer and after each accepted feedback batch.
@@ -14,7 +13,7 @@ export interface RiskJobDeps {
   target?: ReferenceTarget;
   now: () => number;
   config?: RiskConfig;
-  metrics?: OpsMetrics;
+  metrics?: { riskJob(outcome: "ok" | "error", finishedAtMs: number, refdataVersion?: number): void };
   log?: Pick<Logger, "info" | "error">;
 }
 

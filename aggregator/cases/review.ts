@@ -14,6 +14,11 @@ export type CaseSort = (typeof CASE_SORTS)[number];
 export const DEFAULT_SLA_HOURS = 24;
 
 /** A principal's name as tokens are named (aggregator/ops/auth.ts). */
+/** GET/POST /v1/review/cases/:id. */
+export const CaseParamsSchema = z.strictObject({
+  id: z.string().regex(/^[1-9]\d{0,15}$/, "a positive integer case id").transform(Number),
+});
+
 export const PrincipalNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "1-64 letters, digits and . _ @ -");
 
 export const ReviewCaseSchema = z.object({

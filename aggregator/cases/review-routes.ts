@@ -1,20 +1,20 @@
 import { Hono } from "hono";
 import { hasRole, requireRole, type OpsEnv } from "../http/auth.js";
 import { invalid, parseRequest, problem } from "../http/respond.js";
-import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "./labels.js";
-import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
-import { claimCase, decideCase, DecisionRequestSchema } from "./case-actions.js";
-import { caseClock, refused } from "./case-http.js";
+import { applyFeedback, FeedbackRequestSchema, labelHistory, MAX_FEEDBACK_BATCH } from "../risk/labels.js";
+import { caseEvents, caseNotes, caseTransactions, decodeCursor, getCase, listCases, ListCasesQuerySchema, CaseParamsSchema } from "./review.js";
+import { claimCase, decideCase, DecisionRequestSchema } from "./actions.js";
+import { caseClock, refused } from "./refusals.js";
 import { caseRoutes } from "./case-routes.js";
-import type { OpsDeps } from "./deps.js";
-import { CaseParamsSchema, TransactionParamsSchema } from "./schemas.js";
-import { listValueUnavailable, prepareCaseListAdd } from "./case-lists.js";
-import type { ListEntry } from "./lists.js";
+import type { CaseDeps } from "./deps.js";
+import { listValueUnavailable, prepareCaseListAdd } from "./list-adds.js";
+import type { ListEntry } from "../lists/lists.js";
+import { TransactionParamsSchema } from "../http/schemas.js";
 
 // Review queue, decisions and feedback labels. Reads need viewer; every change needs analyst,
 // and is attributed to the token's name in the audit trail. Assign, release and notes: case-routes.ts.
 
-export function reviewRoutes(deps: OpsDeps): Hono<OpsEnv> {
+export function reviewRoutes(deps: CaseDeps): Hono<OpsEnv> {
   const app = new Hono<OpsEnv>();
   const viewer = requireRole(deps.auth, "viewer");
   const analyst = requireRole(deps.auth, "analyst");
