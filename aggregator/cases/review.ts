@@ -21,6 +21,20 @@ export const CaseParamsSchema = z.strictObject({
 
 export const PrincipalNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, "1-64 letters, digits and . _ @ -");
 
+/** One flagged transaction of a case: the case's opening one and each in its list share it. */
+const CASE_TRANSACTION_FIELDS = {
+  merchant_id: z.string(),
+  merchant_category_code: z.string(),
+  terminal_id: z.string().nullable(),
+  channel: z.enum(CHANNELS),
+  region: z.string(),
+  amount_usd: z.number(),
+  fraud_score: z.number(),
+  ml_score: z.number(),
+  rule_triggers: z.array(z.string()),
+  event_time: z.string(),
+};
+
 export const ReviewCaseSchema = z.object({
   case_id: z.number().int(),
   card_number_hash: z.string(),
@@ -44,32 +58,14 @@ export const ReviewCaseSchema = z.object({
   note: z.string().nullable().describe("the decision's note"),
   merged_into: z.number().int().nullable().describe("MERGED cases: the card's case that took their transactions"),
   transaction_id: z.string().describe("the transaction that opened the case (this and the fields below)"),
-  merchant_id: z.string(),
-  merchant_category_code: z.string(),
-  terminal_id: z.string().nullable(),
-  channel: z.enum(CHANNELS),
-  region: z.string(),
-  amount_usd: z.number(),
-  fraud_score: z.number(),
-  ml_score: z.number(),
-  rule_triggers: z.array(z.string()),
-  event_time: z.string(),
+  ...CASE_TRANSACTION_FIELDS,
 });
 export type ReviewCase = z.infer<typeof ReviewCaseSchema>;
 
 export const CaseTransactionSchema = z.object({
   transaction_id: z.string(),
   verdict: z.enum(["REVIEW", "BLOCKED"]),
-  merchant_id: z.string(),
-  merchant_category_code: z.string(),
-  terminal_id: z.string().nullable(),
-  channel: z.enum(CHANNELS),
-  region: z.string(),
-  amount_usd: z.number(),
-  fraud_score: z.number(),
-  ml_score: z.number(),
-  rule_triggers: z.array(z.string()),
-  event_time: z.string(),
+  ...CASE_TRANSACTION_FIELDS,
   added_at: z.string(),
 });
 export type CaseTransaction = z.infer<typeof CaseTransactionSchema>;

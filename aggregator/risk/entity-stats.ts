@@ -3,6 +3,7 @@ import { encodeEntityStats } from "../../core/contracts/entity-stats.js";
 import { DEFAULT_LABEL_DELAY_MS, ENTITY_WINDOW_MS, smoothedRate } from "../../core/features/entity-risk.js";
 import type { EntityRiskStats } from "../../core/schemas.js";
 import type { SqlQuery } from "../ports/index.js";
+import { populationFraud } from "./fraud-rate.js";
 
 // Terminal and merchant statistics for learned models: per entity, transactions, frauds and the
 // smoothed fraud rate over 1, 7 and 30 days of event time ending at now − D (D = label delay), the
@@ -49,14 +50,8 @@ export async function recomputeEntityStats(tx: SqlQuery, nowMs: number, cfg: Sta
   const end = iso(endMs);
   const now = iso(nowMs);
 
-  const pop = await tx.query<{ n: number; f: number }>(
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE l.is_fraud)::int AS f
-       FROM fraud_ops.scored_transactions t LEFT JOIN fraud_ops.current_labels l USING (transaction_id)
-      WHERE t.event_time >= $1 AND t.event_time < $2`,
-    [w30, end],
-  );
-  const n = pop.rows[0]?.n ?? 0;
-  const prior = n > 0 ? (pop.rows[0]?.f ?? 0) / n : 0;
+  const { n, fraud } = await populationFraud(tx, w30, end);
+  const prior = n > 0 ? fraud / n : 0;
   const rate = (f: number, t: number) => smoothedRate(f, t, prior, cfg.priorStrength);
 
   const count = { terminal_stats: 0, merchant_stats: 0 };

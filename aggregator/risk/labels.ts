@@ -125,3 +125,21 @@ export async function labelHistory(sql: SqlQuery, transactionId: string): Promis
   );
   return rows.map((r) => ({ ...r, labelled_at: new Date(r.labelled_at as string | Date).toISOString() }));
 }
+
+const LABEL_CHUNK = 5000;
+
+/**
+ * The current label of each of `transactionIds` that has one: asked for in chunks, so a long
+ * history of labels stays on the server (backtests, the CLI's --labels-pg).
+ */
+export async function currentLabels(sql: SqlQuery, transactionIds: readonly string[]): Promise<Map<string, boolean>> {
+  const labels = new Map<string, boolean>();
+  for (let i = 0; i < transactionIds.length; i += LABEL_CHUNK) {
+    const { rows } = await sql.query<{ transaction_id: string; is_fraud: boolean }>(
+      "SELECT transaction_id, is_fraud FROM fraud_ops.current_labels WHERE transaction_id = ANY($1::text[])",
+      [transactionIds.slice(i, i + LABEL_CHUNK)],
+    );
+    for (const r of rows) labels.set(r.transaction_id, r.is_fraud);
+  }
+  return labels;
+}

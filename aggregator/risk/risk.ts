@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { recomputeEntityStats, StatsConfigSchema, type StatsResult } from "./entity-stats.js";
 import type { OpsSql } from "../ports/index.js";
+import { populationFraud } from "./fraud-rate.js";
 
 // Labels fed back into risk. Merchant and terminal risk = fraud rate over a trailing window of
 // *matured* transactions: those younger than the label delay are left out of numerator and
@@ -60,15 +61,8 @@ export async function recomputeRisk(sql: OpsSql, nowMs: number, cfg: RiskConfig 
       `WITH d AS (DELETE FROM fraud_ops.scored_transactions WHERE event_time < $1 RETURNING 1) SELECT count(*)::int AS n FROM d`,
       [pruneBefore],
     );
-    const g = await tx.query<{ n: number; f: number }>(
-      `SELECT count(*)::int AS n, count(*) FILTER (WHERE l.is_fraud)::int AS f
-         FROM fraud_ops.scored_transactions t LEFT JOIN fraud_ops.current_labels l USING (transaction_id)
-        WHERE t.event_time >= $1 AND t.event_time < $2`,
-      [start, end],
-    );
-    const n = g.rows[0]?.n ?? 0;
-    const f = g.rows[0]?.f ?? 0;
-    const prior = Math.max(cfg.minPrior, n > 0 ? f / n : 0);
+    const { n, fraud } = await populationFraud(tx, start, end);
+    const prior = Math.max(cfg.minPrior, n > 0 ? fraud / n : 0);
 
     const entities = async (kind: "merchant" | "terminal", column: "merchant_id" | "terminal_id") => {
       await tx.query("DELETE FROM fraud_ops.entity_risk WHERE kind = $1", [kind]);
