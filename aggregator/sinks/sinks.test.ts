@@ -101,7 +101,7 @@ describe("hot-store and summary sinks", () => {
 
   it("accepts vigil.alert messages on the hot-store sink", async () => {
     const r = scoredEvent({ ts: iso(H0), verdict: "BLOCKED" });
-    await createHotStoreSink(hot)(batchOf(TOPICS.alerts, 2, 9, [env.alert(alertOf(r, "from fraud-alerts"))]));
+    await createHotStoreSink(hot)(batchOf(TOPICS.alerts, 2, 9, [env.alert({ ...alertOf(r), fraud_reason: "from fraud-alerts" })]));
     expect((await hot.alertsForCard(r.event.card_number_hash, { limit: 1 }))[0]?.fraud_reason).toBe("from fraud-alerts");
   });
 });
