@@ -1,24 +1,15 @@
 import { join } from "node:path";
-import { loadTopicSpecs } from "../infra/kafka/topics.js";
+import { Redis } from "@upstash/redis";
+import { loadTopicSpecs } from "./schema/topics.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { createEmbeddedBus } from "./bus/embedded-bus.js";
 import { createKafkaBusFor } from "./bus/kafka-client.js";
 import type { TopicAdmin } from "./bus/topics.js";
 import type { AggregatorConfig } from "./config.js";
-import { cassandraProbe, sqlProbe, type HealthProbe } from "./ops/health.js";
-import type { Archive, EventBus, SummaryStore, VerdictStore } from "./ports.js";
-import {
-  createCassandraVerdictStore,
-  createLocalArchive,
-  createS3Archive,
-  createSqlSummaryStore,
-  createSqlVerdictStore,
-  openCassandra,
-  openPglite,
-  openPostgres,
-  s3ClientFrom,
-  type SqlClient,
-} from "./stores/index.js";
+import { redisReferenceTarget, type ReferenceTarget } from "./reference/target.js";
+import type { Archive, EventBus, SummaryStore, VerdictStore, SqlClient } from "./ports/index.js";
+import { createCassandraVerdictStore, createLocalArchive, createS3Archive, createSqlSummaryStore, createSqlVerdictStore, openCassandra, openPglite, openPostgres, s3ClientFrom } from "./stores/index.js";
+import { cassandraProbe, redisProbe, sqlProbe, type HealthProbe } from "./ports/index.js";
 
 // The one place where the profile becomes adapters:
 //   embedded: in-process bus, PGlite (hot store, summaries, ops tables) and a local folder
@@ -39,6 +30,16 @@ export interface Adapters {
   archive(): Archive;
   /** Health probes of the hot store and the SQL store. */
   probes(): Promise<HealthProbe[]>;
+  /**
+   * Where reference data goes to the edge: Redis when configured (its one client, and its probe),
+   * else nothing, and the edge reads the snapshot endpoint from the SQL tables.
+   */
+  reference(redis: RedisSettings | undefined): { target?: ReferenceTarget; probes: HealthProbe[] };
+}
+
+export interface RedisSettings {
+  url: string;
+  token: string;
 }
 
 function once<T>(open: () => T): () => T {
@@ -86,5 +87,13 @@ export async function openAdapters(config: AggregatorConfig, log: Logger, closer
   const probes = async (): Promise<HealthProbe[]> =>
     stack ? [cassandraProbe(await cassandra()), sqlProbe("postgres", await sql())] : [sqlProbe("pglite", await sql(), { hotStore: true })];
 
-  return { bus, sql, verdicts, summaries, archive, probes };
+  let reference: ReturnType<Adapters["reference"]> | undefined;
+  const referenceOf = (settings: RedisSettings | undefined): ReturnType<Adapters["reference"]> => {
+    if (reference) return reference;
+    if (!settings) return (reference = { probes: [] });
+    const redis = new Redis({ url: settings.url, token: settings.token, enableTelemetry: false });
+    return (reference = { target: redisReferenceTarget(redis), probes: [redisProbe(redis)] });
+  };
+
+  return { bus, sql, verdicts, summaries, archive, probes, reference: referenceOf };
 }

@@ -7,8 +7,8 @@ import type { Alert } from "../core/schemas.js";
 import { alertsStreamRoutes } from "./alerts-stream.js";
 import { createEmbeddedBus, type EmbeddedBus } from "./bus/embedded-bus.js";
 import { envelope } from "./bus/envelope.js";
-import { createTokenAuth, sha256Hex } from "./ops/auth.js";
-import { TOPICS } from "./ports.js";
+import { createTokenAuth, sha256Hex } from "./http/auth.js";
+import { TOPICS } from "./ports/index.js";
 
 // The alert stream on the embedded bus: a client connected before an alert is published receives
 // it as one `data:` frame; alerts published before it connected, and non-BLOCKED ones, are not

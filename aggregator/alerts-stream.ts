@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import { errorBody } from "../core/contracts/errors.js";
+import { problem } from "./http/respond.js";
 import type { Alert } from "../core/schemas.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { validateEnvelope } from "./bus/envelope.js";
-import { requireRole, type OpsEnv, type TokenAuth } from "./ops/auth.js";
-import { TOPICS, type EventBus, type MessageBatch, type Subscription } from "./ports.js";
+import { requireRole, type OpsEnv, type TokenAuth } from "./http/auth.js";
+import { TOPICS, type EventBus, type MessageBatch, type Subscription } from "./ports/index.js";
 
 // GET /v1/alerts/stream: BLOCKED alerts as Server-Sent Events (`data: <Alert JSON>`), for the CLI's
 // consume-alerts and dashboards on any profile. Each connection reads the fraud-alerts topic with
@@ -43,8 +43,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
     if (mine >= limits.perToken || openTotal >= limits.total) {
       const scope = mine >= limits.perToken ? `${limits.perToken} per token` : `${limits.total} in all`;
       deps.log.warn("ALERT_STREAM_REFUSED", { principal, open: mine, open_total: openTotal, limit: scope });
-      c.header("Retry-After", "30");
-      return c.json(errorBody("TOO_MANY_STREAMS", `too many open alert streams (at most ${scope}); close one or retry later`, { retriable: true }), 429);
+      return problem(429, "TOO_MANY_STREAMS", `too many open alert streams (at most ${scope}); close one or retry later`, { retriable: true, headers: { "Retry-After": "30" } });
     }
     // Counted from here until cleanup, whatever ends the stream (client, error, slow reader).
     open.set(principal, mine + 1);
@@ -126,7 +125,7 @@ export function alertsStreamRoutes(deps: AlertsStreamDeps): Hono<OpsEnv> {
       closed = true;
       uncount();
       deps.log.error("ALERT_STREAM_SUBSCRIBE_FAILED", { groupId, error: String(e) });
-      return c.json(errorBody("BUS_UNAVAILABLE", "cannot subscribe to fraud-alerts; retry", { retriable: true }), 503);
+      return problem(503, "BUS_UNAVAILABLE", "cannot subscribe to fraud-alerts; retry", { retriable: true });
     }
     if (closed) {
       // The client left while we were subscribing.

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import { errorBody } from "../core/contracts/errors.js";
 import { findCardNumberInRequest, safeRequestPath } from "../core/pan-guard.js";
 import type { Logger } from "../core/contracts/logger.js";
 import { jsonLogger } from "./log.js";
+import { problem } from "./http/respond.js";
 import { mountIngest, type IngestDeps, type IngestOptions } from "./ingest/route.js";
 import { noopMetrics, type Metrics, type PromMetrics } from "./metrics.js";
-import type { EventBus } from "./ports.js";
+import type { EventBus } from "./ports/index.js";
 
 // The aggregator's HTTP app, on Web Request/Response so it runs under any Hono adapter. Routes are
 // mounted from a deps object; more (the ops API) are added with `app.route(...)` on the result.
@@ -36,12 +36,9 @@ export function createApp(deps: AppDeps): Hono {
     const where = findCardNumberInRequest(c.req.url, c.req.raw.headers.entries());
     if (where === undefined) return next();
     log.info("CARD_NUMBER_REFUSED", { where, path: safeRequestPath(c.req.url) });
-    return c.json(
-      errorBody("CARD_NUMBER_REFUSED", `a raw card number was sent in ${where}; send card hashes only`, {
-        issues: [{ path: where, message: "looks like a raw card number (13–19 digits passing Luhn)" }],
-      }),
-      400,
-    );
+    return problem(400, "CARD_NUMBER_REFUSED", `a raw card number was sent in ${where}; send card hashes only`, {
+      issues: [{ path: where, message: "looks like a raw card number (13–19 digits passing Luhn)" }],
+    });
   });
   app.get("/healthz", (c) => (deps.ready?.() ?? true ? c.json({ status: "ok" }) : c.json({ status: "starting" }, 503)));
   if (deps.ingest) {
@@ -60,8 +57,8 @@ export function createApp(deps: AppDeps): Hono {
   }
   app.onError((err, c) => {
     log.error("UNHANDLED", { error: err.message, path: safeRequestPath(c.req.url) });
-    return c.json(errorBody("INTERNAL", "internal error", { retriable: true }), 500);
+    return problem(500, "INTERNAL", "internal error", { retriable: true });
   });
-  app.notFound((c) => c.json(errorBody("NOT_FOUND", `no route ${c.req.method} ${safeRequestPath(c.req.url)}`), 404));
+  app.notFound((c) => problem(404, "NOT_FOUND", `no route ${c.req.method} ${safeRequestPath(c.req.url)}`));
   return app;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, describeConfig, ingestKeys, loadConfig } from "./config.js";
+import { ConfigError } from "../core/contracts/config-error.js";
+import { describeConfig, ingestKeys, loadConfig } from "./config.js";
 
 const secret = "s".repeat(32);
 /** The client that passes the contract suite AND the stop-and-hang fault test (aggregator/config.ts). */
@@ -31,7 +32,7 @@ describe("aggregator config", () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    const problems = (err as ConfigError).problems.join("\n");
+    const problems = (err as ConfigError).settings.join("\n");
     for (const key of ["VIGIL_PROFILE", "PORT", "KAFKA_BROKERS", "VIGIL_SINKS", "S3_FORCE_PATH_STYLE", "INGEST_SECRET"]) {
       expect(problems).toContain(key);
     }
@@ -82,7 +83,7 @@ describe("aggregator config: production refuses development defaults (issue 13 i
       loadConfig(env);
       return [];
     } catch (e) {
-      if (e instanceof ConfigError) return e.problems;
+      if (e instanceof ConfigError) return e.problems.map((p) => `${p.setting}: ${p.message}`);
       throw e;
     }
   };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError, type ConfigProblem } from "../core/contracts/config-error.js";
 import { forwardTimeoutProblem, INGEST_DEADLINE_MS_DEFAULT } from "../core/contracts/deadlines.js";
 import { isDevSecret, isPasswordlessDatabaseUrl } from "../core/contracts/dev-defaults.js";
 import { KEY_ID_PATTERN, type SigningKey } from "../core/signing.js";
@@ -121,13 +122,6 @@ const EnvSchema = z
 
 export type AggregatorConfig = z.infer<typeof EnvSchema>;
 
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid aggregator configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
-
 const SECRET_KEYS = new Set(["INGEST_SECRET", "INGEST_KEYS", "S3_SECRET_ACCESS_KEY", "DATABASE_URL"]);
 
 /** The ingest key ring: INGEST_SECRET under INGEST_KEY_ID first, then the earlier keys of INGEST_KEYS. */
@@ -148,24 +142,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const r = EnvSchema.safeParse(cleaned);
   const problems = r.success
     ? []
-    : r.error.issues.map((i) => {
+    : r.error.issues.map((i): ConfigProblem => {
         const key = String(i.path[0] ?? "(environment)");
         const msg = i.message.startsWith("Invalid input: expected") && cleaned[key] === undefined ? "is required" : i.message;
-        return `${key}: ${msg}`;
+        return { setting: key, message: msg };
       });
   // Checked beside the schema (not in a refinement) so it is reported together with other problems.
   const ingestOn = !["false", "0"].includes(String(cleaned.VIGIL_INGEST ?? "true"));
-  if (ingestOn && cleaned.INGEST_SECRET === undefined) problems.push("INGEST_SECRET: required when ingest is on (VIGIL_INGEST=true)");
+  if (ingestOn && cleaned.INGEST_SECRET === undefined) problems.push({ setting: "INGEST_SECRET", message: "required when ingest is on (VIGIL_INGEST=true)" });
   if (r.success && r.data.EDGE_FORWARD_TIMEOUT_MS !== undefined) {
     const p = forwardTimeoutProblem(r.data.EDGE_FORWARD_TIMEOUT_MS, r.data.INGEST_DEADLINE_MS);
-    if (p) problems.push(`EDGE_FORWARD_TIMEOUT_MS: ${p}`);
+    if (p) problems.push({ setting: "EDGE_FORWARD_TIMEOUT_MS", message: p });
   }
   if (r.success && r.data.INGEST_KEYS?.some((k) => k.id === r.data.INGEST_KEY_ID)) {
-    problems.push("INGEST_KEYS: an earlier key has the id of INGEST_KEY_ID; give each key its own id");
+    problems.push({ setting: "INGEST_KEYS", message: "an earlier key has the id of INGEST_KEY_ID; give each key its own id" });
   }
   if (r.success) problems.push(...devDefaultProblems(r.data));
   if (r.success && problems.length === 0) return r.data;
-  throw new ConfigError(problems);
+  throw new ConfigError("aggregator", problems);
 }
 
 /** True where development defaults are allowed: the embedded profile, or VIGIL_ENV=local. */
@@ -179,21 +173,21 @@ const OUTSIDE_LOCAL = "(stack profile outside VIGIL_ENV=local)";
  * Production refuses the development defaults this file ships (S3 keys, a password-less database
  * URL) and example secrets; a sink or ingest this process does not run is not checked.
  */
-function devDefaultProblems(c: AggregatorConfig): string[] {
+function devDefaultProblems(c: AggregatorConfig): ConfigProblem[] {
   if (allowsDevDefaults(c)) return [];
-  const out: string[] = [];
+  const out: ConfigProblem[] = [];
   if (c.VIGIL_INGEST && c.INGEST_SECRET !== undefined && isDevSecret(c.INGEST_SECRET)) {
-    out.push(`INGEST_SECRET: is a shipped development value ${OUTSIDE_LOCAL}; set a real secret`);
+    out.push({ setting: "INGEST_SECRET", message: `is a shipped development value ${OUTSIDE_LOCAL}; set a real secret` });
   }
   if (c.VIGIL_INGEST && c.INGEST_KEYS?.some((k) => isDevSecret(k.secret))) {
-    out.push(`INGEST_KEYS: holds a shipped development value ${OUTSIDE_LOCAL}; set real secrets`);
+    out.push({ setting: "INGEST_KEYS", message: `holds a shipped development value ${OUTSIDE_LOCAL}; set real secrets` });
   }
   if (c.VIGIL_SINKS.includes("s3")) {
-    if (isDevSecret(c.S3_ACCESS_KEY_ID)) out.push(`S3_ACCESS_KEY_ID: is the development default ${OUTSIDE_LOCAL}; set real credentials`);
-    if (isDevSecret(c.S3_SECRET_ACCESS_KEY)) out.push(`S3_SECRET_ACCESS_KEY: is the development default ${OUTSIDE_LOCAL}; set real credentials`);
+    if (isDevSecret(c.S3_ACCESS_KEY_ID)) out.push({ setting: "S3_ACCESS_KEY_ID", message: `is the development default ${OUTSIDE_LOCAL}; set real credentials` });
+    if (isDevSecret(c.S3_SECRET_ACCESS_KEY)) out.push({ setting: "S3_SECRET_ACCESS_KEY", message: `is the development default ${OUTSIDE_LOCAL}; set real credentials` });
   }
   // PostgreSQL also holds the ops tables (tokens, review cases): checked whatever the sinks.
-  if (isPasswordlessDatabaseUrl(c.DATABASE_URL)) out.push(`DATABASE_URL: has no password ${OUTSIDE_LOCAL}; use an authenticated role`);
+  if (isPasswordlessDatabaseUrl(c.DATABASE_URL)) out.push({ setting: "DATABASE_URL", message: `has no password ${OUTSIDE_LOCAL}; use an authenticated role` });
   return out;
 }
 

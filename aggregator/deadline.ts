@@ -1,4 +1,4 @@
-import { PortError } from "./ports.js";
+import { PortError } from "./ports/index.js";
 
 // One deadline helper for every outbound call that has no timeout of its own (or one that is not
 // trusted to fire): the caller gets a retriable PortError after `ms`. The call itself cannot be

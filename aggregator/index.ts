@@ -5,22 +5,25 @@
 
 // Label and list inputs as the ops API validates them, and its batch limits: the CLI checks a
 // whole file before sending any of it.
-export { LabelInputSchema, MAX_FEEDBACK_BATCH, type LabelInput } from "./ops/labels.js";
-export { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "./ops/lists.js";
+export { LabelInputSchema, MAX_FEEDBACK_BATCH, type LabelInput } from "./risk/labels.js";
+export { checkEntries, ListEntryInputSchema, MAX_LIST_BATCH, type ListEntryInput } from "./lists/lists.js";
 
 // Ops API tokens (`vigil tokens`): roles, the digest OPS_BOOTSTRAP_TOKENS holds, and the stored
 // tokens' administration.
-export { ROLES, sha256Hex, type Role } from "./ops/auth.js";
-export { createOpsToken, listOpsTokens, revokeOpsToken, type StoredToken } from "./ops/tokens.js";
+export { ROLES, sha256Hex, type Role } from "./http/auth.js";
+export { createOpsToken, listOpsTokens, revokeOpsToken, type StoredToken } from "./http/tokens.js";
 
 // The ops database (PostgreSQL at a DATABASE_URL) as the aggregator reads it.
 export { pgSqlClient } from "./stores/sql-client.js";
-export type { SqlQuery } from "./ops/sql.js";
+export type { SqlQuery } from "./ports/sql.js";
+// The one labels query (current label per transaction), for `vigil backtest --labels-db`.
+export { currentLabels } from "./risk/labels.js";
 
 // The embedded profile's archive folder (S3 key layout) and the raw events in it (`vigil backtest --archive`).
 export { createLocalArchive } from "./stores/local-archive.js";
 export { readArchiveEvents } from "./stores/archive-events.js";
 
-// The bus and its topics, for tools that follow a topic (`vigil consume-alerts` on Kafka).
-export { createKafkaBus } from "./bus/kafka-bus.js";
-export { TOPICS, type Envelope } from "./ports.js";
+// The bus and its topics, for tools that follow a topic (`vigil consume-alerts` on Kafka), through
+// the same client choice (KAFKA_CLIENT) as the aggregator.
+export { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "./bus/kafka-client.js";
+export { TOPICS, type Envelope } from "./ports/index.js";

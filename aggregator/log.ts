@@ -1,12 +1,13 @@
-import type { Logger, LogFields } from "../core/contracts/logger.js";
+import { createLogger, type Logger, type LogFields } from "../core/contracts/logger.js";
 
-// The aggregator's Logger (core/contracts/logger.ts): one JSON line per entry on stderr.
+// The aggregator's Logger: core's one factory, one JSON line per entry on stderr.
+
+const stderr = (_level: string, line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
 
 export function createJsonLogger(base: LogFields = {}): Logger {
-  const line = (level: string) => (code: string, fields?: LogFields) => {
-    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level, code, ...base, ...fields })}\n`);
-  };
-  return { info: line("info"), warn: line("warn"), error: line("error") };
+  return createLogger(stderr, { base, now: () => new Date().toISOString() });
 }
 
 export const jsonLogger: Logger = createJsonLogger();

@@ -7,8 +7,9 @@ import { ingestKeys, sinkGroup, type AggregatorConfig, type SinkName } from "./c
 import { startSinkConsumer, type SinkConsumer, type SinkConsumerOptions } from "./consumers/sink-consumer.js";
 import { jsonLogger } from "./log.js";
 import { createMetrics, type PromMetrics } from "./metrics.js";
+import { openApiRoutes } from "./openapi/routes.js";
 import { attachOps } from "./ops/wire.js";
-import { TOPICS, type EventBus, type TopicName } from "./ports.js";
+import { TOPICS, type EventBus, type TopicName } from "./ports/index.js";
 import { createArchiveSink, createHotStoreSink, createSummarySink } from "./sinks/index.js";
 import { createSqlArchiveClaims } from "./sinks/archive-claims.js";
 import { createSqlIngestLedger, createSqlReplayStore } from "./ingest/ledger.js";
@@ -122,6 +123,8 @@ export async function compose(config: AggregatorConfig, options: ComposeOptions 
         : {}),
     });
     if (ops) {
+      // The API's description is served beside the API it describes.
+      app.route("/", openApiRoutes());
       app.route("/", ops.routes);
       app.route("/", alertsStreamRoutes({ bus, auth: ops.auth, log, limits: ops.alertStreams }));
     }

@@ -7,7 +7,7 @@ import { digitValue } from "../core/pan-guard.js";
 import { createApp } from "./app.js";
 import { createEmbeddedBus, type EmbeddedBus } from "./bus/embedded-bus.js";
 import { createMetrics } from "./metrics.js";
-import { TOPICS } from "./ports.js";
+import { TOPICS } from "./ports/index.js";
 import { scoredRecords, signedIngest } from "./testing/ingest-fixtures.js";
 
 // The PAN guard on the aggregator's HTTP surface (issue 13 item 7): path, query string and headers

@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { jsonLogger } from "./log.js";
-import { ConfigError, describeConfig, loadConfig } from "./config.js";
+import { ConfigError } from "../core/contracts/config-error.js";
+import { describeConfig, loadConfig } from "./config.js";
 import { compose } from "./main.js";
 
 // `npm run aggregator`: the aggregator as a Node HTTP server. Configuration errors exit with
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (e) {
     if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
+      // One setting a line: an operator fixes them one by one.
+      process.stderr.write(`invalid ${e.component} configuration:\n${e.problems.map((p) => `  - ${p.setting}: ${p.message}`).join("\n")}\n`);
       process.exit(2);
     }
     throw e;

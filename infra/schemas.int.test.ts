@@ -5,8 +5,8 @@ import cassandra from "cassandra-driver";
 import kafkajs from "kafkajs";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadTopicSpecs } from "./kafka/topics.js";
-import { splitCql } from "../aggregator/migrate.js";
+import { loadTopicSpecs } from "../aggregator/schema/topics.js";
+import { splitCql } from "../aggregator/schema/migrate.js";
 
 // The schema files against the real servers of infra/stack.sh: topics.json through the local
 // caps into Kafka, schema.cql into Cassandra, 001_init.sql into PostgreSQL. Names carry a random
@@ -14,7 +14,7 @@ import { splitCql } from "../aggregator/migrate.js";
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 const run = randomBytes(4).toString("hex");
-const readInfra = (path: string) => readFileSync(fileURLToPath(new URL(path, import.meta.url)), "utf8");
+const readSchema = (path: string) => readFileSync(fileURLToPath(new URL(path, new URL("../aggregator/schema/", import.meta.url))), "utf8");
 
 describe("kafka topics from topics.json", () => {
   const kafka = new kafkajs.Kafka({
@@ -82,7 +82,7 @@ describe("cassandra schema.cql", () => {
   });
 
   it("applies twice without error and has the spec's table options", async () => {
-    const statements = splitCql(readInfra("./cassandra/schema.cql"));
+    const statements = splitCql(readSchema("./cassandra/schema.cql"));
     expect(statements.length).toBeGreaterThanOrEqual(4);
     for (let pass = 0; pass < 2; pass++) for (const stmt of statements) await client.execute(stmt);
 
@@ -132,7 +132,7 @@ describe("postgres 001_init.sql", () => {
     const c = conn(db);
     await c.connect();
     try {
-      const sql = readInfra("./postgres/migrations/001_init.sql");
+      const sql = readSchema("./postgres/001_init.sql");
       await c.query(sql);
       await c.query(sql);
       const insert = `INSERT INTO fraud_reporting.summary_applied (transaction_id, report_date, merchant_category, verdict, fraud_score, amount)

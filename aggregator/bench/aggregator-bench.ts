@@ -8,7 +8,7 @@ import { serve } from "@hono/node-server";
 import { deletePrefix, ensureBucket } from "../testing/s3-harness.js";
 import { privateEventHour, stackConfig } from "../testing/stack-harness.js";
 import { compose } from "../main.js";
-import { TOPICS, type IncomingMessage } from "../ports.js";
+import { TOPICS, type IncomingMessage } from "../ports/index.js";
 import { s3ClientFrom } from "../stores/index.js";
 
 // npm run bench:aggregator — sustained events/s from signed HTTP ingest through Kafka into

@@ -1,11 +1,11 @@
 import { silentLogger } from "../../core/contracts/logger.js";
 import { randomUUID } from "node:crypto";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { createKafkaBusFor, KAFKA_CLIENTS, type KafkaClientName } from "../bus/kafka-client.js";
 import { toMessages } from "../ingest/messages.js";
 import { privateEventHour } from "../testing/stack-harness.js";
 import { scoredRecords } from "../testing/ingest-fixtures.js";
-import { TOPICS, type OutgoingMessage } from "../ports.js";
+import { TOPICS, type OutgoingMessage } from "../ports/index.js";
 
 // npx tsx aggregator/bench/kafka-clients.ts — the two Kafka clients behind the same EventBus port
 // (aggregator/bus/kafka-client.ts: kafkajs and @platformatic/kafka), on the same broker, the same

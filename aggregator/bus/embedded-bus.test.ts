@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, readFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TOPICS, type EventBus, type IncomingMessage } from "../ports.js";
+import { TOPICS, type EventBus, type IncomingMessage } from "../ports/index.js";
 import { runBusContract, type BusHarness } from "../testing/bus.contract.js";
 import { createEmbeddedBus } from "./embedded-bus.js";
 import { partitionForKey } from "./topics.js";

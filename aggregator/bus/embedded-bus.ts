@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../core/contracts/logger.js";
 import { createJsonLogger } from "../log.js";
-import { PortError, type EventBus, type IncomingMessage, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicName } from "../ports.js";
+import { PortError, type EventBus, type IncomingMessage, type OutgoingMessage, type SubscribeOptions, type Subscription, type TopicName } from "../ports/index.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
 import { lockDataDir, OffsetStore, PartitionLog, readTopicLayout, writeTopicLayout, type StoredMessage } from "./embedded-log.js";

@@ -1,7 +1,7 @@
 import { mkdirSync, openSync, closeSync, readFileSync, existsSync, ftruncateSync, writeFileSync, renameSync, unlinkSync } from "node:fs";
 import { open, writeFile, rename, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 // Durable storage for the embedded bus: one append-only JSON-lines file per topic-partition and one
 // offsets file replaced atomically (write temp, rename). Offsets are line numbers, as in Kafka.

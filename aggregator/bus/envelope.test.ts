@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { scoredRecords } from "../testing/ingest-fixtures.js";
 import { IngestBatchSchema } from "../../core/schemas.js";
 import { toMessages } from "../ingest/messages.js";
-import { TOPICS } from "../ports.js";
+import { TOPICS } from "../ports/index.js";
 import { decodeMessageText, envelope, ENVELOPE_VERSION, PAYLOAD_SCHEMAS, rememberValidatedText, validateEnvelope } from "./envelope.js";
 
 const jsonSchema = JSON.parse(readFileSync(new URL("../../infra/schemas/envelope.schema.json", import.meta.url), "utf8")) as {

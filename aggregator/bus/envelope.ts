@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { z } from "zod";
 import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS } from "../../core/schemas.js";
-import type { Envelope, LogPosition } from "../ports.js";
+import type { Envelope, LogPosition } from "../ports/index.js";
 
 // The message format on every topic: JSON with an explicit schema name and version instead of Avro
 // and a schema registry (see infra/schemas/envelope.schema.json and its README). A consumer accepts

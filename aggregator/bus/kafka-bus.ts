@@ -1,7 +1,7 @@
 import kafkajs, { type Admin, type Kafka, type KafkaConfig, type LogEntry, type Producer } from "kafkajs";
 import type { Logger } from "../../core/contracts/logger.js";
 import { createJsonLogger } from "../log.js";
-import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
+import type { EventBus, IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports/index.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffPolicy } from "./backoff.js";
 import { decodeMessageText, rememberValidatedText } from "./envelope.js";
 import { toPortError, withTimeout } from "./kafka-errors.js";

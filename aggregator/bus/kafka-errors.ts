@@ -1,5 +1,5 @@
 import kafkajs from "kafkajs";
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 // kafkajs is CommonJS and spreads its error classes into module.exports, which Node's ESM named-
 // export detection cannot see: take them from the default export.

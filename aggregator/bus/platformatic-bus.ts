@@ -14,7 +14,7 @@ import {
   type MessagesStream,
 } from "@platformatic/kafka";
 import { createJsonLogger } from "../log.js";
-import type { IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports.js";
+import type { IncomingMessage, OutgoingMessage, SubscribeOptions, Subscription } from "../ports/index.js";
 import { backoffDelay, DEFAULT_BACKOFF, sleep } from "./backoff.js";
 import { decodeMessageValue } from "./envelope.js";
 import type { KafkaBus, KafkaBusOptions } from "./kafka-bus.js";

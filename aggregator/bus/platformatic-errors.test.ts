@@ -1,6 +1,6 @@
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describe, expect, it } from "vitest";
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 import { isPlatformaticRetriable, toPlatformaticPortError } from "./platformatic-errors.js";
 
 // The library's own error classes, as it throws them: what may help to try again is retriable.

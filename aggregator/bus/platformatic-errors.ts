@@ -1,5 +1,5 @@
 import { GenericError, MultipleErrors, NetworkError, TimeoutError } from "@platformatic/kafka";
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 // @platformatic/kafka marks each broker error `canRetry` (its protocol error table, as the Java
 // client has it) and wraps what it tried in a MultipleErrors when it gives up. Classified like the

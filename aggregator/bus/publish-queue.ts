@@ -1,4 +1,4 @@
-import type { OutgoingMessage } from "../ports.js";
+import type { OutgoingMessage } from "../ports/index.js";
 
 /**
  * Coalesces concurrent publishes (one per HTTP request) into one produce request while the

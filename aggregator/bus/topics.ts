@@ -1,7 +1,7 @@
-import type { TopicName } from "../ports.js";
+import type { TopicName } from "../ports/index.js";
 
 /**
- * What a bus needs to create a topic. Shaped like infra/kafka/topics.ts's specs so those can be
+ * What a bus needs to create a topic. Shaped like aggregator/schema/topics.ts's specs so those can be
  * passed straight in; the embedded bus uses only `name` and `partitions`.
  */
 export interface TopicSpec {

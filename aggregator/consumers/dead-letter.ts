@@ -1,5 +1,5 @@
 import { envelope, type DeadLetter } from "../bus/envelope.js";
-import { TOPICS, type EventBus, type IncomingMessage } from "../ports.js";
+import { TOPICS, type EventBus, type IncomingMessage } from "../ports/index.js";
 
 // Poison messages go to fraud-dead-letter with the error text and their original position, keyed
 // like the original so one card's refusals stay together. The consumer then moves on.

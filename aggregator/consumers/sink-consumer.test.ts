@@ -14,7 +14,7 @@ import { toCassandraPortError } from "../stores/cassandra-errors.js";
 import { toFsPortError } from "../stores/local-archive.js";
 import { toS3PortError } from "../stores/s3-archive.js";
 import { toSqlPortError } from "../stores/sql-client.js";
-import { PortError, TOPICS, type Envelope, type IncomingMessage } from "../ports.js";
+import { PortError, TOPICS, type Envelope, type IncomingMessage } from "../ports/index.js";
 import { PoisonMessageError } from "../sinks/parse.js";
 import { startSinkConsumer } from "./sink-consumer.js";
 

@@ -2,7 +2,7 @@ import { silentLogger, type Logger } from "../../core/contracts/logger.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import { DeadlineExceededError, withDeadline } from "../deadline.js";
 import { noopMetrics, type Metrics, type SinkStallReason } from "../metrics.js";
-import { isMessageFault, PortError, type EventBus, type IncomingMessage, type MessageBatch, type Subscription, type TopicName } from "../ports.js";
+import { isMessageFault, PortError, type EventBus, type IncomingMessage, type MessageBatch, type Subscription, type TopicName } from "../ports/index.js";
 import { busDeadLetter, deadLetterReason, type DeadLetterWriter } from "./dead-letter.js";
 
 // Runs one sink handler per partition batch. Outcomes:

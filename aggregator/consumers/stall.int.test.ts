@@ -1,14 +1,14 @@
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../core/contracts/logger.js";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";
 import { createKafkaBusFor } from "../bus/kafka-client.js";
 import { loadConfig } from "../config.js";
 import { toMessages } from "../ingest/messages.js";
 import { createMetrics } from "../metrics.js";
 import { checkHealth } from "../ops/health.js";
-import { TOPICS } from "../ports.js";
+import { TOPICS } from "../ports/index.js";
 import { createArchiveSink, createSummarySink } from "../sinks/index.js";
 import { createS3Archive, createSqlSummaryStore, openPostgres, s3ClientFrom } from "../stores/index.js";
 import { scoredRecords } from "../testing/ingest-fixtures.js";

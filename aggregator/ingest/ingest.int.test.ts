@@ -3,13 +3,13 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadTopicSpecs } from "../../infra/kafka/topics.js";
+import { loadTopicSpecs } from "../schema/topics.js";
 import { createApp } from "../app.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import type { KafkaBus } from "../bus/kafka-bus.js";
 import { createKafkaBusFor } from "../bus/kafka-client.js";
 import { loadConfig } from "../config.js";
-import { TOPICS, type IncomingMessage, type TopicName } from "../ports.js";
+import { TOPICS, type IncomingMessage, type TopicName } from "../ports/index.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
 
 // The Kafka client behind the bus follows the config (KAFKA_CLIENT=kafkajs|platformatic).

@@ -7,7 +7,7 @@ import { createApp } from "../app.js";
 import { createEmbeddedBus, type EmbeddedBus } from "../bus/embedded-bus.js";
 import { validateEnvelope } from "../bus/envelope.js";
 import { createMetrics } from "../metrics.js";
-import { TOPICS, type IncomingMessage, type TopicName } from "../ports.js";
+import { TOPICS, type IncomingMessage, type TopicName } from "../ports/index.js";
 import { scoredRecords, signedIngest } from "../testing/ingest-fixtures.js";
 
 // Ingest over the Hono app (Web Request/Response) into the real embedded bus on a temp directory.

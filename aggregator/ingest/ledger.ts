@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { SqlQueryable } from "../stores/sql-client.js";
 import type { ReplayCheck, ReplayStore } from "./replay-guard.js";
+import type { SqlQueryable } from "../ports/index.js";
 
 // Ingest's shared memory across aggregator processes, in PostgreSQL (PGlite when embedded):
 //  - the idempotency ledger: an edge retry after a slow publish re-sends the same events with a

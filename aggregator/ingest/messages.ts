@@ -1,7 +1,7 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { ScoredEvent } from "../../core/schemas.js";
 import { envelope, type FeatureRow, type ReviewItem } from "../bus/envelope.js";
-import { TOPICS, type OutgoingMessage, type RawTransaction } from "../ports.js";
+import { TOPICS, type OutgoingMessage, type RawTransaction } from "../ports/index.js";
 
 // Turns one accepted scored event into its bus messages, all keyed by the card hash so a card's
 // raw event, verdict, alert and review item share one partition number on every topic.

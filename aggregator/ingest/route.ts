@@ -1,15 +1,14 @@
-import type { Context, Hono } from "hono";
+import type { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { errorBody } from "../../core/contracts/errors.js";
 import type { Logger } from "../../core/contracts/logger.js";
-import { IngestBatchSchema, parseWith, type FieldIssue, type ScoredEvent } from "../../core/schemas.js";
+import { IngestBatchSchema, parseWith, type ScoredEvent } from "../../core/schemas.js";
 import { KEY_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyBodyWithKeys, type SigningKey } from "../../core/signing.js";
 import type { Metrics } from "../metrics.js";
-import { PortError, TOPICS, type EventBus, type OutgoingMessage } from "../ports.js";
+import { PortError, TOPICS, type EventBus, type OutgoingMessage } from "../ports/index.js";
 import { randomUUID } from "node:crypto";
 import { INGEST_DEADLINE_MS_DEFAULT } from "../../core/contracts/deadlines.js";
 import { withDeadline } from "../deadline.js";
+import { problem } from "../http/respond.js";
 import { idempotencyKeyOf } from "./idempotency-key.js";
 import { envelope, type DeadLetter } from "../bus/envelope.js";
 import { fingerprintsOf } from "./fingerprint.js";
@@ -58,10 +57,6 @@ export interface IngestDeps {
   ledger?: IngestLedger;
 }
 
-function refuse(c: Context, status: ContentfulStatusCode, code: string, message: string, extra: { reason?: string; issues?: FieldIssue[]; retriable?: boolean } = {}) {
-  return c.json(errorBody(code, message, extra), status);
-}
-
 export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps): void {
   const guard: ReplayStore = deps.replayGuard ?? new ReplayGuard();
   const keys: SigningKey[] = options.keys ?? [{ id: "default", secret: options.secret }];
@@ -75,7 +70,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       maxSize: options.maxBodyBytes,
       onError: (c) => {
         metrics.ingestRequest("too_large");
-        return refuse(c, 413, "PAYLOAD_TOO_LARGE", `body larger than ${options.maxBodyBytes} bytes; send smaller batches`);
+        return problem(413, "PAYLOAD_TOO_LARGE", `body larger than ${options.maxBodyBytes} bytes; send smaller batches`);
       },
     }),
     async (c) => {
@@ -86,7 +81,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       if (!verified.ok) {
         metrics.ingestRequest("unauthorized");
         log.warn("INGEST_UNAUTHORIZED", { reason: verified.reason });
-        return refuse(c, 401, "UNAUTHORIZED", "signature refused", { reason: verified.reason });
+        return problem(401, "UNAUTHORIZED", "signature refused", { reason: verified.reason });
       }
       // Replays are remembered per key: the same bytes signed under the old and the new key are two
       // signatures, each accepted once.
@@ -96,8 +91,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       const unavailable = (code: string, message: string, e?: unknown) => {
         metrics.ingestRequest("unavailable");
         log.error(`INGEST_${code}`, { error: e instanceof Error ? e.message : e === undefined ? undefined : String(e) });
-        c.header("Retry-After", "1");
-        return refuse(c, 503, code, message, { retriable: true });
+        return problem(503, code, message, { retriable: true, headers: { "Retry-After": "1" } });
       };
       let fresh;
       try {
@@ -108,7 +102,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
       if (fresh === "replayed") {
         metrics.ingestRequest("replayed");
         log.warn("INGEST_REPLAYED", {});
-        return refuse(c, 409, "REPLAYED", "this signed request was already accepted", { reason: "REPLAYED" });
+        return problem(409, "REPLAYED", "this signed request was already accepted", { reason: "REPLAYED" });
       }
       let committed = false;
       try {
@@ -117,13 +111,13 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
           input = JSON.parse(body);
         } catch {
           metrics.ingestRequest("invalid");
-          return refuse(c, 400, "INVALID_JSON", "body is not valid JSON", { issues: [{ path: "(body)", message: "not valid JSON" }] });
+          return problem(400, "INVALID_JSON", "body is not valid JSON", { issues: [{ path: "(body)", message: "not valid JSON" }] });
         }
         const parsed = parseWith(IngestBatchSchema, input);
         if (!parsed.ok) {
           metrics.ingestRequest("invalid");
           const message = parsed.issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join("; ");
-          return refuse(c, 400, "VALIDATION_FAILED", message, { issues: parsed.issues.slice(0, 50) });
+          return problem(400, "VALIDATION_FAILED", message, { issues: parsed.issues.slice(0, 50) });
         }
         const records = parsed.value.records;
         // One copy per key even inside a batch; another payload under a key already seen is a conflict.
@@ -166,8 +160,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
             await ledger.release(mine, owner).catch(() => undefined);
             metrics.ingestRequest("unavailable");
             log.warn("INGEST_IN_FLIGHT", { records: records.length, inFlight: claim.inFlight.length });
-            c.header("Retry-After", "2");
-            return refuse(c, 503, "IN_FLIGHT", `${claim.inFlight.length} of these events are being published by another request; retry`, { retriable: true });
+            return problem(503, "IN_FLIGHT", `${claim.inFlight.length} of these events are being published by another request; retry`, { retriable: true, headers: { "Retry-After": "2" } });
           }
           const claimed = new Set(mine);
           toPublish = toPublish.filter((k) => claimed.has(k.key));
@@ -191,13 +184,13 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
           metrics.ingestRequest("unavailable");
           log.error("INGEST_PUBLISH_FAILED", { records: records.length, retriable, error: e instanceof Error ? e.message : String(e) });
           if (retriable) {
-            c.header("Retry-After", "1");
             const late = e instanceof Error && e.name === "DeadlineExceededError";
+            const retryAfter = { retriable: true, headers: { "Retry-After": "1" } };
             return late
-              ? refuse(c, 503, "INGEST_DEADLINE", `the event bus did not acknowledge the batch within ${deadlineMs} ms; retry`, { retriable: true })
-              : refuse(c, 503, "BUS_UNAVAILABLE", "the event bus did not acknowledge the batch; retry", { retriable: true });
+              ? problem(503, "INGEST_DEADLINE", `the event bus did not acknowledge the batch within ${deadlineMs} ms; retry`, retryAfter)
+              : problem(503, "BUS_UNAVAILABLE", "the event bus did not acknowledge the batch; retry", retryAfter);
           }
-          return refuse(c, 500, "PUBLISH_FAILED", "the event bus refused the batch", { retriable: false });
+          return problem(500, "PUBLISH_FAILED", "the event bus refused the batch", { retriable: false });
         }
         metrics.ingestPublishSeconds((performance.now() - started) / 1000);
         metrics.ingestRequest("accepted");

@@ -1,21 +1,7 @@
 import { z } from "zod";
 import { IngestBatchSchema } from "../../core/schemas.js";
-import { FeedbackRequestSchema } from "../ops/labels.js";
-import {
-  CardParamsSchema,
-  ErrorResponseSchema,
-  FeedbackResponseSchema,
-  FraudHistoryResponseSchema,
-  FraudSummaryResponseSchema,
-  FraudVerdictResponseSchema,
-  HealthResponseSchema,
-  HistoryQuerySchema,
-  LabelHistoryResponseSchema,
-  RecomputeResponseSchema,
-  ReferenceSnapshotSchema,
-  SummaryQuerySchema,
-  TransactionParamsSchema,
-} from "../ops/schemas.js";
+import { FeedbackRequestSchema } from "../risk/labels.js";
+import { CardParamsSchema, FeedbackResponseSchema, FraudHistoryResponseSchema, FraudSummaryResponseSchema, FraudVerdictResponseSchema, HealthResponseSchema, HistoryQuerySchema, LabelHistoryResponseSchema, RecomputeResponseSchema, ReferenceSnapshotSchema, SummaryQuerySchema } from "../ops/schemas.js";
 import {
   CompareQuerySchema,
   CompareResponseSchema,
@@ -30,6 +16,7 @@ import { buildOpenApi, type ResponseDoc, type RouteDoc } from "./builder.js";
 import { caseRoutes } from "./cases-api.js";
 import { RULES_ROUTES } from "./rules-api.js";
 import { LIST_ROUTES } from "./lists-api.js";
+import { ErrorResponseSchema, TransactionParamsSchema } from "../http/schemas.js";
 
 // The aggregator's API as route descriptors. Roles: reference < viewer < analyst < admin (bearer tokens).
 

@@ -1,13 +1,6 @@
-import { AssignRequestSchema, DecisionRequestSchema, NoteRequestSchema } from "../ops/case-actions.js";
-import { ListCasesQuerySchema } from "../ops/review.js";
-import {
-  CaseDetailResponseSchema,
-  CaseListResponseSchema,
-  CaseParamsSchema,
-  CaseResponseSchema,
-  DecisionResponseSchema,
-  NoteResponseSchema,
-} from "../ops/schemas.js";
+import { AssignRequestSchema, DecisionRequestSchema, NoteRequestSchema } from "../cases/actions.js";
+import { ListCasesQuerySchema, CaseParamsSchema } from "../cases/review.js";
+import { CaseDetailResponseSchema, CaseListResponseSchema, CaseResponseSchema, DecisionResponseSchema, NoteResponseSchema } from "../ops/schemas.js";
 import type { ResponseDoc, RouteDoc } from "./builder.js";
 
 // The review queue's routes (cases per card: list, detail, claim, assign, release, notes,

@@ -1,4 +1,3 @@
-import { ErrorResponseSchema } from "../ops/schemas.js";
 import {
   ListDeleteQuerySchema,
   ListDeleteResponseSchema,
@@ -8,8 +7,9 @@ import {
   ListWriteRequestSchema,
   ListWriteResponseSchema,
   MAX_LIST_BATCH,
-} from "../ops/lists.js";
+} from "../lists/lists.js";
 import type { ResponseDoc, RouteDoc } from "./builder.js";
+import { ErrorResponseSchema } from "../http/schemas.js";
 
 // The allow/block list routes (aggregator/ops/list-routes.ts), kept apart from aggregator-api.ts.
 

@@ -1,9 +1,9 @@
-import { ErrorResponseSchema } from "../ops/schemas.js";
 import {
   BacktestRequestSchema, BacktestResponseSchema, RuleMoveSchema, RuleSetCreateSchema, RuleSetCreatedSchema, RuleSetDetailSchema,
   RuleSetListSchema, RulesParamsSchema, ShadowStoppedSchema, StatsQuerySchema, StatsResponseSchema,
 } from "../rules/schemas.js";
 import type { ResponseDoc, RouteDoc } from "./builder.js";
+import { ErrorResponseSchema } from "../http/schemas.js";
 
 // The rules API's routes (aggregator/rules/routes.ts) as OpenAPI descriptors; spread into
 // AGGREGATOR_ROUTES (aggregator-api.ts).

@@ -1,26 +1,22 @@
-import { Redis } from "@upstash/redis";
 import type { Logger } from "../../core/contracts/logger.js";
 import { Hono } from "hono";
 import { readFile } from "node:fs/promises";
 import type { Registry } from "prom-client";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
-import { openApiRoutes } from "../openapi/routes.js";
-import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore } from "../ports.js";
-import type { SqlClient } from "../stores/sql-client.js";
-import { createTokenAuth, type TokenAuth } from "./auth.js";
+import { TOPICS, type EventBus, type MessageBatch, type SummaryStore, type TopicName, type VerdictStore, type SqlClient, type HealthProbe } from "../ports/index.js";
+import { createTokenAuth, type TokenAuth } from "../http/auth.js";
 import type { OpsConfig } from "./config.js";
-import { createRateMeter, redisProbe, type HealthProbe, type LagEntry, type SinkHealth } from "./health.js";
-import { createRiskJob, type RiskJob } from "./job.js";
+import { createRateMeter, type LagEntry, type SinkHealth } from "./health.js";
+import { createRiskJob, type RiskJob } from "../risk/job.js";
 import { createOpsMetrics, createVerdictMetrics, observingBus } from "./metrics.js";
-import { redisReferenceTarget, type ReferenceTarget, type SnapshotBase } from "./publish.js";
+import type { SnapshotBase } from "../reference/publish.js";
+import type { ReferenceTarget } from "../reference/target.js";
 import { createOpsRoutes } from "./routes.js";
-import type { Archive } from "../ports.js";
+import type { Archive } from "../ports/index.js";
 import type { TrainingConfig } from "../training/config.js";
-import { redisModelTarget, snapshotModelTarget, type ModelTarget } from "../training/publish.js";
 import { createModelService, type ModelService } from "../training/service.js";
 import { createReviewCaseSink, createRiskFactsSink, createRuleHitsSink } from "./sinks.js";
 import { createRuleMetrics } from "../rules/metrics.js";
-import { redisRulesTarget, snapshotRulesTarget, type RulesTarget } from "../rules/publish.js";
 import { createRuleService, type RuleService } from "../rules/service.js";
 
 // Everything the ops module adds to the aggregator, built from what compose() (aggregator/main.ts)
@@ -35,8 +31,10 @@ export interface OpsComposeInput {
   verdicts: VerdictStore;
   summaries: Pick<SummaryStore, "summaryForDate">;
   registry: Registry;
-  /** Dependency probes of this profile (hot store, SQL, …); Redis is added when configured. */
+  /** Dependency probes of this profile (hot store, SQL, …). */
   probes: HealthProbe[];
+  /** The profile's reference target (aggregator/adapters.ts): Redis and its probe, or none. */
+  reference: { target?: ReferenceTarget; probes: HealthProbe[] };
   /** Running consumers (read at request time): their lag feeds /v1/health. */
   consumers: () => Array<{ name?: string; groupId: string; lag(): Promise<Array<{ topic: string; partition: number; lag: number }>>; status?(): SinkHealth }>;
   log: Logger;
@@ -82,42 +80,30 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
   const verdictMetrics = createVerdictMetrics(registry);
   const opsMetrics = createOpsMetrics(registry, sql, (e) => log.warn("OPS_METRICS_UNAVAILABLE", { error: (e as Error).message }));
 
-  const targets: ReferenceTarget[] = [];
-  const probes = [...input.probes];
-  if (config.redis) {
-    const redis = new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false });
-    targets.push(redisReferenceTarget(redis));
-    probes.push(redisProbe(redis));
-  }
-  // Models go where risk goes: Redis when configured (stack), else the snapshot endpoint.
-  const modelTargets: ModelTarget[] = [];
-  if (config.redis) modelTargets.push(redisModelTarget(new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false })));
-  else modelTargets.push(snapshotModelTarget(sql, now));
+  // Risk, lists, rule sets and models all go to the edge through the one reference target.
+  const target = input.reference.target;
+  const probes = [...input.probes, ...input.reference.probes];
   const models = input.training
     ? createModelService({
         sql,
         archive: input.training.archive,
         config: input.training.config,
-        targets: modelTargets,
+        ...(target ? { target } : {}),
         now: learningNow,
         log: (level, code, fields) => log[level](code, fields),
         ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}),
       })
     : undefined;
-  // Rule sets go where models go: Redis when configured (stack), else the snapshot endpoint.
-  const rulesTargets: RulesTarget[] = [];
-  if (config.redis) rulesTargets.push(redisRulesTarget(new Redis({ url: config.redis.url, token: config.redis.token, enableTelemetry: false })));
-  else rulesTargets.push(snapshotRulesTarget(sql, now));
   const rules = createRuleService({
     sql,
-    targets: rulesTargets,
+    ...(target ? { target } : {}),
     now,
     ...(input.training ? { archive: input.training.archive, ...(input.training.rootPrefix ? { rootPrefix: input.training.rootPrefix } : {}) } : {}),
   });
   createRuleMetrics(registry, sql, { now, onError: (e) => log.warn("RULE_METRICS_UNAVAILABLE", { error: (e as Error).message }) });
   const riskJob = createRiskJob({
     sql,
-    targets,
+    ...(target ? { target } : {}),
     now: learningNow,
     config: config.risk,
     metrics: opsMetrics,
@@ -198,7 +184,6 @@ export function composeOps(input: OpsComposeInput): OpsRuntime {
     rules,
   });
   const routes = new Hono();
-  routes.route("/", openApiRoutes());
   routes.route("/", ops);
 
   const sinks: OpsRuntime["sinks"] = [

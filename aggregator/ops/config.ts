@@ -1,7 +1,8 @@
 import { z } from "zod";
+import { ConfigError, configProblems, type ConfigProblem } from "../../core/contracts/config-error.js";
 import { DEV_EDGE_TOKEN_SHA256, isDevSecret, isPlainHttp } from "../../core/contracts/dev-defaults.js";
-import { parseBootstrapTokens, type TokenRecord } from "./auth.js";
-import { RiskConfigSchema, type RiskConfig } from "./risk.js";
+import { parseBootstrapTokens, type TokenRecord } from "../http/auth.js";
+import { RiskConfigSchema, type RiskConfig } from "../risk/risk.js";
 
 // Settings of the ops module, parsed once from the environment (beside aggregator/config.ts).
 
@@ -63,27 +64,27 @@ export interface OpsConfig {
 }
 
 /** Outside the embedded profile and VIGIL_ENV=local: no shipped token hash, no dev Redis token, no plain-http Redis. */
-function devDefaultProblems(e: z.infer<typeof OpsEnvSchema>, tokens: TokenRecord[]): string[] {
+function devDefaultProblems(e: z.infer<typeof OpsEnvSchema>, tokens: TokenRecord[]): ConfigProblem[] {
   if ((e.VIGIL_PROFILE ?? "embedded") === "embedded" || e.VIGIL_ENV === "local") return [];
   const why = "(stack profile outside VIGIL_ENV=local)";
-  const out: string[] = [];
-  if (tokens.some((t) => t.sha256 === DEV_EDGE_TOKEN_SHA256)) out.push(`OPS_BOOTSTRAP_TOKENS: holds the development token of .dev.vars.example ${why}`);
-  if (e.UPSTASH_REDIS_REST_URL !== undefined && isPlainHttp(e.UPSTASH_REDIS_REST_URL)) out.push(`UPSTASH_REDIS_REST_URL: must be an https URL ${why}`);
-  if (e.UPSTASH_REDIS_REST_TOKEN !== undefined && isDevSecret(e.UPSTASH_REDIS_REST_TOKEN)) out.push(`UPSTASH_REDIS_REST_TOKEN: is a shipped development value ${why}`);
+  const out: ConfigProblem[] = [];
+  if (tokens.some((t) => t.sha256 === DEV_EDGE_TOKEN_SHA256)) out.push({ setting: "OPS_BOOTSTRAP_TOKENS", message: `holds the development token of .dev.vars.example ${why}` });
+  if (e.UPSTASH_REDIS_REST_URL !== undefined && isPlainHttp(e.UPSTASH_REDIS_REST_URL)) out.push({ setting: "UPSTASH_REDIS_REST_URL", message: `must be an https URL ${why}` });
+  if (e.UPSTASH_REDIS_REST_TOKEN !== undefined && isDevSecret(e.UPSTASH_REDIS_REST_TOKEN)) out.push({ setting: "UPSTASH_REDIS_REST_TOKEN", message: `is a shipped development value ${why}` });
   return out;
 }
 
-/** Throws an Error listing every problem by setting name (values are never echoed: tokens may be secrets). */
+/** Throws a ConfigError listing every problem by setting name (values are never echoed: tokens may be secrets). */
 export function loadOpsConfig(env: Record<string, string | undefined> = process.env): OpsConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const r = OpsEnvSchema.safeParse(cleaned);
   if (!r.success) {
-    throw new Error(`invalid ops configuration: ${r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")}: ${i.message}`).join("; ")}`);
+    throw new ConfigError("ops", configProblems(r.error));
   }
   const e = r.data;
   const bootstrapTokens = parseBootstrapTokens(e.OPS_BOOTSTRAP_TOKENS);
   const problems = devDefaultProblems(e, bootstrapTokens);
-  if (problems.length > 0) throw new Error(`invalid ops configuration: ${problems.join("; ")}`);
+  if (problems.length > 0) throw new ConfigError("ops", problems);
   return {
     bootstrapTokens,
     riskIntervalMs: e.OPS_RISK_INTERVAL_SECONDS * 1000,

@@ -1,11 +1,10 @@
 import type { Logger } from "../../core/contracts/logger.js";
-import type { SummaryStore, VerdictStore } from "../ports.js";
-import type { TokenAuth } from "./auth.js";
+import type { SummaryStore, VerdictStore, OpsSql } from "../ports/index.js";
+import type { TokenAuth } from "../http/auth.js";
 import type { HealthSources } from "./health.js";
-import type { RiskJob } from "./job.js";
+import type { RiskJob } from "../risk/job.js";
 import type { OpsMetrics } from "./metrics.js";
-import type { SnapshotBase } from "./publish.js";
-import type { OpsSql } from "./sql.js";
+import type { SnapshotBase } from "../reference/publish.js";
 import type { ModelService } from "../training/service.js";
 import type { RuleService } from "../rules/service.js";
 

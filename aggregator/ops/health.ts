@@ -1,24 +1,11 @@
 import type { z } from "zod";
+import type { HealthProbe, ProbeResult } from "../ports/index.js";
 import type { HealthResponseSchema, SinkHealthSchema } from "./schemas.js";
 
 // GET /v1/health: one probe per dependency, each timed and bounded, so the embedded profile
 // (PGlite, in-process bus) reports its own dependencies through the same shape as the stack.
 // healthy: everything answers; degraded: a dependency or a sink is down but the aggregator still
 // accepts and keeps events (the bus holds them); unhealthy: a critical dependency (the bus) is down.
-
-export interface ProbeResult {
-  ok: boolean;
-  detail?: string;
-}
-
-export interface HealthProbe {
-  name: string;
-  /** Without a critical dependency nothing is accepted: unhealthy rather than degraded. */
-  critical?: boolean;
-  /** The hot store's probe: its latency is reported as cassandra_latency_ms. */
-  hotStore?: boolean;
-  check(): Promise<ProbeResult>;
-}
 
 export type SinkHealth = z.infer<typeof SinkHealthSchema>;
 export type HealthResponse = z.infer<typeof HealthResponseSchema>;
@@ -94,28 +81,6 @@ export async function checkHealth(src: HealthSources): Promise<HealthResponse> {
     sinks,
     dependencies,
     reasons,
-  };
-}
-
-/** SELECT 1 on PostgreSQL / PGlite. */
-export function sqlProbe(name: string, sql: { query(text: string): Promise<unknown> }, opts: Partial<HealthProbe> = {}): HealthProbe {
-  return { name, ...opts, check: async () => (await sql.query("SELECT 1"), { ok: true }) };
-}
-
-/** The cheapest Cassandra read: the local node's own row. */
-export function cassandraProbe(client: { execute(q: string): Promise<unknown> }, opts: Partial<HealthProbe> = {}): HealthProbe {
-  return { name: "cassandra", hotStore: true, ...opts, check: async () => (await client.execute("SELECT release_version FROM system.local"), { ok: true }) };
-}
-
-/** PING through the Upstash REST API. */
-export function redisProbe(redis: { ping(): Promise<string> }, opts: Partial<HealthProbe> = {}): HealthProbe {
-  return {
-    name: "redis",
-    ...opts,
-    check: async () => {
-      const r = await redis.ping();
-      return r === "PONG" ? { ok: true } : { ok: false, detail: `unexpected reply ${r}` };
-    },
   };
 }
 

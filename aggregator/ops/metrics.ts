@@ -1,7 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { ScoredEvent } from "../../core/schemas.js";
-import { TOPICS, type EventBus } from "../ports.js";
-import type { SqlQuery } from "./sql.js";
+import { TOPICS, type EventBus, type SqlQuery } from "../ports/index.js";
 
 // Fraud metrics for Prometheus, registered in the aggregator's registry (aggregator/metrics.ts
 // owns ingest, sink, dead-letter and lag metrics). Verdict metrics are observed where verdicts

@@ -10,9 +10,9 @@ import { loadConfig } from "../config.js";
 import { compose, type Runtime } from "../main.js";
 import { aggregatorOpenApi } from "../openapi/aggregator-api.js";
 import { undocumented } from "../openapi/coverage.js";
-import { sha256Hex } from "./auth.js";
-import { REDIS_HASH } from "./publish.js";
+import { sha256Hex } from "../http/auth.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
+import { REDIS_HASH } from "../reference/target.js";
 
 // The composed aggregator (compose() of aggregator/main.ts, the code `npm start` and the stack
 // run), in both profiles: signed ingest → bus → review-case and risk-facts sinks → review queue,

@@ -1,15 +1,17 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
-import { applyFeedback, labelHistory } from "./labels.js";
-import { buildSnapshot, computeDelta, publishReference, type ReferenceDelta, type ReferenceTarget } from "./publish.js";
-import { decodeCursor, getCase, listCases, ListCasesQuerySchema } from "./review.js";
-import { createReviewCases } from "./case-intake.js";
-import { claimCase, decideCase } from "./case-actions.js";
-import { falsePositiveStats, recomputeRisk, RiskConfigSchema } from "./risk.js";
+import { applyFeedback, labelHistory } from "../risk/labels.js";
+import { buildSnapshot, computeDelta, publishReference } from "../reference/publish.js";
+import { decodeCursor, getCase, listCases, ListCasesQuerySchema } from "../cases/review.js";
+import { createReviewCases } from "../cases/intake.js";
+import { claimCase, decideCase } from "../cases/actions.js";
+import { falsePositiveStats, recomputeRisk, RiskConfigSchema } from "../risk/risk.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { applyOpsMigrations } from "../testing/ops.js";
+import type { SqlClient } from "../ports/index.js";
+import type { ReferenceDelta, ReferenceTarget } from "../reference/target.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -148,20 +150,20 @@ describe("risk recomputation and publishing", () => {
 
   it("publishes only differences, and only records them once the target accepted them", async () => {
     const applied: ReferenceDelta[] = [];
-    const ok: ReferenceTarget = { name: "mem", apply: async (d) => void applied.push(d) };
+    const ok: ReferenceTarget = { name: "mem", apply: async (p) => void ("risk" in p && applied.push(p.risk)) };
     const failing: ReferenceTarget = { name: "down", apply: () => Promise.reject(new Error("unreachable")) };
-    await expect(publishReference(sql, [failing], iso(NOW))).rejects.toThrow("unreachable");
-    const first = await publishReference(sql, [ok], iso(NOW));
+    await expect(publishReference(sql, failing, iso(NOW))).rejects.toThrow("unreachable");
+    const first = await publishReference(sql, ok, iso(NOW));
     expect(first.changes).toBeGreaterThan(0);
     expect(applied[0]?.set.merchant["MCH-BAD"]).toBe(String(Math.round(((5 + 2.5) / 20) * 1e6) / 1e6));
     expect(applied[0]?.set.card_tier["card-b-0"]).toBe("HIGH");
-    const again = await publishReference(sql, [ok], iso(NOW));
+    const again = await publishReference(sql, ok, iso(NOW));
     expect(again).toMatchObject({ changes: 0, version: first.version });
     expect((await computeDelta(sql)).changes).toBe(0);
 
     // MCH-BAD's transactions age out of the window: its entry is deleted at the edge.
     await recomputeRisk(sql, NOW + 40 * DAY, RiskConfigSchema.parse({ windowDays: 30, labelDelayDays: 7 }));
-    const third = await publishReference(sql, [ok], iso(NOW));
+    const third = await publishReference(sql, ok, iso(NOW));
     expect(applied[1]?.del.merchant).toContain("MCH-BAD");
     expect(third.version).toBe(first.version + 1);
 

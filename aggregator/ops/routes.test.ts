@@ -1,18 +1,19 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex, type Role } from "./auth.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
 import { scoredEvent } from "../testing/ops-fixtures.js";
-import { sqlProbe } from "./health.js";
-import { createRiskJob } from "./job.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "./routes.js";
-import { createReviewCases } from "./case-intake.js";
+import { createReviewCases } from "../cases/intake.js";
 import { insertScoredTransactions } from "./sinks.js";
 import { registeredRoutes } from "../openapi/coverage.js";
+import type { SqlClient } from "../ports/index.js";
+import { sqlProbe } from "../ports/index.js";
 
 const NOW = Date.parse("2026-06-30T12:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,7 +48,7 @@ beforeAll(async () => {
   });
   const verdicts = createSqlVerdictStore(sql, { now: () => NOW });
   const summaries = createSqlSummaryStore(sql, { closeClient: false });
-  const riskJob = createRiskJob({ sql, targets: [], now: () => NOW });
+  const riskJob = createRiskJob({ sql, now: () => NOW });
   app = createOpsRoutes({
     sql,
     verdicts,

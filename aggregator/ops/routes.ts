@@ -1,19 +1,20 @@
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireRole, type OpsEnv } from "./auth.js";
+import { requireRole, type OpsEnv } from "../http/auth.js";
 import type { OpsDeps } from "./deps.js";
 import { checkHealth } from "./health.js";
-import { parseRequest, problem } from "./http.js";
-import { buildSnapshot } from "./publish.js";
-import { reviewRoutes } from "./review-routes.js";
-import { modelRoutes } from "./model-routes.js";
+import { parseRequest, problem } from "../http/respond.js";
+import { buildSnapshot } from "../reference/publish.js";
+import { reviewRoutes } from "../cases/review-routes.js";
+import { modelRoutes } from "../training/routes.js";
 import { rulesRoutes } from "../rules/routes.js";
-import { listRoutes } from "./list-routes.js";
-import { falsePositiveStats } from "./risk.js";
-import { isoOf } from "./sql.js";
-import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema, TransactionParamsSchema } from "./schemas.js";
+import { listRoutes } from "../lists/routes.js";
+import { falsePositiveStats } from "../risk/risk.js";
+import { CardParamsSchema, HistoryQuerySchema, SummaryQuerySchema } from "./schemas.js";
 import type { z } from "zod";
 import type { FraudSummaryResponseSchema, FraudVerdictResponseSchema } from "./schemas.js";
+import { isoOf } from "../ports/index.js";
+import { TransactionParamsSchema } from "../http/schemas.js";
 
 // The fraud-operations API (/v1). Every route authenticates (401/403 per role); inputs are
 // validated with zod (400 naming field and problem, nothing changed).
@@ -31,7 +32,7 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
   const maxBodyBytes = deps.maxBodyBytes ?? 1024 * 1024;
   const limit = bodyLimit({
     maxSize: maxBodyBytes,
-    onError: (c) => problem(c, 413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
+    onError: (c) => problem(413, "PAYLOAD_TOO_LARGE", `body larger than ${maxBodyBytes} bytes`),
   });
   app.use("/v1/*", (c, next) => (c.req.method === "GET" || c.req.method === "HEAD" ? next() : limit(c, next)));
 
@@ -41,7 +42,7 @@ export function createOpsRoutes(deps: OpsDeps): Hono<OpsEnv> {
     const p = await parseRequest(c, "params", TransactionParamsSchema);
     if (!p.ok) return p.response;
     const stored = await deps.verdicts.getVerdict(p.value.transaction_id);
-    if (!stored) return problem(c, 404, "NOT_FOUND", `no verdict for transaction ${p.value.transaction_id}`);
+    if (!stored) return problem(404, "NOT_FOUND", `no verdict for transaction ${p.value.transaction_id}`);
     const { event, verdict, region, received_at } = stored.record;
     const labels = await deps.sql.query<{ is_fraud: boolean; source: string; version: number; labelled_at: unknown }>(
       "SELECT is_fraud, source, version, labelled_at FROM fraud_ops.current_labels WHERE transaction_id = $1",

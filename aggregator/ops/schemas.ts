@@ -1,33 +1,14 @@
 import { z } from "zod";
-import { ListEntrySchema } from "./lists.js";
+import { ListEntrySchema } from "../lists/lists.js";
 import { AlertSchema, CardHashSchema, CHANNELS, ReasonSchema, VERDICTS } from "../../core/schemas.js";
 import { ReferenceSnapshotSchema } from "../../core/contracts/reference.js";
-import { MAX_FEEDBACK_BATCH } from "./labels.js";
-import { CaseEventSchema, CaseNoteSchema, CaseTransactionSchema, ReviewCaseSchema } from "./review.js";
+import { MAX_FEEDBACK_BATCH } from "../risk/labels.js";
+import { CaseEventSchema, CaseNoteSchema, CaseTransactionSchema, ReviewCaseSchema } from "../cases/review.js";
 
 // Request and response shapes of the ops API (the spec's examples plus documented additions).
 // Responses are described for OpenAPI; requests are validated with these same schemas.
 
-export const ErrorResponseSchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    retriable: z.boolean(),
-    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
-
-const txId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, "letters, digits and . _ : @ - only, starting with a letter or digit");
-
-export const TransactionParamsSchema = z.strictObject({ transaction_id: txId });
 export const CardParamsSchema = z.strictObject({ card_hash: CardHashSchema });
-export const CaseParamsSchema = z.strictObject({
-  id: z.string().regex(/^[1-9]\d{0,15}$/, "a positive integer case id").transform(Number),
-});
 
 export const HistoryQuerySchema = z.strictObject({
   limit: z.coerce.number().int("an integer").min(1).max(100).default(20),

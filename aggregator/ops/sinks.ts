@@ -1,10 +1,9 @@
 import type { ScoredEvent } from "../../core/schemas.js";
 import { positionText, validateEnvelope } from "../bus/envelope.js";
-import type { MessageBatch } from "../ports.js";
+import type { MessageBatch, OpsSql, SqlQuery } from "../ports/index.js";
 import { PoisonMessageError, type BatchHandler } from "../sinks/index.js";
 import { insertRuleHits } from "../rules/live.js";
-import { createReviewCases, FLAGGED } from "./case-intake.js";
-import type { OpsSql, SqlQuery } from "./sql.js";
+import { createReviewCases, FLAGGED } from "../cases/intake.js";
 
 // Sink handlers of the ops module for the consumer runner, each in a consumer group of its own:
 //  - review cases ← fraud-verdicts (vigil.scored-event): REVIEW and BLOCKED verdicts join their

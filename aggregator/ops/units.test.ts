@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTokenAuth, parseBootstrapTokens, sha256Hex } from "./auth.js";
+import { createTokenAuth, parseBootstrapTokens, sha256Hex } from "../http/auth.js";
 import { loadOpsConfig } from "./config.js";
 import { DEV_EDGE_TOKEN_SHA256 } from "../../core/contracts/dev-defaults.js";
 import { checkHealth, createRateMeter, type HealthSources } from "./health.js";

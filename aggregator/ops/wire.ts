@@ -12,7 +12,7 @@ import { loadTrainingConfig } from "../training/config.js";
 
 export interface AttachOpsInput {
   env?: Record<string, string | undefined>;
-  adapters: Pick<Adapters, "bus" | "sql" | "verdicts" | "summaries" | "probes" | "archive">;
+  adapters: Pick<Adapters, "bus" | "sql" | "verdicts" | "summaries" | "probes" | "archive" | "reference">;
   /** The archive sink's key prefix (S3_KEY_PREFIX): the feature store and model files live under it. */
   archivePrefix?: string;
   metrics: PromMetrics;
@@ -33,6 +33,7 @@ export async function attachOps(input: AttachOpsInput): Promise<OpsRuntime> {
     summaries: await adapters.summaries(),
     registry: input.metrics.registry,
     probes: await adapters.probes(),
+    reference: adapters.reference(opsConfig.redis),
     consumers: () => input.consumers,
     log,
     training: { config: trainingConfig, archive: adapters.archive(), ...(input.archivePrefix ? { rootPrefix: input.archivePrefix } : {}) },

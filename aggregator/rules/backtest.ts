@@ -3,9 +3,9 @@ import { ruleSetFigures, type RuleSetFigures } from "../../core/backtest/rule-fi
 import { createEngine } from "../../core/engine.js";
 import { defaultConfig, defaultModel } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import type { Archive } from "../ports.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { Archive, SqlQuery } from "../ports/index.js";
 import { readArchiveEvents } from "../stores/archive-events.js";
+import { currentLabels } from "../risk/labels.js";
 
 // A rule set replayed over the archived events of [from, to) — the raw/transactions/ Parquet the
 // archive sink wrote — through core's engine with fresh card state (core/backtest/replay.ts, the
@@ -33,26 +33,11 @@ export interface BacktestResult {
   active: RuleSetFigures & { version: string };
 }
 
-const CHUNK = 5000;
-
-/** Current labels of the given transactions, asked for in chunks so the history stays on the server. */
-export async function labelsFor(sql: SqlQuery, ids: readonly string[]): Promise<Map<string, boolean>> {
-  const labels = new Map<string, boolean>();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const { rows } = await sql.query<{ transaction_id: string; is_fraud: boolean }>(
-      "SELECT transaction_id, is_fraud FROM fraud_ops.current_labels WHERE transaction_id = ANY($1::text[])",
-      [ids.slice(i, i + CHUNK)],
-    );
-    for (const r of rows) labels.set(r.transaction_id, r.is_fraud);
-  }
-  return labels;
-}
-
 export async function backtestRuleSets(sql: SqlQuery, archive: Archive, input: BacktestInput, rootPrefix?: string): Promise<BacktestResult> {
   const { events, bad, files } = await readArchiveEvents(archive, { fromMs: input.fromMs, toMs: input.toMs, rootPrefix });
   // The archive may hold a retried batch twice under other log positions: one event per id.
   const unique = [...new Map(events.map((e) => [e.transaction_id, e])).values()];
-  const labels = await labelsFor(sql, unique.map((e) => e.transaction_id));
+  const labels = await currentLabels(sql, unique.map((e) => e.transaction_id));
   const items = unique.map((event) => ({ event }));
   const run = (rs: RuleSet) => {
     const engine = createEngine({ config: defaultConfig(), ruleSet: rs, model: defaultModel() });

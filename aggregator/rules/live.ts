@@ -1,6 +1,6 @@
 import { decidingRuleOf, ruleIdsOf } from "../../core/rules/hits.js";
 import type { ScoredEvent } from "../../core/schemas.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { SqlQuery } from "../ports/index.js";
 
 // Rule hits on live traffic, from fraud-verdicts: per scored transaction one evaluation row for
 // the active set (the verdict given) and, when the edge ran a shadow set beside it, one for the

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { SqlQuery } from "../ops/sql.js";
 import { defaultRuleSet } from "../../core/engine-default.js";
 import { ruleState } from "./store.js";
+import type { SqlQuery } from "../ports/index.js";
 
 // Per-rule live statistics for Prometheus, read from SQL at scrape time (rule_hits and
 // rule_evaluations, written by the rule-hits sink): for every rule of the active set (the edge's

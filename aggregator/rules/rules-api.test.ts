@@ -6,22 +6,23 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultRuleSet } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import { applySqlMigrations } from "../migrate.js";
-import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
-import { sqlProbe } from "../ops/health.js";
-import { createRiskJob } from "../ops/job.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { createRuleHitsSink } from "../ops/sinks.js";
 import { envelope } from "../bus/envelope.js";
 import { createLocalArchive } from "../stores/local-archive.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { archiveEvents, fixtureEvents, liveRecords } from "../testing/rule-traffic.js";
 import { createRuleMetrics } from "./metrics.js";
-import type { ActiveRuleSets, RulesTarget } from "./publish.js";
 import { createRuleService } from "./service.js";
+import type { SqlClient } from "../ports/index.js";
+import type { ActiveRuleSets, ReferenceTarget } from "../reference/target.js";
+import { sqlProbe } from "../ports/index.js";
 
 // The rules API end to end in one process: registry and labels in PGlite (migration 018 applied
 // by the real migrator), archived events in a local folder written as the archive sink writes
@@ -51,21 +52,21 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "vigil-rules-"));
   const archive = createLocalArchive(root);
   await archiveEvents(archive, fixtureEvents());
-  const target: RulesTarget = {
+  const target: ReferenceTarget = {
     name: "recording",
     apply: async (a) => {
       if (failPublish) throw new Error("target down");
-      published.push(a);
+      if ("rules" in a) published.push(a.rules);
     },
   };
-  const rules = createRuleService({ sql, targets: [target], now: () => NOW, archive });
+  const rules = createRuleService({ sql, target, now: () => NOW, archive });
   const auth = createTokenAuth({ now: () => NOW, bootstrap: (["viewer", "analyst", "admin"] as const).map((role) => ({ name: `${role}-1`, role, sha256: sha256Hex(TOKENS[role]) })) });
   app = createOpsRoutes({
     sql,
     verdicts: createSqlVerdictStore(sql, { now: () => NOW }),
     summaries: createSqlSummaryStore(sql, { closeClient: false }),
     auth,
-    riskJob: createRiskJob({ sql, targets: [], now: () => NOW }),
+    riskJob: createRiskJob({ sql, now: () => NOW }),
     now: () => NOW,
     log: { info: () => undefined, error: () => undefined },
     health: { probes: [sqlProbe("pglite", sql)], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: NOW, now: () => NOW },

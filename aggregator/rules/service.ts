@@ -1,10 +1,11 @@
 import { defaultRuleSet } from "../../core/engine-default.js";
 import type { RuleSet } from "../../core/rules/schema.js";
-import type { Archive } from "../ports.js";
-import type { OpsSql } from "../ops/sql.js";
+import type { Archive, OpsSql } from "../ports/index.js";
 import { backtestRuleSets, type BacktestResult } from "./backtest.js";
 import { liveStats, type LiveStats } from "./live.js";
-import { activeRuleSets, snapshotRules, type RulesTarget } from "./publish.js";
+import { publishActive } from "../reference/publish.js";
+import type { ReferenceTarget } from "../reference/target.js";
+import { activeRuleSets, snapshotRules } from "./publish.js";
 import {
   createRuleSet, getRuleSet, listRuleSets, loadRuleSet, moveRuleSet, ruleState, stopShadow,
   RuleSetNotFoundError, type Move, type RuleEventRow, type RuleSetRow, type RuleState,
@@ -17,7 +18,8 @@ import {
 
 export interface RuleServiceDeps {
   sql: OpsSql;
-  targets: RulesTarget[];
+  /** Redis (stack); absent: the snapshot endpoint serves the edge (embedded). */
+  target?: ReferenceTarget;
   now: () => number;
   /** The archive the backtest reads (raw/transactions/); the backtest answers 503 without it. */
   archive?: Archive;
@@ -45,14 +47,11 @@ export function createRuleService(deps: RuleServiceDeps): RuleService {
   const iso = () => new Date(now()).toISOString();
   const publish = async (): Promise<string[]> => {
     const sets = await activeRuleSets(sql);
-    for (const t of deps.targets) {
-      try {
-        await t.apply(sets);
-      } catch (e) {
-        throw new RulesPublishError(`${t.name}: ${e instanceof Error ? e.message : String(e)}`);
-      }
+    try {
+      return await publishActive(sql, deps.target, iso(), { rules: sets });
+    } catch (e) {
+      throw new RulesPublishError(`${deps.target?.name ?? "snapshot"}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    return deps.targets.map((t) => t.name);
   };
   return {
     create: (rs, actor) => createRuleSet(sql, rs, actor, iso()),

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { canonicalJson, diffRuleSets, type RuleSetDiff } from "../../core/rules/hits.js";
 import { defaultRuleSet } from "../../core/engine-default.js";
 import { RuleSetSchema, type RuleSet } from "../../core/rules/schema.js";
-import type { OpsSql, SqlQuery } from "../ops/sql.js";
-import { isoOf } from "../ops/sql.js";
+import { type OpsSql, type SqlQuery, isoOf } from "../ports/index.js";
 
 // The rule-set registry in PostgreSQL (migration 018): immutable versions, the one active and
 // the optional shadow set, and the audit trail. Moves take a row lock on rule_state so two

@@ -1,5 +1,4 @@
-import type { SqlQueryable } from "../stores/sql-client.js";
-import { PortError } from "../ports.js";
+import { PortError, type SqlQueryable } from "../ports/index.js";
 
 // Which log position owns each event in the archive (fraud_ingest.archive_claims, migration 023),
 // shared by every archive consumer process. The first position a key is seen at claims it; a

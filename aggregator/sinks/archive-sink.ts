@@ -1,12 +1,13 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports.js";
+import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports/index.js";
 import type { FeatureRow } from "../bus/envelope.js";
 import { ALERT_COLUMNS, FEATURE_ROW_COLUMNS, RAW_TRANSACTION_COLUMNS, toParquet, VERDICT_COLUMNS, type Positioned } from "./parquet.js";
 import { parseBatch, type SinkSchema } from "./parse.js";
 import type { BatchHandler } from "./store-sinks.js";
 import { idempotencyKeyOf, idempotencyKeyOfPayload } from "../ingest/idempotency-key.js";
 import { positionOf, type ArchiveClaims } from "./archive-claims.js";
+import { DEFAULT_ARCHIVE_PREFIXES } from "../stores/archive-keys.js";
 
 // Archive sink: each partition batch becomes Parquet files, one per EVENT hour it touches,
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/part-<partition>-<first offset of the batch>.parquet
@@ -38,12 +39,6 @@ import { positionOf, type ArchiveClaims } from "./archive-claims.js";
 // (fraud_ingest.archive_claims, shared by every process), each event's first position owns it and
 // a copy at another position is left out, so each transaction is archived exactly once.
 
-export const DEFAULT_ARCHIVE_PREFIXES: Record<SinkSchema, string> = {
-  "vigil.raw-transaction": "raw/transactions",
-  "vigil.scored-event": "verdicts",
-  "vigil.alert": "fraud_alerts",
-  "vigil.feature-row": "ml_features/feature_store",
-};
 
 /** The feature store is read by date range (training windows); the other streams by hour. */
 const DATE_PARTITIONED: ReadonlySet<SinkSchema> = new Set(["vigil.feature-row"]);

@@ -2,7 +2,7 @@ import { parquetWriteBuffer, type BasicType, type ColumnSource } from "hyparquet
 import { z } from "zod";
 import { FEATURE_NAMES, FeatureVectorSchema, type Alert, type ScoredEvent, type TransactionEvent } from "../../core/schemas.js";
 import type { FeatureRow } from "../bus/envelope.js";
-import type { LogPosition, RawTransaction } from "../ports.js";
+import type { LogPosition, RawTransaction } from "../ports/index.js";
 
 // Parquet layouts of the three archived streams. Typed columns: strings, doubles, booleans,
 // timestamps as INT64 TIMESTAMP_MILLIS (UTC), the log position as INT32 partition + INT64 offset

@@ -1,6 +1,6 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import { positionText, validateEnvelope, type FeatureRow, type SchemaName } from "../bus/envelope.js";
-import { MessageFaultError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports.js";
+import { MessageFaultError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports/index.js";
 
 // Every sink validates a whole batch before it writes anything: a message it cannot accept
 // (unknown schema or version, invalid payload, a schema this sink has no use for) stops the batch

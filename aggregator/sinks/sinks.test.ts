@@ -9,11 +9,11 @@ import { batchOf, env } from "../testing/batches.js";
 import { readParquetWithDuckDb } from "../testing/duckdb.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
-import { TOPICS, type Archive, type Envelope, type SummaryStore, type VerdictStore } from "../ports.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { TOPICS, type Archive, type Envelope, type SummaryStore, type VerdictStore, type SqlClient } from "../ports/index.js";
 import { createCassandraVerdictStore } from "../stores/cassandra-verdict-store.js";
 import { createLocalArchive } from "../stores/local-archive.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { archiveKey, createArchiveSink } from "./archive-sink.js";
@@ -101,7 +101,7 @@ describe("hot-store and summary sinks", () => {
 
   it("accepts vigil.alert messages on the hot-store sink", async () => {
     const r = scoredEvent({ ts: iso(H0), verdict: "BLOCKED" });
-    await createHotStoreSink(hot)(batchOf(TOPICS.alerts, 2, 9, [env.alert(alertOf(r, "from fraud-alerts"))]));
+    await createHotStoreSink(hot)(batchOf(TOPICS.alerts, 2, 9, [env.alert({ ...alertOf(r), fraud_reason: "from fraud-alerts" })]));
     expect((await hot.alertsForCard(r.event.card_number_hash, { limit: 1 }))[0]?.fraud_reason).toBe("from fraud-alerts");
   });
 });

@@ -1,6 +1,6 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { MessageBatch, SummaryStore, VerdictStore } from "../ports.js";
+import type { MessageBatch, SummaryStore, VerdictStore } from "../ports/index.js";
 import { parseBatch } from "./parse.js";
 
 // Sink handlers for the consumer runner: one call per partition batch; the runner commits the

@@ -1,7 +1,7 @@
 import { parquetReadObjects } from "hyparquet";
-import type { Archive } from "../ports.js";
-import { DEFAULT_ARCHIVE_PREFIXES } from "../sinks/archive-sink.js";
+import type { Archive } from "../ports/index.js";
 import { parseWith, TransactionEventSchema, type TransactionEvent } from "../../core/index.js";
+import { DEFAULT_ARCHIVE_PREFIXES } from "./archive-keys.js";
 
 // Recorded events from the archive's raw/transactions/ Parquet (what the edge received, before
 // scoring), read by `vigil backtest --archive` and the ops API's rule backtest: hour folders year=/month=/day=/hour= overlapping [fromMs, toMs), every part file in

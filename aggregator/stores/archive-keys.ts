@@ -1,4 +1,4 @@
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 /**
  * Object keys are the same on S3 and in the local folder: relative, '/'-separated, no empty,
@@ -23,3 +23,13 @@ export function checkArchivePrefix(prefix: string): string {
   checkArchiveKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix, "prefix");
   return prefix;
 }
+
+/** The streams the archive keeps, each under its own top-level prefix (the S3 key layout). */
+export type ArchivedSchema = "vigil.raw-transaction" | "vigil.scored-event" | "vigil.alert" | "vigil.feature-row";
+
+export const DEFAULT_ARCHIVE_PREFIXES: Record<ArchivedSchema, string> = {
+  "vigil.raw-transaction": "raw/transactions",
+  "vigil.scored-event": "verdicts",
+  "vigil.alert": "fraud_alerts",
+  "vigil.feature-row": "ml_features/feature_store",
+};

@@ -1,5 +1,5 @@
 import cassandra from "cassandra-driver";
-import { PortError } from "../ports.js";
+import { PortError } from "../ports/index.js";
 
 const { errors, types } = cassandra;
 const codes = types.responseErrorCodes;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CQL_DIR } from "../testing/paths.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { verdictStoreContract } from "../testing/verdict-store.contract.js";
-import { applyCqlDir } from "../migrate.js";
+import { applyCqlDir } from "../schema/migrate.js";
 import { createCassandraVerdictStore } from "./cassandra-verdict-store.js";
 
 // The production hot store on the real Cassandra (127.0.0.1:9042, infra/stack.sh).

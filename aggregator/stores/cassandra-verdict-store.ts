@@ -1,10 +1,10 @@
 import cassandra from "cassandra-driver";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports.js";
+import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports/index.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { activityOf, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
 
-// VerdictStore on Cassandra (infra/cassandra/schema.cql + vigil-hot-store.cql). Prepared
+// VerdictStore on Cassandra (aggregator/schema/cassandra/schema.cql + vigil-hot-store.cql). Prepared
 // statements at LOCAL_QUORUM; batches only ever group rows of ONE partition (unlogged, so they
 // are a single mutation), everything cross-partition runs as concurrent single writes, at most
 // `concurrency` in flight.

@@ -1,12 +1,12 @@
 import { S3ServiceException } from "@aws-sdk/client-s3";
 import cassandra from "cassandra-driver";
 import { describe, expect, it } from "vitest";
-import { splitCql } from "../migrate.js";
+import { splitCql } from "../schema/migrate.js";
 import { checkArchiveKey } from "./archive-keys.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
 import { toFsPortError } from "./local-archive.js";
 import { toS3PortError } from "./s3-archive.js";
-import { isMessageFault } from "../ports.js";
+import { isMessageFault } from "../ports/index.js";
 import { isRetriableSqlState, toSqlPortError } from "./sql-client.js";
 
 // Classification tables of the error mappers (the adapters' contract suites cover the paths a

@@ -5,6 +5,6 @@ export { createLocalArchive, toFsPortError } from "./local-archive.js";
 export { openCassandra, openPglite, openPostgres } from "./open.js";
 export { DEFAULT_RISK_TIERS, RiskTierConfigSchema, type RiskTierConfig } from "./risk.js";
 export { createS3Archive, s3ClientFrom, S3ConfigSchema, toS3PortError, type S3ArchiveOptions, type S3Config } from "./s3-archive.js";
-export { pgliteSqlClient, pgSqlClient, toSqlPortError, type SqlClient, type SqlQueryable } from "./sql-client.js";
+export { pgliteSqlClient, pgSqlClient, toSqlPortError } from "./sql-client.js";
 export { createSqlSummaryStore, reportDateOf, type SqlSummaryStoreOptions } from "./sql-summary-store.js";
 export { createSqlVerdictStore, pruneSqlHotStore, type SqlVerdictStoreOptions } from "./sql-verdict-store.js";

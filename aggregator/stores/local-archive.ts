@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { PortError, type Archive } from "../ports.js";
+import { PortError, type Archive } from "../ports/index.js";
 import { checkArchiveKey, checkArchivePrefix } from "./archive-keys.js";
 
 // Archive in a local folder (embedded profile), in the same key layout as S3: key a/b/c.parquet

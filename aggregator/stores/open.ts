@@ -3,9 +3,10 @@ import cassandra from "cassandra-driver";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
-import { applyCqlDir, applySqlMigrations, DEFAULT_CQL_DIR, DEFAULT_SQL_MIGRATIONS_DIR, type MigrationResult } from "../migrate.js";
+import { applyCqlDir, applySqlMigrations, DEFAULT_CQL_DIR, DEFAULT_SQL_MIGRATIONS_DIR, type MigrationResult } from "../schema/migrate.js";
 import { toCassandraPortError } from "./cassandra-errors.js";
-import { pgliteSqlClient, pgSqlClient, toSqlPortError, type SqlClient } from "./sql-client.js";
+import { pgliteSqlClient, pgSqlClient, toSqlPortError } from "./sql-client.js";
+import type { SqlClient } from "../ports/index.js";
 
 // Openers for the wiring code: each returns a client with its schema applied, ready for the
 // store factories. Config values come from the caller's zod-parsed config.
@@ -68,7 +69,7 @@ export async function openPostgres(
   }
 }
 
-/** Stack profile: a Cassandra client, infra/cassandra/*.cql applied (idempotent). */
+/** Stack profile: a Cassandra client, aggregator/schema/cassandra/*.cql applied (idempotent). */
 export async function openCassandra(options: {
   contactPoints: string[];
   localDataCenter: string;

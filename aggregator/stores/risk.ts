@@ -1,7 +1,7 @@
 import { iso1A2Code } from "@rapideditor/country-coder";
 import { z } from "zod";
 import type { ScoredEvent } from "../../core/schemas.js";
-import type { UserRiskState } from "../ports.js";
+import type { UserRiskState } from "../ports/index.js";
 
 // The per-card 24-hour counters and risk tier, computed the same way by every VerdictStore.
 // They are derived from an idempotent activity log (one row per transaction, keyed by event time

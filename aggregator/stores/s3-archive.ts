@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { z } from "zod";
-import { PortError, type Archive } from "../ports.js";
+import { PortError, type Archive } from "../ports/index.js";
 import { checkArchiveKey, checkArchivePrefix } from "./archive-keys.js";
 
 // Archive on S3 or any S3-compatible server (S3Proxy locally: path-style addressing).

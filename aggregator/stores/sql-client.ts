@@ -1,22 +1,8 @@
 import type { PGlite, Transaction } from "@electric-sql/pglite";
 import type { Pool, PoolClient } from "pg";
-import { MessageFaultError, PortError } from "../ports.js";
+import { MessageFaultError, PortError, type SqlClient, type SqlQueryable } from "../ports/index.js";
 
-// The SQL stores are written once against this interface; two adapters (pg Pool for PostgreSQL,
-// PGlite for the embedded profile) make the same code run on both. Parameters use $1..$n.
-
-export interface SqlQueryable {
-  /** One statement, with parameters. */
-  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
-  /** A script of several statements, no parameters (migrations). */
-  exec(sql: string): Promise<void>;
-}
-
-export interface SqlClient extends SqlQueryable {
-  /** Runs fn inside BEGIN/COMMIT on one connection; rolls back when fn throws. */
-  transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-}
+// The SQL port's two adapters (ports/sql.ts): pg Pool for PostgreSQL, PGlite for the embedded profile.
 
 /**
  * SQLSTATE classes where trying again can succeed: connection loss (08), serialization failures

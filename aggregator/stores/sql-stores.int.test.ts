@@ -3,10 +3,11 @@ import { freshPgDatabase, unreachablePool, type FreshDatabase } from "../testing
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { summaryStoreContract } from "../testing/summary-store.contract.js";
 import { verdictStoreContract } from "../testing/verdict-store.contract.js";
-import { applySqlMigrations, listSqlMigrations } from "../migrate.js";
-import { pgSqlClient, type SqlClient } from "./sql-client.js";
+import { applySqlMigrations, listSqlMigrations } from "../schema/migrate.js";
+import { pgSqlClient } from "./sql-client.js";
 import { createSqlSummaryStore } from "./sql-summary-store.js";
 import { createSqlVerdictStore } from "./sql-verdict-store.js";
+import type { SqlClient } from "../ports/index.js";
 
 // The SQL adapters on the real PostgreSQL (127.0.0.1:5432), each run in a fresh database.
 

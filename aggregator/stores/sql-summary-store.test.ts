@@ -1,7 +1,7 @@
 import { PGlite } from "@electric-sql/pglite";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
 import { summaryStoreContract } from "../testing/summary-store.contract.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { pgliteSqlClient } from "./sql-client.js";
 import { createSqlSummaryStore } from "./sql-summary-store.js";
 

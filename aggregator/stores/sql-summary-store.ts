@@ -1,6 +1,5 @@
 import type { ScoredEvent } from "../../core/schemas.js";
-import { PortError, type DailySummaryRow, type SummaryStore } from "../ports.js";
-import type { SqlClient } from "./sql-client.js";
+import { PortError, type DailySummaryRow, type SummaryStore, type SqlClient } from "../ports/index.js";
 
 // SummaryStore on SQL (PostgreSQL in the stack profile, PGlite embedded), one code path.
 //

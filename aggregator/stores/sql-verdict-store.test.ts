@@ -1,11 +1,12 @@
 import { PGlite } from "@electric-sql/pglite";
 import { verdictStoreContract } from "../testing/verdict-store.contract.js";
-import { applySqlMigrations } from "../migrate.js";
+import { applySqlMigrations } from "../schema/migrate.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { pgliteSqlClient, type SqlClient } from "./sql-client.js";
+import { pgliteSqlClient } from "./sql-client.js";
 import { createSqlVerdictStore, pruneSqlHotStore } from "./sql-verdict-store.js";
 import { expect, it } from "vitest";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
+import type { SqlClient } from "../ports/index.js";
 
 // The embedded profile's hot store: PGlite in-process, every migration applied as at start.
 let client: SqlClient;

@@ -1,9 +1,8 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import type { StoredVerdict, UserRiskState, VerdictStore } from "../ports.js";
+import type { StoredVerdict, UserRiskState, VerdictStore, SqlClient, SqlQueryable } from "../ports/index.js";
 import { activityOf, cardsIn, DAY_MS, DEFAULT_RISK_TIERS, riskStateOf, stateVersion, type CardActivity, type RiskTierConfig } from "./risk.js";
-import type { SqlClient, SqlQueryable } from "./sql-client.js";
 
-// VerdictStore on SQL (schema fraud_hot, infra/postgres/migrations/010_hot_store.sql): PGlite in
+// VerdictStore on SQL (schema fraud_hot, aggregator/schema/postgres/005_hot_store.sql): PGlite in
 // the embedded profile, and PostgreSQL where the contract suite checks it. Batches go in as one
 // jsonb parameter (jsonb_to_recordset) so pg and PGlite see identical, single-statement SQL.
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortError, type Archive } from "../ports.js";
+import { PortError, type Archive } from "../ports/index.js";
 import { uniq } from "./scored-events.js";
 
 // One behaviour contract for every Archive adapter (S3 via S3Proxy, local folder). Each run

@@ -1,6 +1,6 @@
 import type { Alert } from "../../core/schemas.js";
 import { envelope } from "../bus/envelope.js";
-import type { Envelope, MessageBatch, RawTransaction } from "../ports.js";
+import type { Envelope, MessageBatch, RawTransaction } from "../ports/index.js";
 import type { ScoredEvent } from "../../core/schemas.js";
 
 // MessageBatch builders for sink tests: what the consumer runner hands a sink.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PortError, TOPICS, type Envelope, type EventBus, type IncomingMessage, type OutgoingMessage, type Subscription } from "../ports.js";
+import { PortError, TOPICS, type Envelope, type EventBus, type IncomingMessage, type OutgoingMessage, type Subscription } from "../ports/index.js";
 
 // One behaviour suite for every EventBus adapter (Kafka on a real broker, the embedded bus on a
 // real directory). Each test gets its own namespace (topic prefix or directory) so runs never see

@@ -1,7 +1,6 @@
 import { MODEL_FEATURE_LAYOUT, N_MODEL_FEATURES } from "../../core/features/model-features.js";
 import { envelope } from "../bus/envelope.js";
-import type { Archive, MessageBatch } from "../ports.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { Archive, MessageBatch, SqlQuery } from "../ports/index.js";
 import { createArchiveSink } from "../sinks/archive-sink.js";
 import { featureRowOf, synthRows } from "./feature-rows.js";
 

@@ -2,11 +2,12 @@ import type { AddressInfo } from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { serve, type ServerType } from "@hono/node-server";
 import { silentLogger } from "../../core/contracts/logger.js";
-import { applySqlMigrations } from "../migrate.js";
-import { createTokenAuth, type TokenRecord } from "../ops/auth.js";
-import { createRiskJob } from "../ops/job.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { createTokenAuth, type TokenRecord } from "../http/auth.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "../ops/routes.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import type { SqlClient } from "../ports/sql.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { applyOpsMigrations } from "./ops.js";
@@ -16,10 +17,10 @@ import { MIGRATIONS_DIR } from "./paths.js";
 // outside the aggregator (the CLI's imports) that drive the API the way an operator's tool does.
 // Read-backs a test needs beyond the API go through `sql` or the functions re-exported below.
 
-export { listEventsOf } from "../ops/lists.js";
-export { writeLabel, type LabelWrite } from "../ops/labels.js";
+export { listEventsOf } from "../lists/lists.js";
+export { writeLabel, type LabelWrite } from "../risk/labels.js";
 export { openPglite } from "../stores/open.js";
-export type { SqlClient } from "../stores/sql-client.js";
+export type { SqlClient } from "../ports/sql.js";
 export { MIGRATIONS_DIR } from "./paths.js";
 
 export interface OpsServer {
@@ -41,7 +42,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
   if (opts.allMigrations) await applySqlMigrations(sql, MIGRATIONS_DIR);
   else await applyOpsMigrations(sql);
   const now = () => Date.now();
-  const riskJob = createRiskJob({ sql, targets: [], now });
+  const riskJob = createRiskJob({ sql, now });
   const app = createOpsRoutes({
     sql,
     riskJob,

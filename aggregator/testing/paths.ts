@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
 
 /** Schema folders, resolved from this file so tests work from any working directory. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL("../../infra/postgres/migrations", import.meta.url));
-export const CQL_DIR = fileURLToPath(new URL("../../infra/cassandra", import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL("../schema/postgres", import.meta.url));
+export const CQL_DIR = fileURLToPath(new URL("../schema/cassandra", import.meta.url));

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { RawTransaction } from "../ports.js";
+import type { RawTransaction } from "../ports/index.js";
 import { archiveKey } from "../sinks/archive-sink.js";
 import { RAW_TRANSACTION_COLUMNS, toParquet, type Positioned } from "../sinks/parquet.js";
 import { RAW_PREFIX } from "../stores/archive-events.js";
-import type { Archive } from "../ports.js";
+import type { Archive } from "../ports/index.js";
 import { replay } from "../../core/backtest/replay.js";
 import { createEngine, NO_REFERENCE } from "../../core/engine.js";
 import { defaultConfig, defaultModel } from "../../core/engine-default.js";

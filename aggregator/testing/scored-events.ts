@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { alertOf as productAlertOf } from "../../core/contracts/alert.js";
 import { FEATURE_NAMES, ScoredEventSchema, type Alert, type FeatureVector, type ScoredEvent, type Verdict } from "../../core/schemas.js";
 
 // Valid ScoredEvent / Alert builders for the contract suites and sink tests. Every record is run
@@ -67,17 +68,11 @@ export function scoredEvent(s: EventSpec): ScoredEvent {
   });
 }
 
-export function alertOf(r: ScoredEvent, fraudReason = "test alert"): Alert {
-  return {
-    card_number_hash: r.event.card_number_hash,
-    transaction_id: r.event.transaction_id,
-    alert_timestamp: new Date(Date.parse(r.event.timestamp_utc)).toISOString(),
-    fraud_score: r.verdict.fraud_score,
-    fraud_reason: fraudReason,
-    action_taken: r.verdict.verdict,
-    rule_triggers: r.verdict.rule_triggers,
-    ml_score: r.verdict.ml_score,
-  };
+/** The product's alert row (core/contracts/alert.ts) of a REVIEW or BLOCKED fixture event. */
+export function alertOf(r: ScoredEvent): Alert {
+  const alert = productAlertOf(r);
+  if (alert === undefined) throw new Error(`fixture ${r.event.transaction_id} is APPROVED: an approved event has no alert row`);
+  return alert;
 }
 
 export const HOUR_MS = 3600_000;

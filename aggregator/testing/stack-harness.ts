@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import type cassandra from "cassandra-driver";
 import { loadConfig, type AggregatorConfig } from "../config.js";
-import type { Archive, SummaryStore, VerdictStore } from "../ports.js";
-import { createCassandraVerdictStore, createS3Archive, createSqlSummaryStore, openCassandra, openPostgres, s3ClientFrom, type SqlClient } from "../stores/index.js";
+import type { Archive, SummaryStore, VerdictStore, SqlClient } from "../ports/index.js";
+import { createCassandraVerdictStore, createS3Archive, createSqlSummaryStore, openCassandra, openPostgres, s3ClientFrom } from "../stores/index.js";
 
 // Shared by the pipeline integration tests and the benchmark: the stack's real stores, and
 // independent read-backs (CQL count, SQL summary, Parquet through DuckDB) of what a run wrote.

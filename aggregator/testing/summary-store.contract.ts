@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortError, type SummaryStore } from "../ports.js";
+import { PortError, type SummaryStore } from "../ports/index.js";
 import { scoredEvent } from "./scored-events.js";
 
 // One behaviour contract for every SummaryStore adapter (PostgreSQL, PGlite) on real instances.

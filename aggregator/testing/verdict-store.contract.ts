@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PortError, type VerdictStore } from "../ports.js";
+import { PortError, type VerdictStore } from "../ports/index.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "./scored-events.js";
 
 // One behaviour contract for every VerdictStore adapter (Cassandra, PostgreSQL, PGlite), run on

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ConfigError, configProblems } from "../../core/contracts/config-error.js";
 
 // Settings of the learning loop's central half, parsed once from the environment (beside
 // aggregator/ops/config.ts). Automatic promotion is off unless asked for: a model reaches the
@@ -41,11 +42,11 @@ export interface TrainingConfig {
 
 export const DEFAULT_TRAINING_CONFIG: TrainingConfig = loadTrainingConfig({});
 
-/** Throws an Error naming every wrong setting. */
+/** Throws a ConfigError naming every wrong setting. */
 export function loadTrainingConfig(env: Record<string, string | undefined> = process.env): TrainingConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("MODEL_") && v !== undefined && v !== ""));
   const r = TrainingEnvSchema.safeParse(cleaned);
-  if (!r.success) throw new Error(`invalid training configuration: ${r.error.issues.map((i) => `${String(i.path[0] ?? "(env)")}: ${i.message}`).join("; ")}`);
+  if (!r.success) throw new ConfigError("training", configProblems(r.error));
   const e = r.data;
   return {
     labelDelayDays: e.MODEL_LABEL_DELAY_DAYS,

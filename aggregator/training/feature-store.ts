@@ -1,7 +1,7 @@
 import { parquetReadObjects } from "hyparquet";
-import { DEFAULT_ARCHIVE_PREFIXES } from "../sinks/archive-sink.js";
-import type { Archive } from "../ports.js";
+import type { Archive } from "../ports/index.js";
 import type { StoredFeatureRow } from "./dataset.js";
+import { DEFAULT_ARCHIVE_PREFIXES } from "../stores/archive-keys.js";
 
 // Reads the feature store back from the archive (local folder or S3, same keys): the date
 // folders a window touches, every part file in them, only the columns training needs. Rows

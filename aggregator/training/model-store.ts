@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { GbdtModelSchema, type GbdtModel } from "../../core/ml/gbdt/model.js";
-import type { Archive } from "../ports.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { Archive, SqlQuery } from "../ports/index.js";
 import { MODEL_VERSION_PATTERN } from "./lifecycle.js";
 
 // Model files in the archive (models/<version>.json, the canonical text serializeGbdt writes) and

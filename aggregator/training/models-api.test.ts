@@ -6,21 +6,21 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MODEL_FEATURE_LAYOUT } from "../../core/features/model-features.js";
 import { GbdtModelSchema } from "../../core/ml/gbdt/model.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
-import { createTokenAuth, sha256Hex, type Role } from "../ops/auth.js";
-import { createRiskJob } from "../ops/job.js";
-import { sqlProbe } from "../ops/health.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { createTokenAuth, sha256Hex, type Role } from "../http/auth.js";
+import { createRiskJob } from "../risk/job.js";
 import { createOpsRoutes } from "../ops/routes.js";
 import { createLocalArchive } from "../stores/local-archive.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { createSqlSummaryStore } from "../stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../stores/sql-verdict-store.js";
 import { loadTrainingConfig } from "./config.js";
-import type { ActiveModelFiles, ModelTarget } from "./publish.js";
 import { createModelService, type ModelService } from "./service.js";
 import { runTraining } from "./train-run.js";
 import { seedFeatureStore } from "../testing/feature-store-fixture.js";
-import type { Archive } from "../ports.js";
+import type { Archive, SqlClient } from "../ports/index.js";
+import type { ActiveModelFiles, ReferenceTarget } from "../reference/target.js";
+import { sqlProbe } from "../ports/index.js";
 
 // The model API end to end in one process: feature store in a local folder archive written by the
 // real archive sink, labels and registry in PGlite, training in the background, publication to a
@@ -48,15 +48,15 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "vigil-models-"));
   archive = createLocalArchive(root);
   await seedFeatureStore(archive, sql, { fromMs: FROM, toMs: TO, n: 1200, labelAfterDays: 3 });
-  const target: ModelTarget = { name: "recording", apply: async (a) => void published.push(a) };
-  models = createModelService({ sql, archive, config, targets: [target], now: () => NOW, log: () => undefined });
+  const target: ReferenceTarget = { name: "recording", apply: async (a) => void ("models" in a && published.push(a.models)) };
+  models = createModelService({ sql, archive, config, target, now: () => NOW, log: () => undefined });
   const auth = createTokenAuth({ now: () => NOW, bootstrap: (["reference", "viewer", "analyst", "admin"] as const).map((role) => ({ name: role, role, sha256: sha256Hex(TOKENS[role]) })) });
   app = createOpsRoutes({
     sql,
     verdicts: createSqlVerdictStore(sql, { now: () => NOW }),
     summaries: createSqlSummaryStore(sql, { closeClient: false }),
     auth,
-    riskJob: createRiskJob({ sql, targets: [], now: () => NOW }),
+    riskJob: createRiskJob({ sql, now: () => NOW }),
     now: () => NOW,
     log: { info: () => undefined, error: () => undefined },
     health: { probes: [sqlProbe("pglite", sql)], lag: async () => [], throughputTps: () => 0, sinks: () => ({}), startedAtMs: NOW, now: () => NOW },

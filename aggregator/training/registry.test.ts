@@ -1,10 +1,11 @@
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
-import { applySqlMigrations } from "../migrate.js";
-import { pgliteSqlClient, type SqlClient } from "../stores/sql-client.js";
+import { applySqlMigrations } from "../schema/migrate.js";
+import { pgliteSqlClient } from "../stores/sql-client.js";
 import { MODEL_STATUSES, ModelNotFoundError, ModelTransitionError, nextStatus, type ModelAction } from "./lifecycle.js";
 import { activeModels, createTraining, getModel, markFailed, markTrained, modelEvents, promote, shadow, type TrainingCounts } from "./registry.js";
+import type { SqlClient } from "../ports/index.js";
 
 const AT = "2026-06-30T12:00:00.000Z";
 const COUNTS: TrainingCounts = { rows_read: 10, other_layout: 0, not_matured: 0, labels_after_cutoff: 0, train_rows: 8, train_positives: 2, valid_rows: 2, valid_positives: 1 };

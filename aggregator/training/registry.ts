@@ -1,7 +1,6 @@
 import type { GbdtThresholds, GbdtValidation } from "../../core/ml/gbdt/model.js";
-import type { OpsSql, SqlQuery } from "../ops/sql.js";
-import { isoOf } from "../ops/sql.js";
 import { ModelNotFoundError, ModelTransitionError, nextStatus, type ModelAction, type ModelStatus } from "./lifecycle.js";
+import { type OpsSql, type SqlQuery, isoOf } from "../ports/index.js";
 
 // The model registry in PostgreSQL (fraud_ops.models, fraud_ops.model_events; migration 016).
 // Every status change runs in one transaction with a row lock on the models it touches and

@@ -1,14 +1,15 @@
 import { randomBytes } from "node:crypto";
 import type { ReferenceSnapshot } from "../../core/contracts/reference.js";
-import type { Archive } from "../ports.js";
-import type { OpsSql } from "../ops/sql.js";
+import type { Archive, OpsSql } from "../ports/index.js";
 import { compareModels, type Comparison } from "./compare.js";
 import type { TrainingConfig } from "./config.js";
 import { TrainingDataError } from "./dataset.js";
 import { readFeatureStore } from "./feature-store.js";
 import { ModelNotFoundError, ModelTransitionError } from "./lifecycle.js";
 import { createModelFiles, labelVersionsFor, type ModelFiles } from "./model-store.js";
-import { activeModelFiles, snapshotModels, type ModelTarget } from "./publish.js";
+import { publishActive } from "../reference/publish.js";
+import type { ReferenceTarget } from "../reference/target.js";
+import { activeModelFiles, snapshotModels } from "./publish.js";
 import * as registry from "./registry.js";
 import { runTraining, type TrainRunDeps, type TrainRunResult, type TrainWindow } from "./train-run.js";
 
@@ -26,7 +27,8 @@ export interface ModelServiceDeps {
   sql: OpsSql;
   archive: Archive;
   config: TrainingConfig;
-  targets: ModelTarget[];
+  /** Redis (stack); absent: the snapshot endpoint serves the edge (embedded). */
+  target?: ReferenceTarget;
   now: () => number;
   log: Log;
   rootPrefix?: string;
@@ -99,8 +101,7 @@ export function createModelService(deps: ModelServiceDeps): ModelService {
 
   const publish = async (): Promise<string[]> => {
     const active = await activeModelFiles(deps.sql, files);
-    for (const t of deps.targets) await t.apply(active);
-    return deps.targets.map((t) => t.name);
+    return publishActive(deps.sql, deps.target, new Date(deps.now()).toISOString(), { models: active });
   };
 
   const runOne = async (row: registry.ModelRow, auto: boolean): Promise<void> => {

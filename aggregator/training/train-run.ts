@@ -1,7 +1,6 @@
 import { MODEL_FEATURE_LAYOUT, MODEL_FEATURE_NAMES } from "../../core/features/model-features.js";
 import type { GbdtModel } from "../../core/ml/gbdt/model.js";
-import type { Archive } from "../ports.js";
-import type { SqlQuery } from "../ops/sql.js";
+import type { Archive, SqlQuery } from "../ports/index.js";
 import type { TrainingConfig } from "./config.js";
 import { joinPointInTime, splitByTime, type PointInTimeOptions } from "./dataset.js";
 import { readFeatureStore } from "./feature-store.js";

@@ -1,19 +1,25 @@
 import { parseArgs } from "node:util";
 import { randomUUID } from "node:crypto";
-import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
-import { TOPICS, type Envelope } from "../../aggregator/ports.js";
+import { createKafkaBusFor, KAFKA_CLIENTS, TOPICS, type Envelope, type KafkaClientName } from "../../aggregator/index.js";
 import type { Alert } from "../../core/schemas.js";
-import { num, opsFlags, type Command } from "./common.js";
+import { num, opsFlags, UsageError, type Command } from "./common.js";
 
 // Follows the fraud-alerts topic: on Kafka (stack profile) with a throw-away consumer group, so it
-// never moves the sinks' offsets; on the embedded profile through the aggregator's alert stream.
+// never moves the sinks' offsets, through the Kafka client the aggregator is set to use
+// (KAFKA_CLIENT, or --client); on the embedded profile through the aggregator's alert stream.
 
 function line(a: Alert): string {
   return `${a.alert_timestamp} ${a.action_taken.padEnd(7)} score ${a.fraud_score.toFixed(1).padStart(5)} card ${a.card_number_hash.slice(0, 12)}… txn ${a.transaction_id} [${a.rule_triggers.join(", ")}] ${a.fraud_reason}`;
 }
 
-async function fromKafka(brokers: string[], max: number, seconds: number): Promise<number> {
-  const bus = createKafkaBus({ brokers, clientId: "vigil-consume-alerts", fromBeginning: false });
+function kafkaClientOf(raw: string): KafkaClientName {
+  const found = KAFKA_CLIENTS.find((c) => c === raw);
+  if (found === undefined) throw new UsageError(`--client (KAFKA_CLIENT) must be one of ${KAFKA_CLIENTS.join(", ")} (got ${JSON.stringify(raw)})`);
+  return found;
+}
+
+async function fromKafka(client: KafkaClientName, brokers: string[], max: number, seconds: number): Promise<number> {
+  const bus = createKafkaBusFor(client, { brokers, clientId: "vigil-consume-alerts", fromBeginning: false });
   let seen = 0;
   const done = new AbortController();
   const sub = await bus.subscribe({
@@ -67,16 +73,16 @@ async function fromAggregator(url: string, token: string, max: number, seconds: 
 export const consumeAlerts: Command = {
   name: "consume-alerts",
   summary: "follow BLOCKED alerts as they are produced (Kafka, or the embedded aggregator)",
-  usage: "consume-alerts [--kafka 127.0.0.1:9092 | --aggregator http://127.0.0.1:8788 --token T] [--max 100] [--seconds 60]",
+  usage: "consume-alerts [--kafka 127.0.0.1:9092 [--client kafkajs|platformatic] | --aggregator http://127.0.0.1:8788 --token T] [--max 100] [--seconds 60]",
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { kafka: { type: "string" }, ...opsFlags, max: { type: "string", default: "100" }, seconds: { type: "string", default: "60" } },
+      options: { kafka: { type: "string" }, client: { type: "string", default: process.env.KAFKA_CLIENT ?? "kafkajs" }, ...opsFlags, max: { type: "string", default: "100" }, seconds: { type: "string", default: "60" } },
     });
     const max = num(values.max, "--max", 1, 1e9);
     const seconds = num(values.seconds, "--seconds", 1, 86_400);
     const seen = values.kafka
-      ? await fromKafka(values.kafka.split(","), max, seconds)
+      ? await fromKafka(kafkaClientOf(values.client), values.kafka.split(","), max, seconds)
       : await fromAggregator(values.aggregator, values.token, max, seconds);
     console.log(`\n${seen} alerts`);
     return 0;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates Kafka topics (local caps from stack.env), applies infra/cassandra/*.cql and creates the
+# Creates Kafka topics (local caps from stack.env), applies aggregator/schema/cassandra/*.cql and creates the
 # S3 bucket, against a running stack. The aggregator does the same at start; this is for manual use.
 #   infra/scripts/init-schemas.sh [kafka] [cassandra] [s3] [postgres]   (default: kafka cassandra s3)
 SERVICE=init-schemas

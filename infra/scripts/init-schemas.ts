@@ -4,18 +4,18 @@
  * Default: kafka cassandra s3. postgres only when named: the aggregator owns SQL migrations, and
  * recording a file that is still being edited would freeze its checksum in the ledger.
  *
- * - kafka:     creates missing topics from infra/kafka/topics.json with the local caps
+ * - kafka:     creates missing topics from aggregator/schema/topics.json with the local caps
  *              (KAFKA_LOCAL_PARTITIONS, KAFKA_LOCAL_RF); existing topics are left as they are.
- * - cassandra: runs every infra/cassandra/*.cql (schema.cql first); statements are idempotent.
- * - postgres:  applies infra/postgres/migrations/NNN_*.sql not yet applied, recording them in
+ * - cassandra: runs every aggregator/schema/cassandra/*.cql (schema.cql first); statements are idempotent.
+ * - postgres:  applies aggregator/schema/postgres/NNN_*.sql not yet applied, recording them in
  *              public.schema_migrations.
  * - s3:        creates the data-lake bucket.
- * cassandra and postgres go through aggregator/migrate.ts, the migrator the aggregator runs at
+ * cassandra and postgres go through aggregator/schema/migrate.ts, the migrator the aggregator runs at
  * start, so both share one statement splitter, one ledger and one advisory lock.
  */
 import { fileURLToPath } from "node:url";
-import { applyCqlDir, applySqlMigrations } from "../../aggregator/migrate.js";
-import { loadTopicSpecs, localOverridesFromEnv } from "../kafka/topics.js";
+import { applyCqlDir, applySqlMigrations } from "../../aggregator/schema/migrate.js";
+import { loadTopicSpecs, localOverridesFromEnv } from "../../aggregator/schema/topics.js";
 
 const env = (name: string, fallback: string): string => process.env[name] || fallback;
 

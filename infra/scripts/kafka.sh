@@ -37,7 +37,7 @@ controller.listener.names=CONTROLLER
 inter.broker.listener.name=${inter_broker}
 listener.security.protocol.map=${protocol_map}
 log.dirs=${DIR}/data
-# topics are created explicitly from infra/kafka/topics.json, never by a stray producer
+# topics are created explicitly from aggregator/schema/topics.json, never by a stray producer
 auto.create.topics.enable=false
 num.partitions=${KAFKA_NUM_PARTITIONS}
 default.replication.factor=1

@@ -5,14 +5,15 @@ import type { TransactionEvent } from "../../core/schemas.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../../aggregator/testing/pg-harness.js";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
-import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
+import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
-import { redisReferenceTarget } from "../../aggregator/ops/publish.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
+import { createRiskJob } from "../../aggregator/risk/job.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
+import type { SqlClient } from "../../aggregator/ports/index.js";
+import { redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // Lists on the stack profile: written through the ops API into real PostgreSQL, published by the
 // risk job to Redis through the Upstash REST bridge, read back by the edge's own Upstash adapter;
@@ -51,7 +52,7 @@ const event = (): TransactionEvent => ({
 
 describe("lists reach the edge through PostgreSQL and Redis", () => {
   it("publishes API-written entries, and prunes an expired one at the next publish", async () => {
-    const riskJob = createRiskJob({ sql, targets: [redisReferenceTarget(redis)], now: () => now });
+    const riskJob = createRiskJob({ sql, target: redisReferenceTarget(redis), now: () => now });
     const app = createOpsRoutes({
       sql, riskJob, now: () => now, log: quiet,
       verdicts: createSqlVerdictStore(sql, { now: () => now }),

@@ -1,10 +1,10 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { Redis } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
-import type { Archive } from "../../aggregator/ports.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
+import type { Archive, SqlClient } from "../../aggregator/ports/index.js";
 import { createS3Archive, s3ClientFrom } from "../../aggregator/stores/s3-archive.js";
-import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { seedFeatureStore, type LoopFixture } from "../../aggregator/testing/feature-store-fixture.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../../aggregator/testing/pg-harness.js";
@@ -12,7 +12,6 @@ import { deletePrefix, ensureBucket, s3Config } from "../../aggregator/testing/s
 import { loadTrainingConfig } from "../../aggregator/training/config.js";
 import { FEATURE_STORE_PREFIX, readFeatureStore } from "../../aggregator/training/feature-store.js";
 import { labelVersionsFor } from "../../aggregator/training/model-store.js";
-import { redisModelTarget } from "../../aggregator/training/publish.js";
 import { createModelService, type ModelService } from "../../aggregator/training/service.js";
 import { pointInTimeOptions } from "../../aggregator/training/train-run.js";
 import { joinPointInTime } from "../../aggregator/training/dataset.js";
@@ -23,6 +22,7 @@ import { CardWindow } from "../../core/window/card-window.js";
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { createEngineRegistry } from "../../core/kernel/registry.js";
 import { ev } from "../../core/testing/features.js";
+import { redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // The learning loop on real servers: the feature store written by the production archive sink as
 // Parquet to S3Proxy under ml_features/feature_store/date=YYYY-MM-DD/, read back by the training
@@ -61,7 +61,7 @@ beforeAll(async () => {
   archive = createS3Archive(s3, { bucket: s3Config.S3_BUCKET });
   fixture = await seedFeatureStore(archive, sql, { fromMs: FROM, toMs: TO, n: N, labelAfterDays: 3, rootPrefix: ROOT });
   const config = loadTrainingConfig({ MODEL_MAX_ROUNDS: "20", MODEL_MIN_POSITIVES: "3", MODEL_LABEL_DELAY_DAYS: "7", MODEL_RETRAIN_INTERVAL_HOURS: "0" });
-  models = createModelService({ sql, archive, config, targets: [redisModelTarget(redis)], now: () => NOW, log: () => undefined, rootPrefix: ROOT });
+  models = createModelService({ sql, archive, config, target: redisReferenceTarget(redis), now: () => NOW, log: () => undefined, rootPrefix: ROOT });
 }, 240_000);
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { createApp as createEdgeApp } from "../../edge/app.js";
 import type { EdgeDeps } from "../../edge/ports.js";
 import { createApp as createAggregatorApp } from "../../aggregator/app.js";
 import { createMetrics } from "../../aggregator/metrics.js";
-import type { EventBus } from "../../aggregator/ports.js";
+import type { EventBus } from "../../aggregator/ports/index.js";
 import type { OpsDeps } from "../../aggregator/ops/deps.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { aggregatorOpenApi } from "../../aggregator/openapi/aggregator-api.js";

@@ -4,19 +4,21 @@ import { createSnapshotReferenceData } from "../../edge/reference/snapshot-adapt
 import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { freshPgDatabase, type FreshDatabase } from "../../aggregator/testing/pg-harness.js";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
-import { pgSqlClient, type SqlClient } from "../../aggregator/stores/sql-client.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
+import { pgSqlClient } from "../../aggregator/stores/sql-client.js";
 import { createSqlSummaryStore } from "../../aggregator/stores/sql-summary-store.js";
 import { createSqlVerdictStore } from "../../aggregator/stores/sql-verdict-store.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { scoredEvent } from "../../aggregator/testing/ops-fixtures.js";
-import { createRiskJob } from "../../aggregator/ops/job.js";
+import { createRiskJob } from "../../aggregator/risk/job.js";
 import { decodeEntityStats } from "../../core/contracts/entity-stats.js";
-import { applyFeedback } from "../../aggregator/ops/labels.js";
-import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget, riskText } from "../../aggregator/ops/publish.js";
-import { RiskConfigSchema } from "../../aggregator/ops/risk.js";
+import { applyFeedback } from "../../aggregator/risk/labels.js";
+import { riskText } from "../../aggregator/reference/publish.js";
+import { RiskConfigSchema } from "../../aggregator/risk/risk.js";
 import { createOpsRoutes } from "../../aggregator/ops/routes.js";
 import { insertScoredTransactions } from "../../aggregator/ops/sinks.js";
+import type { SqlClient } from "../../aggregator/ports/index.js";
+import { REDIS_HASH, REDIS_VERSION_KEY, redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // Labels → recomputeRisk → published risk: in Redis through the real Upstash REST bridge (stack
 // profile), read back by the edge's own Upstash adapter, and in the snapshot endpoint (embedded
@@ -67,7 +69,7 @@ describe("labels feed the edge's reference data", () => {
 
     const versionBefore = Number((await redis.get<number | string>(REDIS_VERSION_KEY)) ?? 0);
     const cfg = RiskConfigSchema.parse({ windowDays: 30, labelDelayDays: 3, smoothingWeight: 20 });
-    const job = createRiskJob({ sql, targets: [redisReferenceTarget(redis)], now: () => NOW, config: cfg });
+    const job = createRiskJob({ sql, target: redisReferenceTarget(redis), now: () => NOW, config: cfg });
     const run = await job.run();
     expect(run.publish.targets).toEqual(["redis"]);
 

@@ -7,7 +7,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKafkaBus } from "../../aggregator/bus/kafka-bus.js";
 import { deletePrefix } from "../../aggregator/testing/s3-harness.js";
-import { TOPICS } from "../../aggregator/ports.js";
+import { TOPICS } from "../../aggregator/ports/index.js";
 import { s3ClientFrom } from "../../aggregator/stores/index.js";
 import { openStackStores, parquetStats, stackConfig, type StackStores } from "../../aggregator/testing/stack-harness.js";
 import type { VerdictResponse } from "../../core/schemas.js";

@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import kafkajs from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TOPICS } from "../../aggregator/ports.js";
+import { TOPICS } from "../../aggregator/ports/index.js";
 import { countCassandraVerdicts, openStackStores, parquetStats, privateEventHour, stackConfig, summaryTotal, type StackStores } from "../../aggregator/testing/stack-harness.js";
 import { scoredRecords } from "../../aggregator/testing/ingest-fixtures.js";
 import type { ScoredEvent } from "../../core/schemas.js";

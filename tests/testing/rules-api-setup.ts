@@ -3,14 +3,14 @@ import { PGlite } from "@electric-sql/pglite";
 import { Redis } from "@upstash/redis";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
-import { applySqlMigrations } from "../../aggregator/migrate.js";
-import { createTokenAuth, sha256Hex } from "../../aggregator/ops/auth.js";
+import { applySqlMigrations } from "../../aggregator/schema/migrate.js";
+import { createTokenAuth, sha256Hex } from "../../aggregator/http/auth.js";
 import { rulesRoutes } from "../../aggregator/rules/routes.js";
-import { redisRulesTarget } from "../../aggregator/rules/publish.js";
 import { createRuleService } from "../../aggregator/rules/service.js";
 import { pgliteSqlClient } from "../../aggregator/stores/sql-client.js";
 import { MIGRATIONS_DIR } from "../../aggregator/testing/paths.js";
 import { LOCAL_UPSTASH_TOKEN, LOCAL_UPSTASH_URL } from "./reference-fixture.js";
+import { redisReferenceTarget } from "../../aggregator/reference/target.js";
 
 // Global setup of the Workers-runtime tests (Node): the aggregator's rules API — the real routes,
 // service and Redis publication target, on PGlite with the real migrations — on a free loopback
@@ -31,7 +31,7 @@ export default async function setup({ provide }: TestProject): Promise<() => Pro
   const sql = pgliteSqlClient(db);
   await applySqlMigrations(sql, MIGRATIONS_DIR);
   const redis = new Redis({ url: process.env.VIGIL_UPSTASH_URL ?? LOCAL_UPSTASH_URL, token: process.env.VIGIL_UPSTASH_TOKEN ?? LOCAL_UPSTASH_TOKEN, enableTelemetry: false });
-  const rules = createRuleService({ sql, targets: [redisRulesTarget(redis)], now: Date.now });
+  const rules = createRuleService({ sql, target: redisReferenceTarget(redis), now: Date.now });
   const auth = createTokenAuth({ now: Date.now, bootstrap: [{ name: "workers-test-admin", role: "admin", sha256: sha256Hex(RULES_ADMIN_TOKEN) }] });
   const app = rulesRoutes({ auth, rules });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -2,8 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { REDIS_KEYS } from "../../core/contracts/reference.js";
 import type { VerdictResponse } from "../../core/schemas.js";
-import { emptyListDelta } from "../../aggregator/ops/lists-publish.js";
-import { REDIS_HASH, redisReferenceTarget, type ReferenceDelta } from "../../aggregator/ops/publish.js";
+import { emptyListDelta } from "../../aggregator/reference/lists.js";
 import { createApp } from "../../edge/app.js";
 import { loadEdgeConfig } from "../../edge/config.js";
 import type { Logger } from "../../edge/ports.js";
@@ -11,6 +10,7 @@ import { createUpstashReferenceData } from "../../edge/reference/upstash.js";
 import { durableObjectScorer } from "../../edge/workers/card-scorer.js";
 import { cardHash, ONLINE, testEnv, txn } from "../../edge/testing/helpers.js";
 import { fixtureRedis } from "../testing/reference-fixture.js";
+import { REDIS_HASH, redisReferenceTarget, type ReferenceDelta } from "../../aggregator/reference/target.js";
 
 // Allow/block lists end to end in workerd: entries are written to Redis by the aggregator's own
 // publisher (redisReferenceTarget, the Redis layout the edge reads), then the real app, the real
@@ -35,7 +35,7 @@ function delta(lists: { block?: Record<string, string>; allow?: Record<string, s
   return d;
 }
 const publish = async (d: ReferenceDelta) => {
-  await redisReferenceTarget(redis()).apply(d);
+  await redisReferenceTarget(redis()).apply({ risk: d });
   await new Promise((r) => setTimeout(r, REFRESH_MS + 50)); // past the edge's refresh interval
 };
 
