@@ -41,7 +41,7 @@ describe("wrangler deploy --dry-run", () => {
   it("--env state builds the CardState owner", () => {
     const r = dryRun("state");
     expect(r.status, r.text).toBe(0);
-    expect(r.files).toContain("worker.js");
+    expect(r.files).toContain("state-entry.js");
     expect(r.text).toMatch(/env\.CARD_STATE \(CardState\)\s/);
   });
 });
