@@ -47,11 +47,12 @@ describe("message envelope", () => {
     for (const m of verdicts) {
       const text = JSON.stringify(m.value);
       // What the boundary returned survives the round trip through JSON under the consumers' schema.
-      expect(validateEnvelope(JSON.parse(text) as unknown)).toMatchObject({ ok: true, value: { payload: JSON.parse(JSON.stringify(m.value.payload)) as unknown } });
+      expect(validateEnvelope(JSON.parse(text) as unknown)).toMatchObject({ ok: true, value: { payload: JSON.parse(JSON.stringify(m.value.payload)) as unknown, alert: m.value.alert } });
       rememberValidatedText(text);
       const decoded = decodeMessageText(text);
       const again = validateEnvelope(decoded, ["vigil.scored-event"]);
       expect(again.ok && again.value).toBe(decoded); // adopted: no new object, no payload parse
+      expect(decoded.alert).toEqual(m.value.alert); // the carried alert row comes along (null: APPROVED)
       expect(validateEnvelope(decoded, ["vigil.raw-transaction"])).toEqual({ ok: false, error: "UNEXPECTED_SCHEMA: vigil.scored-event" });
       // Altered text (a verdict the schema refuses) is not adopted.
       const altered = text.replace(/"verdict":"(APPROVED|REVIEW|BLOCKED)"/, '"verdict":"MAYBE"');

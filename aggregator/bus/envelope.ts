@@ -1,6 +1,7 @@
 import { hash } from "node:crypto";
 import { z } from "zod";
-import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS } from "../../core/schemas.js";
+import { alertOf } from "../../core/contracts/alert.js";
+import { AlertSchema, CHANNELS, ModelFeaturesSchema, ScoredEventSchema, ShadowResultSchema, TimestampSchema, TransactionEventSchema, VERDICTS, type Alert, type ScoredEvent } from "../../core/schemas.js";
 import type { Envelope, LogPosition } from "../ports/index.js";
 
 // The message format on every topic: JSON with an explicit schema name and version instead of Avro
@@ -80,10 +81,38 @@ const EnvelopeHeaderSchema = z.object({
   schema_version: z.number(),
   produced_at: TimestampSchema,
   payload: z.unknown(),
+  alert: z.unknown().optional(),
 });
 
 export function envelope<S extends SchemaName>(schema: S, payload: PayloadOf<S>, producedAt: string): Envelope<PayloadOf<S>> {
   return { schema, schema_version: ENVELOPE_VERSION, produced_at: producedAt, payload };
+}
+
+// The alert row travels with its verdict: ingest derives it once (core/contracts/alert.ts) and
+// every sink that writes fraud_alerts rows reads it from the fraud-verdicts message, so the topic,
+// the hot store and the archive hold the row that was published, not three derivations of it.
+
+/** A fraud-verdicts message: the record and its alert row (`undefined` from alertOf: APPROVED, sent as null). */
+export function verdictEnvelope(record: ScoredEvent, alert: Alert | undefined, producedAt: string): Envelope<ScoredEvent> {
+  return { ...envelope("vigil.scored-event", record, producedAt), alert: alert ?? null };
+}
+
+/**
+ * The alert row of a validated verdict message: the carried one; a message published before
+ * ingest carried it has none, and only then is the row derived, here.
+ */
+export function alertOfVerdict(value: Envelope<ScoredEvent>): Alert | undefined {
+  return value.alert === undefined ? alertOf(value.payload) : (value.alert ?? undefined);
+}
+
+const CarriedAlertSchema = AlertSchema.nullable();
+
+/** A carried alert must be this record's row: same transaction and card, and a row exactly when the verdict is not APPROVED. */
+function carriedAlertError(alert: Alert | null, record: ScoredEvent): string | undefined {
+  if (alert === null) return record.verdict.verdict === "APPROVED" ? undefined : `null for a ${record.verdict.verdict} verdict`;
+  if (record.verdict.verdict === "APPROVED") return "a row for an APPROVED verdict";
+  if (alert.transaction_id !== record.event.transaction_id || alert.card_number_hash !== record.event.card_number_hash) return "another event's row";
+  return undefined;
 }
 
 export type DecodeResult = { ok: true; value: Envelope } | { ok: false; error: string };
@@ -98,7 +127,7 @@ const validated = new WeakSet<object>();
 /**
  * Envelope texts this process serialised from payloads its own boundary had just validated
  * (ingest's fraud-verdicts messages: the record as IngestBatchSchema returned it, under the same
- * ScoredEventSchema the consumers check). Kept as SHA-256 digests, the most recent
+ * ScoredEventSchema the consumers check, and the alert row alertOf built from it). Kept as SHA-256 digests, the most recent
  * VALIDATED_TEXTS_KEPT (verdict texts only: nothing else is remembered or hashed). A consumer that
  * decodes byte-identical text (same digest) adopts it as validated instead of parsing the payload
  * again in each of the three sink groups; any other text — another process's, an older one,
@@ -153,7 +182,18 @@ export function validateEnvelope(value: unknown, expected?: readonly SchemaName[
     const i = payload.error.issues[0];
     return { ok: false, error: `PAYLOAD_INVALID: ${schema}: ${i ? `${i.path.join(".") || "(payload)"}: ${i.message}` : "invalid"}` };
   }
-  const out: Envelope = { ...head.data, schema: name, schema_version: ENVELOPE_VERSION, payload: payload.data };
+  const out: Envelope = { schema: name, schema_version: ENVELOPE_VERSION, produced_at: head.data.produced_at, payload: payload.data };
+  // Only a verdict carries an alert; on any other schema the field is ignored, as unknown fields always were.
+  if (name === "vigil.scored-event" && head.data.alert !== undefined) {
+    const alert = CarriedAlertSchema.safeParse(head.data.alert);
+    if (!alert.success) {
+      const i = alert.error.issues[0];
+      return { ok: false, error: `PAYLOAD_INVALID: ${schema}: ${["alert", ...(i?.path ?? [])].join(".")}: ${i?.message ?? "invalid"}` };
+    }
+    const wrong = carriedAlertError(alert.data, payload.data as ScoredEvent);
+    if (wrong !== undefined) return { ok: false, error: `PAYLOAD_INVALID: ${schema}: alert: ${wrong}` };
+    out.alert = alert.data;
+  }
   validated.add(out);
   return { ok: true, value: out };
 }

@@ -1,6 +1,6 @@
 import { alertOf } from "../../core/contracts/alert.js";
 import type { ScoredEvent } from "../../core/schemas.js";
-import { envelope, type FeatureRow, type ReviewItem } from "../bus/envelope.js";
+import { envelope, verdictEnvelope, type FeatureRow, type ReviewItem } from "../bus/envelope.js";
 import { TOPICS, type OutgoingMessage, type RawTransaction } from "../ports/index.js";
 
 // Turns one accepted scored event into its bus messages, all keyed by the card hash so a card's
@@ -35,11 +35,12 @@ export function toMessages(records: ScoredEvent[], producedAt: string): Outgoing
     const key = record.event.card_number_hash;
     const raw: RawTransaction = { event: record.event, region: record.region, received_at: record.received_at };
     out.push({ topic: TOPICS.raw, key, value: envelope("vigil.raw-transaction", raw, producedAt) });
+    // The one derivation of this event's alert row: the verdict message carries it to the sinks.
+    const alert = alertOf(record);
     // The record itself, as IngestBatchSchema returned it (ScoredEventSchema, the verdict topic's schema).
-    out.push({ topic: TOPICS.verdicts, key, value: envelope("vigil.scored-event", record, producedAt), validated: true });
+    out.push({ topic: TOPICS.verdicts, key, value: verdictEnvelope(record, alert, producedAt), validated: true });
     const features = toFeatureRow(record);
     if (features) out.push({ topic: TOPICS.enriched, key, value: envelope("vigil.feature-row", features, producedAt) });
-    const alert = alertOf(record);
     if (alert !== undefined && alert.action_taken === "BLOCKED") {
       // fraud-alerts carries BLOCKED only; REVIEW goes to fraud-review (core/contracts/alert.ts)
       out.push({ topic: TOPICS.alerts, key, value: envelope("vigil.alert", alert, producedAt) });

@@ -2,7 +2,8 @@ import type { Logger } from "../../core/contracts/logger.js";
 import type { Adapters } from "../adapters.js";
 import { startSinkConsumer, type SinkConsumer } from "../consumers/sink-consumer.js";
 import type { PromMetrics } from "../metrics.js";
-import { composeOps, type OpsRuntime } from "./compose.js";
+import { composeOps } from "./compose.js";
+import type { OpsRuntime } from "./runtime.js";
 import { loadOpsConfig } from "./config.js";
 import { loadTrainingConfig } from "../training/config.js";
 

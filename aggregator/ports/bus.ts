@@ -1,4 +1,4 @@
-import type { TransactionEvent } from "../../core/schemas.js";
+import type { Alert, TransactionEvent } from "../../core/schemas.js";
 
 // The bus port: topics, the versioned envelope and what publishing and subscribing promise.
 
@@ -22,6 +22,11 @@ export interface Envelope<T = unknown> {
   schema_version: 1;
   produced_at: string;
   payload: T;
+  /**
+   * vigil.scored-event only: the record's fraud_alerts row as ingest derived it, null for an
+   * APPROVED verdict (no row). Absent in messages published before ingest carried it.
+   */
+  alert?: Alert | null;
 }
 
 export interface RawTransaction {
@@ -38,7 +43,8 @@ export interface OutgoingMessage {
   /**
    * The payload is exactly what this process's boundary validation returned under the envelope's
    * own schema: the bus may remember the serialised text so its consumers need not parse it again
-   * (aggregator/bus/envelope.ts rememberValidatedText). Never set for derived or foreign payloads.
+   * (aggregator/bus/envelope.ts rememberValidatedText). Never set for derived or foreign payloads
+   * (a verdict's carried alert counts as part of its record: alertOf of the validated record).
    */
   validated?: true;
 }

@@ -1,4 +1,3 @@
-import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import type { Archive, LogPosition, MessageBatch, RawTransaction } from "../ports/index.js";
 import type { FeatureRow } from "../bus/envelope.js";
@@ -13,9 +12,10 @@ import { DEFAULT_ARCHIVE_PREFIXES } from "../stores/archive-keys.js";
 //   <prefix>/year=YYYY/month=MM/day=DD/hour=HH/part-<partition>-<first offset of the batch>.parquet
 // except the feature store, partitioned by event date as the spec lays it out:
 //   ml_features/feature_store/date=YYYY-MM-DD/part-<partition>-<first offset>.parquet
-// A verdicts batch also writes the fraud_alerts/ rows of its REVIEW and BLOCKED events, built by
-// core/contracts/alert.ts like the hot store's fraud_alerts rows, so the archive and the table
-// hold the same alerts (the fraud-alerts topic, BLOCKED only, is not archived separately).
+// A verdicts batch also writes the fraud_alerts/ rows of its REVIEW and BLOCKED events, the rows
+// the verdict messages carry (bus/envelope.ts alertOfVerdict) like the hot store's fraud_alerts
+// rows, so the archive and the table hold the same alerts (the fraud-alerts topic, BLOCKED only,
+// is not archived separately).
 //
 // Why this is exactly-once with commit-after-every-batch: the runner commits a batch's offsets
 // only after this handler resolved, so the only re-delivery is of an uncommitted batch, and it
@@ -46,7 +46,7 @@ const DATE_PARTITIONED: ReadonlySet<SinkSchema> = new Set(["vigil.feature-row"])
 export interface ArchiveSinkOptions {
   /**
    * Prefix per topic (as the batch names it), e.g. {"fraud-verdicts": "verdicts"}, for the topic's
-   * own rows; else by schema. Alert rows derived from verdicts always go under fraud_alerts.
+   * own rows; else by schema. Alert rows carried by verdicts always go under fraud_alerts.
    */
   prefixByTopic?: Record<string, string>;
   /** Put in front of every key (test isolation, several environments in one bucket). */
@@ -72,7 +72,7 @@ export function archiveKey(prefix: string, eventIso: string, partition: number, 
   return `${prefix}/${byDate ? datePath(eventIso) : hourPath(eventIso)}/part-${pad(partition, 5)}-${pad(firstOffset, 20)}.parquet`;
 }
 
-/** One archived row: a message's own payload, or the alert derived from a scored event. */
+/** One archived row: a message's own payload, or the alert a scored event's message carries. */
 type ArchiveRow =
   | { schema: "vigil.raw-transaction"; payload: RawTransaction; position: LogPosition }
   | { schema: "vigil.scored-event"; payload: ScoredEvent; position: LogPosition }
@@ -92,7 +92,7 @@ const eventTimeOf = (r: ArchiveRow): string => {
 
 /**
  * The rows a batch archives, in message order: each message's payload, and after a REVIEW or
- * BLOCKED scored event its fraud_alerts row (same Kafka position as the verdict it came from).
+ * BLOCKED scored event its fraud_alerts row (same Kafka position as the verdict it came with).
  */
 export function archiveRows(batch: MessageBatch): Array<{ row: ArchiveRow; own: boolean }> {
   const out: Array<{ row: ArchiveRow; own: boolean }> = [];
@@ -101,8 +101,7 @@ export function archiveRows(batch: MessageBatch): Array<{ row: ArchiveRow; own: 
     else if (m.schema === "vigil.raw-transaction") out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
     else if (m.schema === "vigil.scored-event") {
       out.push({ row: { schema: m.schema, payload: m.payload, position: m.position }, own: true });
-      const alert = alertOf(m.payload);
-      if (alert !== undefined) out.push({ row: { schema: "vigil.alert", payload: alert, position: m.position }, own: false });
+      if (m.alert !== undefined) out.push({ row: { schema: "vigil.alert", payload: m.alert, position: m.position }, own: false });
     }
   }
   return out;

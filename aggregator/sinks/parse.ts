@@ -1,6 +1,6 @@
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
-import { positionText, validateEnvelope, type FeatureRow, type SchemaName } from "../bus/envelope.js";
-import { MessageFaultError, type LogPosition, type MessageBatch, type RawTransaction } from "../ports/index.js";
+import { alertOfVerdict, positionText, validateEnvelope, type FeatureRow, type SchemaName } from "../bus/envelope.js";
+import { MessageFaultError, type Envelope, type LogPosition, type MessageBatch, type RawTransaction } from "../ports/index.js";
 
 // Every sink validates a whole batch before it writes anything: a message it cannot accept
 // (unknown schema or version, invalid payload, a schema this sink has no use for) stops the batch
@@ -22,7 +22,7 @@ export class PoisonMessageError extends MessageFaultError {
 
 export type ParsedMessage =
   | { schema: "vigil.raw-transaction"; payload: RawTransaction; position: LogPosition; index: number }
-  | { schema: "vigil.scored-event"; payload: ScoredEvent; position: LogPosition; index: number }
+  | { schema: "vigil.scored-event"; payload: ScoredEvent; alert: Alert | undefined; position: LogPosition; index: number }
   | { schema: "vigil.alert"; payload: Alert; position: LogPosition; index: number }
   | { schema: "vigil.feature-row"; payload: FeatureRow; position: LogPosition; index: number };
 
@@ -34,6 +34,9 @@ export function parseBatch(sink: string, batch: MessageBatch, accepted: readonly
     if (!r.ok) {
       throw new PoisonMessageError(`${sink}: message ${index} at ${positionText(m.position)} refused: ${r.error}`, m.position, index);
     }
-    return { schema: r.value.schema, payload: r.value.payload, position: m.position, index } as ParsedMessage;
+    const { schema, payload } = r.value;
+    // A verdict's alert row as the message carries it (alertOfVerdict derives it for old messages only).
+    if (schema === "vigil.scored-event") return { schema, payload, alert: alertOfVerdict(r.value as Envelope<ScoredEvent>), position: m.position, index } as ParsedMessage;
+    return { schema, payload, position: m.position, index } as ParsedMessage;
   });
 }

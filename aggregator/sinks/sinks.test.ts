@@ -1,5 +1,4 @@
 import { PGlite } from "@electric-sql/pglite";
-import type cassandra from "cassandra-driver";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +8,7 @@ import { batchOf, env } from "../testing/batches.js";
 import { readParquetWithDuckDb } from "../testing/duckdb.js";
 import { alertOf, HOUR_MS, iso, scoredEvent, uniq } from "../testing/scored-events.js";
 import { MIGRATIONS_DIR } from "../testing/paths.js";
+import { alertColumns, recordingCassandra } from "../testing/recording-cassandra.js";
 import { applySqlMigrations } from "../schema/migrate.js";
 import { TOPICS, type Archive, type Envelope, type SummaryStore, type VerdictStore, type SqlClient } from "../ports/index.js";
 import { createCassandraVerdictStore } from "../stores/cassandra-verdict-store.js";
@@ -195,21 +195,6 @@ describe("archive sink (local folder, read back with DuckDB)", () => {
 });
 
 describe("one alert row: the Cassandra fraud_alerts INSERT and the Parquet fraud_alerts/ archive", () => {
-  /** A cassandra-driver Client stand-in that records what the real Cassandra store binds. */
-  function recordingCassandra() {
-    const inserts: Array<Record<string, unknown>> = [];
-    const record = (query: string, params: unknown[]) => {
-      const m = /^INSERT INTO \S+\.fraud_alerts \(([^)]+)\)/.exec(query);
-      if (m) inserts.push(Object.fromEntries(m[1]!.split(",").map((c, i) => [c.trim(), params[i]])));
-    };
-    const empty = { rows: [], first: () => null };
-    const client = {
-      execute: async (query: string, params: unknown[] = []) => (record(query, params), empty),
-      batch: async (queries: Array<{ query: string; params: unknown[] }>) => void queries.forEach((q) => record(q.query, q.params)),
-    };
-    return { client: client as unknown as cassandra.Client, inserts };
-  }
-
   it("carries the same fields and values for every REVIEW and BLOCKED event, and nothing for APPROVED", async () => {
     const card = `card_${uniq()}`;
     const withReasons = (e: ScoredEvent): ScoredEvent => ({
@@ -238,14 +223,7 @@ describe("one alert row: the Cassandra fraud_alerts INSERT and the Parquet fraud
     const keys = await archive.list(`${rootPrefix}/fraud_alerts/`);
     const parquet = (await readParquetWithDuckDb(keys.map((k) => join(root, k)))).rows;
 
-    const normalise = (row: Record<string, unknown>) =>
-      Object.fromEntries(
-        Object.entries(row)
-          // Kafka position columns, and the hive partition columns DuckDB reads from the key
-          .filter(([k]) => !k.startsWith("kafka_") && !["year", "month", "day", "hour"].includes(k))
-          .map(([k, v]) => [k, v instanceof Date ? v.toISOString() : k === "rule_triggers" && typeof v === "string" ? JSON.parse(v) : v]),
-      );
-    const byTx = (rows: Array<Record<string, unknown>>) => new Map(rows.map((r) => [String(r.transaction_id), normalise(r)]));
+    const byTx = (rows: Array<Record<string, unknown>>) => new Map(rows.map((r) => [String(r.transaction_id), alertColumns(r)]));
     const fromCassandra = byTx(cass.inserts);
     const fromParquet = byTx(parquet);
     expect([...fromCassandra.keys()].sort()).toEqual(events.slice(0, 3).map((e) => e.event.transaction_id).sort());

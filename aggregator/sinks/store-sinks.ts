@@ -1,4 +1,3 @@
-import { alertOf } from "../../core/contracts/alert.js";
 import type { Alert, ScoredEvent } from "../../core/schemas.js";
 import type { MessageBatch, SummaryStore, VerdictStore } from "../ports/index.js";
 import { parseBatch } from "./parse.js";
@@ -11,7 +10,7 @@ export type BatchHandler = (batch: MessageBatch) => Promise<void>;
 
 /**
  * Hot store (subscribe to fraud-verdicts; fraud-alerts is accepted too). Order matters: alerts
- * first (derived from REVIEW/BLOCKED verdicts plus any vigil.alert messages), then verdicts, whose
+ * first (the rows REVIEW/BLOCKED verdict messages carry, plus any vigil.alert messages), then verdicts, whose
  * write refreshes each card's user_risk_state (SQL stores; Cassandra derives it when read) and
  * so already sees this batch's alerts in its tier.
  */
@@ -23,8 +22,7 @@ export function createHotStoreSink(store: VerdictStore): BatchHandler {
     for (const m of parsed) {
       if (m.schema === "vigil.scored-event") {
         verdicts.push(m.payload);
-        const a = alertOf(m.payload);
-        if (a) alerts.push(a);
+        if (m.alert) alerts.push(m.alert);
       } else if (m.schema === "vigil.alert") {
         alerts.push(m.payload);
       }
