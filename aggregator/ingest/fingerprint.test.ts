@@ -16,8 +16,8 @@ describe("event fingerprint at ingest", () => {
     const old = records();
     for (const r of old) expect(r).not.toHaveProperty("fingerprint");
     const odd = old.map((r) => ({ ...r, event: { ...r.event, merchant_id: "é日本" } }));
-    expect(await fingerprintsOf(old)).toEqual(old.map((r) => nodeDigest(r.event)));
-    expect(await fingerprintsOf(odd)).toEqual(odd.map((r) => nodeDigest(r.event)));
+    expect(fingerprintsOf(old)).toEqual(old.map((r) => nodeDigest(r.event)));
+    expect(fingerprintsOf(odd)).toEqual(odd.map((r) => nodeDigest(r.event)));
   });
 
   it("an envelope carrying one: used as carried, nothing recomputed; the edge's function gives the same digest", async () => {
@@ -27,7 +27,7 @@ describe("event fingerprint at ingest", () => {
     // A carried value wins even where it is not the event's digest: proof it is not recomputed.
     const carried = rs.map((r, i) => ({ ...r, fingerprint: `${String(i).padStart(2, "0")}${"ab".repeat(15)}` }));
     const mixed = [carried[0], rs[1], carried[2]].map((r) => ScoredEventSchema.parse(r));
-    expect(await fingerprintsOf(mixed)).toEqual([carried[0]?.fingerprint, nodeDigest(rs[1]?.event), carried[2]?.fingerprint]);
+    expect(fingerprintsOf(mixed)).toEqual([carried[0]?.fingerprint, nodeDigest(rs[1]?.event), carried[2]?.fingerprint]);
   });
 
   it("a carried fingerprint of another shape is refused by the envelope's schema", () => {

@@ -124,7 +124,7 @@ export function mountIngest(app: Hono, options: IngestOptions, deps: IngestDeps)
         const byKey = new Map<string, Keyed>();
         const conflicting = new Map<string, Keyed>(); // one per (key, payload)
         // Carried by the edge; computed only for envelopes without one.
-        const fingerprints = await fingerprintsOf(records);
+        const fingerprints = fingerprintsOf(records);
         for (const [i, record] of records.entries()) {
           const k: Keyed = { record, key: idempotencyKeyOf(record), fingerprint: fingerprints[i] as string };
           const first = byKey.get(k.key);
